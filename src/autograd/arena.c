@@ -1,0 +1,60 @@
+#include "arena.h"
+
+#include "check.h"
+
+void ag_arena_init(ag_arena *a, void *(*alloc)(size_t), void (*free_fn)(void *), size_t min_block) {
+    *a = (ag_arena){.alloc = alloc, .free = free_fn, .min_block = min_block};
+}
+
+static void free_blocks(ag_arena *a) {
+    for (ag_arena_block *b = a->head, *next; b; b = next) {
+        next = b->next;
+        a->free(b->base);
+        free(b);
+    }
+    a->head = NULL;
+    a->capacity = 0;
+}
+
+void ag_arena_destroy(ag_arena *a) { free_blocks(a); }
+
+static ag_arena_block *new_block(ag_arena *a, size_t size) {
+    ag_arena_block *b = ag_xmalloc(sizeof *b);
+    b->base = a->alloc(size);
+    AG_CHECK(b->base, "arena: out of memory allocating a block of %zu bytes", size);
+    b->size = size;
+    b->used = 0;
+    b->next = a->head;
+    a->head = b;
+    a->capacity += size;
+    return b;
+}
+
+void *ag_arena_alloc(ag_arena *a, size_t bytes) {
+    size_t need = (bytes + AG_ARENA_ALIGN - 1) & ~(size_t)(AG_ARENA_ALIGN - 1);
+    if (need == 0) need = AG_ARENA_ALIGN;
+    ag_arena_block *b = a->head;
+    if (!b || b->size - b->used < need) {
+        // Grow geometrically so a first iteration costs few blocks.
+        size_t size = a->capacity > a->min_block ? a->capacity : a->min_block;
+        if (size < need) size = need;
+        b = new_block(a, size);
+    }
+    void *p = b->base + b->used;
+    b->used += need;
+    a->used += need;
+    if (a->used > a->peak) a->peak = a->used;
+    return p;
+}
+
+void ag_arena_reset(ag_arena *a) {
+    if (a->head && a->head->next) {
+        // More than one block: consolidate into one that holds the high-water mark.
+        size_t size = a->peak > a->min_block ? a->peak : a->min_block;
+        free_blocks(a);
+        new_block(a, size);
+    } else if (a->head) {
+        a->head->used = 0;
+    }
+    a->used = 0;
+}

@@ -1,0 +1,33 @@
+// Bump allocator for everything one training iteration makes: activations, tape nodes,
+// gradients of activations. Nothing is freed one by one; ag_arena_reset releases it all at once.
+//
+// Blocks come from an allocator pair (host malloc for tensor structs and nodes, the backend's
+// memory for tensor data). When an iteration needed more than one block, reset replaces them by a
+// single block of the high-water size, so from the second iteration on a steady loop allocates
+// nothing at all and memory stays flat.
+#pragma once
+#include <stddef.h>
+
+typedef struct ag_arena_block {
+    struct ag_arena_block *next;
+    char *base;
+    size_t size, used;
+} ag_arena_block;
+
+typedef struct ag_arena {
+    void *(*alloc)(size_t bytes);  // returns memory aligned to at least AG_ARENA_ALIGN
+    void (*free)(void *p);
+    ag_arena_block *head;  // block being filled; older blocks follow
+    size_t used;           // bytes handed out since the last reset (with alignment padding)
+    size_t peak;           // largest `used` ever seen
+    size_t capacity;       // bytes held in blocks
+    size_t min_block;
+} ag_arena;
+
+#define AG_ARENA_ALIGN 64
+
+void ag_arena_init(ag_arena *a, void *(*alloc)(size_t), void (*free_fn)(void *), size_t min_block);
+void ag_arena_destroy(ag_arena *a);
+// Never returns NULL (out of memory is fatal). Memory is not zeroed.
+void *ag_arena_alloc(ag_arena *a, size_t bytes);
+void ag_arena_reset(ag_arena *a);

@@ -1,0 +1,118 @@
+// The CPU backend: host memory, OpenMP loops, OpenBLAS for GEMMs.
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backend.h"
+#include "../check.h"
+#include "../rng.h"
+#include "cpu.h"
+
+static void *cpu_alloc(size_t bytes) {
+    void *p = NULL;
+    size_t size = (bytes + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, size ? size : 64) != 0) return NULL;
+    return p;
+}
+
+static void cpu_free(void *p) { free(p); }
+static void cpu_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+
+static void cpu_fill(float *dst, int64_t n, float v) {
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) dst[i] = v;
+}
+
+static void cpu_axpy(float *y, const float *x, int64_t n, float a) {
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void cpu_adam_update(float *w, const float *g, float *m, float *v, int64_t n, const ag_adam_args *a) {
+    const float b1 = a->beta1, b2 = a->beta2, lr = a->lr, eps = a->eps, wd = a->weight_decay;
+    const float bc1 = a->bias_correction1, bc2_sqrt = sqrtf(a->bias_correction2);
+    const float step = lr / bc1;
+    // Same order of operations as torch.optim.Adam (non-fused, non-foreach, amsgrad off):
+    // denom = sqrt(v) / sqrt(bc2) + eps; w -= lr / bc1 * m / denom.
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float gi = wd != 0.0f ? g[i] + wd * w[i] : g[i];
+        m[i] = m[i] * b1 + (1.0f - b1) * gi;
+        v[i] = v[i] * b2 + (1.0f - b2) * gi * gi;
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+        w[i] -= step * (m[i] / denom);
+    }
+}
+
+static void cpu_sgd_update(float *w, const float *g, float *buf, int64_t n, float lr, float momentum,
+                           float dampening, float wd, int nesterov, int first_step) {
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float d = wd != 0.0f ? g[i] + wd * w[i] : g[i];
+        if (momentum != 0.0f) {
+            buf[i] = first_step ? d : momentum * buf[i] + (1.0f - dampening) * d;
+            d = nesterov ? d + momentum * buf[i] : buf[i];
+        }
+        w[i] -= lr * d;
+    }
+}
+
+static void cpu_lerp(float *ema, const float *w, int64_t n, float beta) {
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) ema[i] = w[i] + beta * (ema[i] - w[i]);
+}
+
+static void cpu_set_threads(int n) {
+    if (n < 1) n = 1;
+    omp_set_num_threads(n);
+    // GEMMs run inside our own parallel regions or alone; one BLAS pool beside OpenMP's keeps
+    // the two from fighting over the same cores.
+    openblas_set_num_threads(n);
+}
+
+static const char *cpu_describe(void) {
+    static char buf[160];  // written once per call from the main thread; read-only otherwise
+    snprintf(buf, sizeof buf, "cpu: OpenBLAS (%s, %d threads), %d OpenMP threads",
+             openblas_get_corename(), openblas_get_num_threads(), omp_get_max_threads());
+    return buf;
+}
+
+void cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+               const float *b, int ldb, float beta, float *cmat, int ldc) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                m, n, k, alpha, a, lda, b, ldb, beta, cmat, ldc);
+}
+
+// Kernels are weak references while ops are being added: a missing one leaves a NULL entry
+// ("not supported"), which tests/test_op_table.c reports as a failure.
+#define AG_CPU_WEAK(E, n, s, g) __attribute__((weak)) void cpu_##n(ag_ctx *, const ag_node *);
+AG_OP_LIST(AG_CPU_WEAK)
+#undef AG_CPU_WEAK
+
+static const ag_backend cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .to_host = cpu_copy,
+    .from_host = cpu_copy,
+    .copy = cpu_copy,
+    .fill = cpu_fill,
+    .fill_uniform = ag_philox_fill_uniform,
+    .fill_normal = ag_philox_fill_normal,
+    .axpy = cpu_axpy,
+    .adam_update = cpu_adam_update,
+    .sgd_update = cpu_sgd_update,
+    .lerp = cpu_lerp,
+    .set_threads = cpu_set_threads,
+    .describe = cpu_describe,
+    .kernels = {
+#define AG_CPU_ENTRY(E, n, s, g) [AG_OP_##E] = cpu_##n,
+        AG_OP_LIST(AG_CPU_ENTRY)
+#undef AG_CPU_ENTRY
+    },
+};
+
+const ag_backend *ag_backend_cpu(void) { return &cpu_backend; }

@@ -1,0 +1,16 @@
+#include <math.h>
+
+#include "cpu.h"
+
+// -(y log p + (1 - y) log(1 - p)), logs clamped at -100 as torch.nn.BCELoss does.
+void cpu_bce(ag_ctx *c, const ag_node *node) {
+    (void)c;
+    const float *p = node->src[0]->data, *y = node->src[1]->data;
+    float *out = node->out->data;
+    const int64_t n = node->out->numel;
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float lp = fmaxf(logf(p[i]), -100.0f), l1p = fmaxf(logf(1.0f - p[i]), -100.0f);
+        out[i] = -(y[i] * lp + (1.0f - y[i]) * l1p);
+    }
+}

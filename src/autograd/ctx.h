@@ -1,0 +1,39 @@
+// ag_ctx: what every op needs besides its inputs: the backend, the per-iteration arenas, grad
+// mode and a kernel workspace. One context per training loop; nothing here is global.
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "backend.h"
+
+typedef struct ag_ctx {
+    const ag_backend *be;
+    ag_arena meta;  // host memory: tensor headers, tape nodes
+    ag_arena data;  // backend memory: tensor values
+    bool grad_enabled;
+    uint64_t seq;    // next node's sequence number
+    unsigned epoch;  // current backward pass, for marks
+    // Scratch for kernels (im2col columns, partial sums), reused across calls, grown on demand.
+    void *workspace;
+    size_t workspace_size;
+    // Reused buffers of the backward pass (grown on demand, never shrunk).
+    struct ag_node **bw_nodes;
+    size_t bw_cap;
+} ag_ctx;
+
+ag_ctx *ag_ctx_create(const ag_backend *be);
+void ag_ctx_free(ag_ctx *c);
+// Ends an iteration: every per-iteration tensor and node is gone after this.
+void ag_ctx_reset(ag_ctx *c);
+// Backend scratch of at least `bytes`, valid until the next call. Kernels only.
+void *ag_ctx_workspace(ag_ctx *c, size_t bytes);
+// Bytes of per-iteration memory in use now / at most since creation.
+size_t ag_ctx_arena_bytes(const ag_ctx *c);
+size_t ag_ctx_arena_peak(const ag_ctx *c);
+
+// Grad mode. Returns the previous value so scopes nest:
+//   bool prev = ag_set_grad_enabled(c, false); ...; ag_set_grad_enabled(c, prev);
+bool ag_set_grad_enabled(ag_ctx *c, bool on);
+static inline bool ag_is_grad_enabled(const ag_ctx *c) { return c->grad_enabled; }

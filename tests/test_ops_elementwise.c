@@ -1,0 +1,169 @@
+// Finite-difference gradient and gradient-of-gradient checks of the elementwise, activation,
+// loss, reduction, shape and matmul ops, on small odd shapes with the broadcasts GANs use.
+#include <math.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "test.h"
+
+typedef struct {
+    const char *name;
+    ag_tensor *(*fn)(ag_ctx *, ag_tensor **, void *);
+    int nin;
+    ag_shape shapes[4];
+    float scale[4], shift[4];
+    bool kinks;
+    int skip_input;
+    float f[4];
+    int i[6];
+} op_case;
+
+#define X in[0]
+#define Y in[1]
+#define Z in[2]
+#define CASE ((const op_case *)u)
+
+static ag_tensor *f_add(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_add(c, X, Y); }
+static ag_tensor *f_sub(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sub(c, X, Y); }
+static ag_tensor *f_mul(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_mul(c, X, Y); }
+static ag_tensor *f_div(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_div(c, X, Y); }
+static ag_tensor *f_add_scalar(ag_ctx *c, ag_tensor **in, void *u) { return ag_add_scalar(c, X, CASE->f[0]); }
+static ag_tensor *f_scale(ag_ctx *c, ag_tensor **in, void *u) { return ag_scale(c, X, CASE->f[0]); }
+static ag_tensor *f_pow(ag_ctx *c, ag_tensor **in, void *u) { return ag_pow(c, X, CASE->f[0]); }
+static ag_tensor *f_clamp(ag_ctx *c, ag_tensor **in, void *u) { return ag_clamp(c, X, CASE->f[0], CASE->f[1]); }
+static ag_tensor *f_neg(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_neg(c, X); }
+static ag_tensor *f_exp(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_exp(c, X); }
+static ag_tensor *f_log(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_log(c, X); }
+static ag_tensor *f_sqrt(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sqrt(c, X); }
+static ag_tensor *f_rsqrt(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_rsqrt(c, X); }
+static ag_tensor *f_square(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_square(c, X); }
+static ag_tensor *f_abs(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_abs(c, X); }
+static ag_tensor *f_relu(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_relu(c, X); }
+static ag_tensor *f_leaky(ag_ctx *c, ag_tensor **in, void *u) { return ag_leaky_relu(c, X, CASE->f[0]); }
+static ag_tensor *f_tanh(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_tanh(c, X); }
+static ag_tensor *f_sigmoid(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sigmoid(c, X); }
+static ag_tensor *f_softplus(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_softplus(c, X); }
+// Probabilities strictly inside (0, 1) and targets in [0, 1] from unconstrained inputs.
+static ag_tensor *f_bce(ag_ctx *c, ag_tensor **in, void *u) {
+    (void)u;
+    return ag_bce(c, ag_sigmoid(c, X), ag_sigmoid(c, Y));
+}
+static ag_tensor *f_bce_direct(ag_ctx *c, ag_tensor **in, void *u) {
+    (void)u;
+    return ag_bce_elementwise(c, X, Y);
+}
+static ag_tensor *f_bce_logits(ag_ctx *c, ag_tensor **in, void *u) {
+    (void)u;
+    return ag_bce_with_logits(c, X, ag_sigmoid(c, Y));
+}
+static ag_tensor *f_sum_to(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sum_to(c, X, Y->shape); }
+static ag_tensor *f_expand(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_expand(c, X, Y->shape); }
+static ag_tensor *f_sum(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sum(c, ag_square(c, X)); }
+static ag_tensor *f_mean(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_mean(c, ag_square(c, X)); }
+static ag_tensor *f_sum_axes(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_sum_axes(c, X, CASE->i[0], &CASE->i[1], CASE->i[3]);
+}
+static ag_tensor *f_mean_axes(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_mean_axes(c, ag_square(c, X), CASE->i[0], &CASE->i[1], CASE->i[3]);
+}
+// Reshape then a nonlinear op, so the gradient of the gradient is not trivially zero.
+static ag_tensor *f_reshape(ag_ctx *c, ag_tensor **in, void *u) {
+    (void)u;
+    return ag_square(c, ag_reshape(c, X, AG_SHAPE(-1, 3)));
+}
+static ag_tensor *f_permute(ag_ctx *c, ag_tensor **in, void *u) { return ag_square(c, ag_permute(c, X, CASE->i)); }
+static ag_tensor *f_transpose(ag_ctx *c, ag_tensor **in, void *u) { return ag_transpose(c, X, CASE->i[0], CASE->i[1]); }
+static ag_tensor *f_concat(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_square(c, ag_concat(c, 3, in, CASE->i[0]));
+}
+static ag_tensor *f_narrow(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_square(c, ag_narrow(c, X, CASE->i[0], CASE->i[1], CASE->i[2]));
+}
+static ag_tensor *f_unnarrow(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_square(c, ag_unnarrow(c, X, CASE->i[0], CASE->i[1], CASE->i[2]));
+}
+static ag_tensor *f_pad2d(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_square(c, ag_pad2d(c, X, CASE->i[0], CASE->i[1], CASE->i[2], CASE->i[3]));
+}
+static ag_tensor *f_matmul(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_tanh(c, ag_matmul(c, X, Y, CASE->i[0], CASE->i[1]));
+}
+static ag_tensor *f_linear(ag_ctx *c, ag_tensor **in, void *u) {
+    (void)u;
+    return ag_tanh(c, ag_linear(c, X, Y, Z));
+}
+
+#define S AG_SHAPE
+static const op_case cases[] = {
+    {"add same", f_add, 2, {S(3, 5), S(3, 5)}, {1, 1}, {0, 0}, .kinks = false},
+    {"add row", f_add, 2, {S(3, 5), S(5)}, {1, 1}, {0, 0}, .kinks = false},
+    {"add per-channel", f_add, 2, {S(2, 3, 4, 5), S(1, 3, 1, 1)}, {1, 1}, {0, 0}, .kinks = false},
+    {"add per-sample", f_add, 2, {S(4, 1, 1, 1), S(4, 3, 2, 2)}, {1, 1}, {0, 0}, .kinks = false},
+    {"add scalar tensor", f_add, 2, {S(2, 3), S(1)}, {1, 1}, {0, 0}, .kinks = false},
+    {"sub per-channel", f_sub, 2, {S(2, 3, 2, 3), S(1, 3, 1, 1)}, {1, 1}, {0, 0}, .kinks = false},
+    {"mul same", f_mul, 2, {S(3, 7), S(3, 7)}, {1, 1}, {0, 0}, .kinks = false},
+    {"mul per-channel", f_mul, 2, {S(2, 3, 4, 5), S(1, 3, 1, 1)}, {1, 1}, {0, 0}, .kinks = false},
+    {"mul both broadcast", f_mul, 2, {S(3, 1), S(1, 4)}, {1, 1}, {0, 0}, .kinks = false},
+    {"div", f_div, 2, {S(3, 4), S(3, 4)}, {1, 0.3f}, {0, 2}, .kinks = false},
+    {"div per-sample", f_div, 2, {S(3, 2, 5), S(3, 1, 1)}, {1, 0.3f}, {0, 2}, .kinks = false},
+    {"add_scalar", f_add_scalar, 1, {S(3, 4)}, {1}, {0}, .f = {1.5f}},
+    {"scale", f_scale, 1, {S(3, 4)}, {1}, {0}, .f = {-0.7f}},
+    {"pow 3", f_pow, 1, {S(3, 4)}, {1}, {0}, .f = {3.0f}},
+    {"pow 1.5", f_pow, 1, {S(3, 4)}, {0.2f}, {2}, .f = {1.5f}},
+    {"pow -2", f_pow, 1, {S(3, 4)}, {0.2f}, {2}, .f = {-2.0f}},
+    {"clamp", f_clamp, 1, {S(4, 5)}, {1}, {0}, .kinks = true, .f = {-0.5f, 0.7f}},
+    {"neg", f_neg, 1, {S(3, 4)}, {1}, {0}, .kinks = false},
+    {"exp", f_exp, 1, {S(3, 4)}, {1}, {0}, .kinks = false},
+    {"log", f_log, 1, {S(3, 4)}, {0.3f}, {2}, .kinks = false},
+    {"sqrt", f_sqrt, 1, {S(3, 4)}, {0.3f}, {2}, .kinks = false},
+    {"rsqrt", f_rsqrt, 1, {S(3, 4)}, {0.3f}, {2}, .kinks = false},
+    {"square", f_square, 1, {S(3, 4)}, {1}, {0}, .kinks = false},
+    {"abs", f_abs, 1, {S(4, 5)}, {1}, {0}, .kinks = true},
+    {"relu", f_relu, 1, {S(4, 5)}, {1}, {0}, .kinks = true},
+    {"leaky_relu", f_leaky, 1, {S(4, 5)}, {1}, {0}, .kinks = true, .f = {0.2f}},
+    {"tanh", f_tanh, 1, {S(3, 5)}, {1}, {0}, .kinks = false},
+    {"sigmoid", f_sigmoid, 1, {S(3, 5)}, {1}, {0}, .kinks = false},
+    {"softplus", f_softplus, 1, {S(3, 5)}, {2}, {0}, .kinks = false},
+    {"bce", f_bce, 2, {S(7, 1), S(7, 1)}, {1, 1}, {0, 0}, .kinks = false},
+    {"bce direct", f_bce_direct, 2, {S(6), S(6)}, {0.1f, 0.2f}, {0.5f, 0.5f}, .kinks = false},
+    {"bce_with_logits", f_bce_logits, 2, {S(7), S(7)}, {2, 1}, {0, 0}, .kinks = false},
+    {"sum_to per-channel", f_sum_to, 2, {S(2, 3, 4, 5), S(1, 3, 1, 1)}, {1, 1}, {0, 0}, .skip_input = 2},
+    {"sum_to rows", f_sum_to, 2, {S(3, 5), S(5)}, {1, 1}, {0, 0}, .skip_input = 2},
+    {"sum_to mixed", f_sum_to, 2, {S(2, 3, 4), S(2, 1, 4)}, {1, 1}, {0, 0}, .skip_input = 2},
+    {"expand per-channel", f_expand, 2, {S(1, 3, 1, 1), S(2, 3, 2, 3)}, {1, 1}, {0, 0}, .skip_input = 2},
+    {"expand leading", f_expand, 2, {S(4), S(3, 2, 4)}, {1, 1}, {0, 0}, .skip_input = 2},
+    {"sum", f_sum, 1, {S(3, 4, 5)}, {1}, {0}, .kinks = false},
+    {"mean", f_mean, 1, {S(3, 4, 5)}, {1}, {0}, .kinks = false},
+    {"sum_axes (0,2) keepdim", f_sum_axes, 1, {S(3, 4, 5)}, {1}, {0}, .i = {2, 0, 2, 1}},
+    {"sum_axes (-1)", f_sum_axes, 1, {S(3, 4, 5)}, {1}, {0}, .i = {1, -1, 0, 0}},
+    {"mean_axes (1,2,3)", f_mean_axes, 1, {S(2, 3, 2, 3)}, {1}, {0}, .i = {3, 1, 2, 3, 0}},
+    {"reshape", f_reshape, 1, {S(2, 3, 2)}, {1}, {0}, .kinks = false},
+    {"permute", f_permute, 1, {S(2, 3, 4)}, {1}, {0}, .i = {2, 0, 1}},
+    {"transpose", f_transpose, 1, {S(3, 5)}, {1}, {0}, .i = {0, 1}},
+    {"concat axis 1", f_concat, 3, {S(2, 1, 3), S(2, 2, 3), S(2, 3, 3)}, {1, 1, 1}, {0, 0, 0}, .i = {1}},
+    {"concat axis 0", f_concat, 3, {S(1, 4), S(2, 4), S(1, 4)}, {1, 1, 1}, {0, 0, 0}, .i = {0}},
+    {"narrow", f_narrow, 1, {S(3, 5, 2)}, {1}, {0}, .i = {1, 1, 3}},
+    {"unnarrow", f_unnarrow, 1, {S(3, 2, 2)}, {1}, {0}, .i = {1, 2, 5}},
+    {"pad2d", f_pad2d, 1, {S(2, 3, 3)}, {1}, {0}, .i = {1, 2, 0, 1}},
+    {"pad2d crop", f_pad2d, 1, {S(2, 5, 4)}, {1}, {0}, .i = {-1, -2, 0, -1}},
+    {"matmul", f_matmul, 2, {S(3, 4), S(4, 5)}, {0.5f, 0.5f}, {0, 0}, .i = {0, 0}},
+    {"matmul a^T", f_matmul, 2, {S(4, 3), S(4, 5)}, {0.5f, 0.5f}, {0, 0}, .i = {1, 0}},
+    {"matmul b^T", f_matmul, 2, {S(3, 4), S(5, 4)}, {0.5f, 0.5f}, {0, 0}, .i = {0, 1}},
+    {"matmul a^T b^T", f_matmul, 2, {S(4, 3), S(5, 4)}, {0.5f, 0.5f}, {0, 0}, .i = {1, 1}},
+    {"matmul batched", f_matmul, 2, {S(2, 3, 4), S(2, 5, 4)}, {0.5f, 0.5f}, {0, 0}, .i = {0, 1}},
+    {"linear", f_linear, 3, {S(3, 4), S(5, 4), S(5)}, {0.5f, 0.5f, 0.5f}, {0, 0, 0}, .kinks = false},
+};
+
+int main(void) {
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const op_case *oc = &cases[k];
+        ag_tensor *in[4];
+        for (int i = 0; i < oc->nin; i++)
+            in[i] = gc_input(oc->shapes[i], 1000 + 17 * k + (uint64_t)i, oc->scale[i], oc->shift[i]);
+        gc_opts o = {.kinks = oc->kinks, .skip_input = oc->skip_input};
+        int fails = gc_check(oc->name, oc->fn, oc->nin, in, (void *)oc, o);
+        printf("%-26s %s\n", oc->name, fails ? "FAIL" : "ok");
+        gc_free_inputs(oc->nin, in);
+    }
+    return test_finish();
+}
