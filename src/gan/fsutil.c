@@ -98,7 +98,9 @@ int gan_fs_read_all(const char *path, char **data, size_t *size, gan_err *err) {
         n += fread(buf + n, 1, cap - n - 1, f);
         if (n < cap - 1) break;
         cap *= 2;
-        buf = realloc(buf, cap);
+        char *grown = realloc(buf, cap);
+        if (!grown) free(buf);
+        buf = grown;
     }
     int bad = ferror(f);
     fclose(f);
