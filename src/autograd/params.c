@@ -61,6 +61,11 @@ void ag_params_zero_grad(ag_params *ps) {
     if (ps->grads) ag_tensor_fill(ps->grads, 0.0f);
 }
 
+void ag_params_set_requires_grad(ag_params *ps, bool on) {
+    AG_CHECK(ps->trainable, "ag_params_set_requires_grad: not a trainable set");
+    for (int i = 0; i < ps->count; i++) ps->items[i].t->requires_grad = on;
+}
+
 int64_t ag_params_numel(const ag_params *ps) {
     int64_t n = 0;
     for (int i = 0; i < ps->count; i++) n += ps->items[i].t->numel;

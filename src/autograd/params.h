@@ -36,6 +36,9 @@ ag_tensor *ag_params_add(ag_params *ps, const char *name, ag_shape shape);
 void ag_params_finalize(ag_params *ps);
 
 void ag_params_zero_grad(ag_params *ps);
+// Turns gradient tracking of every parameter off or on (a trainable set only). The G step
+// freezes D this way, so the backward pass through D computes no weight gradients for D.
+void ag_params_set_requires_grad(ag_params *ps, bool on);
 int64_t ag_params_numel(const ag_params *ps);  // real elements, without padding
 ag_tensor *ag_params_find(const ag_params *ps, const char *name);  // NULL when absent
 // A view of parameter i's slice in another block of the same layout (moments, EMA copies).

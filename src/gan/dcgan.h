@@ -1,0 +1,56 @@
+// The DCGAN of pytorch/examples/dcgan: the same layers, parameter names (main.<index>.<name>,
+// as nn.Sequential numbers them) and initialisation, at 64x64 (the reference) or 32x32 (one
+// block less in each network, for 28x28 and 32x32 datasets).
+//
+//   G64: z (N,nz,1,1) -> ConvT(nz,8g,4,1,0) BN ReLU -> ConvT(8g,4g) BN ReLU -> ConvT(4g,2g) BN ReLU
+//        -> ConvT(2g,g) BN ReLU -> ConvT(g,nc) Tanh                  (ConvT(a,b) = 4x4, stride 2, pad 1)
+//   D64: x -> Conv(nc,d) LReLU -> Conv(d,2d) BN LReLU -> Conv(2d,4d) BN LReLU -> Conv(4d,8d) BN LReLU
+//        -> Conv(8d,1,4,1,0) [Sigmoid]
+// No convolution has a bias, as in the reference.
+#pragma once
+#include <stdbool.h>
+
+#include "batchnorm.h"
+#include "conv.h"
+#include "rng.h"
+
+#define GAN_DCGAN_MAX_BLOCKS 4
+
+typedef struct gan_dcgan_shape {
+    int resolution;  // 32 or 64
+    int nz, ngf, ndf, nc;
+} gan_dcgan_shape;
+
+typedef struct gan_dcgan_g {
+    gan_dcgan_shape shape;
+    int nblocks;  // ConvT+BN+ReLU blocks before the last ConvT: 4 at 64x64, 3 at 32x32
+    ag_params *params, *buffers;
+    nn_conv_transpose2d conv[GAN_DCGAN_MAX_BLOCKS + 1];
+    nn_batchnorm2d bn[GAN_DCGAN_MAX_BLOCKS];
+} gan_dcgan_g;
+
+typedef struct gan_dcgan_d {
+    gan_dcgan_shape shape;
+    int nblocks;  // strided convs: 4 at 64x64, 3 at 32x32 (the first has no BN)
+    ag_params *params, *buffers;
+    nn_conv2d conv[GAN_DCGAN_MAX_BLOCKS + 1];
+    nn_batchnorm2d bn[GAN_DCGAN_MAX_BLOCKS];  // bn[0] unused
+} gan_dcgan_d;
+
+// Returns false (and says why in `why`) when the shape is not a DCGAN this code builds.
+bool gan_dcgan_shape_valid(gan_dcgan_shape s, char *why, int why_size);
+
+gan_dcgan_g *gan_dcgan_g_create(const ag_backend *be, gan_dcgan_shape s);
+void gan_dcgan_g_free(gan_dcgan_g *g);
+// The reference's weights_init: conv weights N(0, 0.02), BN weights N(1, 0.02), BN bias 0.
+void gan_dcgan_g_init(gan_dcgan_g *g, ag_rng *rng);
+// z (N, nz, 1, 1) -> images (N, nc, R, R) in [-1, 1]. train: batch statistics (and running
+// statistics updated); otherwise the running statistics (each image depends only on its z).
+ag_tensor *gan_dcgan_g_forward(ag_ctx *c, gan_dcgan_g *g, ag_tensor *z, bool train);
+
+gan_dcgan_d *gan_dcgan_d_create(const ag_backend *be, gan_dcgan_shape s);
+void gan_dcgan_d_free(gan_dcgan_d *d);
+void gan_dcgan_d_init(gan_dcgan_d *d, ag_rng *rng);
+// x (N, nc, R, R) -> (N): probabilities (the reference's Sigmoid) or, with logits, the values
+// before it.
+ag_tensor *gan_dcgan_d_forward(ag_ctx *c, gan_dcgan_d *d, ag_tensor *x, bool train, bool logits);
