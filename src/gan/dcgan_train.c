@@ -1,5 +1,6 @@
 #include "dcgan_train.h"
 
+#include "autograd.h"
 #include "check.h"
 
 static ag_tensor *loss_vs(ag_ctx *c, ag_tensor *out, float label, bool logits) {
