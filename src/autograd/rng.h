@@ -11,8 +11,12 @@ typedef struct ag_rng {
 } ag_rng;
 
 ag_rng ag_rng_make(uint64_t seed);
-// One Philox block: out[4] = philox(seed, counter).
+// One Philox block: out[4] = philox(seed, counter), i.e. ag_philox4x32 with counter words
+// {lo(counter), hi(counter), 0, 0} and key words {lo(seed), hi(seed)}.
 void ag_philox_block(uint64_t seed, uint64_t counter, uint32_t out[4]);
+// The full Philox-4x32-10 bijection of Random123 (Salmon et al., SC'11) on a 128-bit counter and
+// a 64-bit key: what the known-answer tests check.
+void ag_philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 // Reserves ceil(n/4) blocks and returns the first one.
 uint64_t ag_rng_reserve(ag_rng *r, int64_t n);
 // A derived independent stream (for per-purpose generators: data order, noise, init).
