@@ -1,0 +1,103 @@
+// Batch normalisation. Training mode is one fused op (statistics, normalisation and the
+// running-statistics update in a single kernel) whose backward is one fused kernel too, so it is
+// once-differentiable; eval mode is a per-channel affine map built from differentiable ops, so
+// R1 and other second derivatives work through a network in eval mode.
+#include "internal.h"
+
+static void check_channel_vector(const char *what, const ag_tensor *t, const ag_tensor *x, int C) {
+    AG_CHECK(t->shape.ndim == 1 && t->shape.d[0] == C,
+             "batchnorm2d: %s has shape %s, expected (%d) for input %s", what,
+             AG_SHAPE_STR(t->shape), C, AG_SHAPE_STR(x->shape));
+    AG_CHECK(t->be == x->be, "batchnorm2d: %s is on backend %s, the input on %s", what,
+             t->be->name, x->be->name);
+}
+
+static void check_running(const ag_tensor *running_mean, const ag_tensor *running_var,
+                          const ag_tensor *x, int C) {
+    check_channel_vector("running_mean", running_mean, x, C);
+    check_channel_vector("running_var", running_var, x, C);
+    // They outlive the iteration and are updated in place: an arena tensor would silently lose
+    // the update at ag_ctx_reset, and a gradient through them is meaningless.
+    AG_CHECK(running_mean->persistent && running_var->persistent,
+             "batchnorm2d: running statistics must be persistent tensors (ag_tensor_create)");
+    AG_CHECK(!running_mean->requires_grad && !running_var->requires_grad,
+             "batchnorm2d: running statistics must not require grad");
+}
+
+// Training mode. The node keeps saved[0] = mean and saved[1] = 1/sqrt(var + eps) (C) for the
+// backward, and saved[2..3] = the running statistics, which the kernel updates in place; they
+// are not inputs of the graph. p.f[0] = momentum, p.f[1] = eps, p.i[0] = 1 when running
+// statistics are given.
+ag_tensor *ag_batchnorm2d_train(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                                ag_tensor *running_mean, ag_tensor *running_var, float momentum,
+                                float eps) {
+    AG_CHECK(x->shape.ndim == 4, "batchnorm2d: input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
+    AG_CHECK(gamma && beta, "batchnorm2d: gamma and beta are required (use ones and zeros for no affine)");
+    int C = x->shape.d[1];
+    check_channel_vector("gamma", gamma, x, C);
+    check_channel_vector("beta", beta, x, C);
+    AG_CHECK(!running_mean == !running_var,
+             "batchnorm2d: give both running_mean and running_var, or neither");
+    if (running_mean) check_running(running_mean, running_var, x, C);
+    int64_t count = x->numel / (C ? C : 1);
+    // As torch: a single value per channel has no variance to normalise by.
+    AG_CHECK(count > 1, "batchnorm2d: expected more than 1 value per channel when training, got input %s",
+             AG_SHAPE_STR(x->shape));
+    AG_CHECK(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f,
+             "batchnorm2d: eps %g must be > 0 and momentum %g in [0, 1]", eps, momentum);
+
+    ag_tensor *saved[4] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C)), running_mean, running_var};
+    ag_op_params p = {.f = {momentum, eps}, .i = {running_mean != NULL}};
+    return ag_op_run(c, AG_OP_BATCHNORM2D, ag_new(c, x->shape), (ag_tensor *[]){x, gamma, beta}, 3,
+                     &p, saved, running_mean ? 4 : 2);
+}
+
+// The fused backward: dx is the output, dgamma and dbeta come back through `dgamma_out` and
+// `dbeta_out` (saved[0..1] of the node). Not differentiable itself.
+static ag_tensor *batchnorm2d_backward(ag_ctx *c, ag_tensor *gout, ag_tensor *x, ag_tensor *gamma,
+                                       ag_tensor *mean, ag_tensor *invstd, ag_tensor **dgamma_out,
+                                       ag_tensor **dbeta_out) {
+    AG_CHECK(ag_shape_equal(gout->shape, x->shape), "batchnorm2d_backward: gradient %s for input %s",
+             AG_SHAPE_STR(gout->shape), AG_SHAPE_STR(x->shape));
+    int C = x->shape.d[1];
+    ag_tensor *saved[2] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C))};
+    ag_tensor *dx = ag_op_run(c, AG_OP_BATCHNORM2D_BACKWARD, ag_new(c, x->shape),
+                              (ag_tensor *[]){gout, x, gamma, mean, invstd}, 5, NULL, saved, 2);
+    *dgamma_out = saved[0];
+    *dbeta_out = saved[1];
+    return dx;
+}
+
+// The engine refuses create_graph through this node before calling the rule (AG_GRAD_ONCE), so
+// the kernel call below always runs with grad mode off and records nothing.
+void ag_backward_batchnorm2d(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
+    ag_tensor *dgamma, *dbeta;
+    ag_tensor *dx = batchnorm2d_backward(c, g, n->src[0], n->src[1], n->saved[0], n->saved[1],
+                                         &dgamma, &dbeta);
+    if (ag_node_needs_grad(n, 0)) gin[0] = dx;
+    if (ag_node_needs_grad(n, 1)) gin[1] = dgamma;
+    if (ag_node_needs_grad(n, 2)) gin[2] = dbeta;
+}
+
+AG_NO_BACKWARD(batchnorm2d_backward)
+
+// Eval mode: y = x * scale + shift with scale = gamma / sqrt(running_var + eps) and
+// shift = beta - running_mean * scale, per channel (the order of torch's CPU kernel).
+ag_tensor *ag_batchnorm2d_eval(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                               ag_tensor *running_mean, ag_tensor *running_var, float eps) {
+    AG_CHECK(x->shape.ndim == 4, "batchnorm2d (eval): input %s, expected (N, C, H, W)",
+             AG_SHAPE_STR(x->shape));
+    AG_CHECK(gamma && beta, "batchnorm2d (eval): gamma and beta are required");
+    AG_CHECK(running_mean && running_var, "batchnorm2d (eval): running statistics are required");
+    int C = x->shape.d[1];
+    check_channel_vector("gamma", gamma, x, C);
+    check_channel_vector("beta", beta, x, C);
+    check_channel_vector("running_mean", running_mean, x, C);
+    check_channel_vector("running_var", running_var, x, C);
+    AG_CHECK(eps > 0.0f, "batchnorm2d (eval): eps %g must be > 0", eps);
+
+    ag_tensor *scale = ag_mul(c, gamma, ag_rsqrt(c, ag_add_scalar(c, running_var, eps)));
+    ag_tensor *shift = ag_sub(c, beta, ag_mul(c, running_mean, scale));
+    ag_shape per_channel = AG_SHAPE(1, C, 1, 1);
+    return ag_add(c, ag_mul(c, x, ag_reshape(c, scale, per_channel)), ag_reshape(c, shift, per_channel));
+}
