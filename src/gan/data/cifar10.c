@@ -1,0 +1,140 @@
+// CIFAR-10 binary batches: back-to-back records of 1 label byte and 3072 pixel bytes, already
+// planar (1024 R, 1024 G, 1024 B of a 32 x 32 image), which is our (C, H, W) layout. Labels are
+// dropped: the GANs here are unconditional.
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "sources.h"
+
+#define CIFAR_PIXELS 3072
+
+static bool is_train_batch(const char *name) {
+    size_t n = strlen(name);
+    return strncmp(name, "data_batch_", 11) == 0 && n > 15 && strcmp(name + n - 4, ".bin") == 0;
+}
+
+bool gan_cifar10_dir_sniff(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) found = is_train_batch(e->d_name);
+    closedir(d);
+    return found;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_list(char **list, int n) {
+    for (int i = 0; i < n; i++) free(list[i]);
+    free(list);
+}
+
+// The batch files to read: the path itself, or the directory's data_batch_*.bin by name.
+static int list_files(const char *path, char ***files, int *nfiles, gan_err *err) {
+    *files = NULL;
+    *nfiles = 0;
+    if (!gan_fs_is_dir(path)) {
+        *files = ag_xmalloc(sizeof(char *));
+        (*files)[0] = strdup(path);
+        *nfiles = 1;
+        return 0;
+    }
+    DIR *d = opendir(path);
+    if (!d) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open directory: %s", path, strerror(errno));
+    char **list = NULL;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_train_batch(e->d_name)) continue;
+        char full[GAN_PATH_MAX];
+        if (gan_fs_join(full, sizeof full, path, e->d_name, err) != 0) {
+            closedir(d);
+            free_list(list, n);
+            return -1;
+        }
+        list = ag_xrealloc(list, sizeof(char *) * (size_t)(n + 1));
+        list[n++] = strdup(full);
+    }
+    closedir(d);
+    if (n == 0)
+        return gan_errf(err, GAN_EXIT_RUNTIME,
+                        "%s: no CIFAR-10 training batches (data_batch_*.bin) in this directory", path);
+    qsort(list, (size_t)n, sizeof(char *), cmp_str);
+    *files = list;
+    *nfiles = n;
+    return 0;
+}
+
+static int record_count(const char *file, int64_t *count, gan_err *err) {
+    struct stat st;
+    if (stat(file, &st) != 0) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: %s", file, strerror(errno));
+    int64_t size = (int64_t)st.st_size;
+    if (size == 0) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: empty file, expected CIFAR-10 records", file);
+    if (size % GAN_CIFAR10_RECORD != 0) {
+        int64_t whole = size / GAN_CIFAR10_RECORD;
+        return gan_errf(err, GAN_EXIT_RUNTIME,
+                        "%s: truncated: expected %lld bytes (%lld CIFAR-10 records of %d bytes), got %lld",
+                        file, (long long)((whole + 1) * GAN_CIFAR10_RECORD), (long long)(whole + 1),
+                        GAN_CIFAR10_RECORD, (long long)size);
+    }
+    *count = size / GAN_CIFAR10_RECORD;
+    return 0;
+}
+
+// Reads `count` records of `file` into dst (count x 3072 pixels).
+static int read_records(const char *file, int64_t count, uint8_t *dst, gan_err *err) {
+    FILE *f = fopen(file, "rb");
+    if (!f) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", file, strerror(errno));
+    uint8_t rec[GAN_CIFAR10_RECORD];
+    for (int64_t i = 0; i < count; i++) {
+        size_t got = fread(rec, 1, sizeof rec, f);
+        if (got != sizeof rec) {
+            int io = ferror(f);
+            fclose(f);
+            return gan_errf(err, GAN_EXIT_RUNTIME, "%s: %s at record %lld", file,
+                            io ? "read error" : "file shrank while reading", (long long)i);
+        }
+        memcpy(dst + i * CIFAR_PIXELS, rec + 1, CIFAR_PIXELS);
+    }
+    fclose(f);
+    return 0;
+}
+
+int gan_cifar10_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err) {
+    char **files;
+    int nfiles;
+    if (list_files(path, &files, &nfiles, err) != 0) return -1;
+    int64_t *counts = ag_xmalloc(sizeof(int64_t) * (size_t)nfiles), total = 0;
+    int rc = 0;
+    for (int i = 0; i < nfiles && rc == 0; i++) {
+        rc = record_count(files[i], &counts[i], err);
+        total += rc == 0 ? counts[i] : 0;
+    }
+    if (rc == 0) {
+        int64_t n = limit > 0 && limit < total ? limit : total;
+        uint8_t *px = ag_xmalloc((size_t)(n * CIFAR_PIXELS));
+        int64_t done = 0;
+        for (int i = 0; i < nfiles && done < n && rc == 0; i++) {
+            int64_t take = counts[i] < n - done ? counts[i] : n - done;
+            rc = read_records(files[i], take, px + done * CIFAR_PIXELS, err);
+            done += take;
+        }
+        if (rc == 0) {
+            ds->pixels = px;
+            ds->n = n;
+            ds->c = ds->src_channels = 3;
+            ds->h = ds->w = 32;
+        } else {
+            free(px);
+        }
+    }
+    free(counts);
+    free_list(files, nfiles);
+    return rc;
+}

@@ -1,0 +1,110 @@
+// Picks the reader (format "auto" sniffs the path), then brings the channels to what the model
+// takes. Readers report their own errors; this file adds the ones about the path and options.
+#include "dataset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "pixels.h"
+#include "sources.h"
+
+static const char *const format_names[] = {"auto", "idx", "folder", "cifar10"};
+
+const char *gan_data_format_name(gan_data_format f) {
+    AG_CHECK(f >= GAN_DATA_AUTO && f <= GAN_DATA_CIFAR10, "gan_data_format_name: bad format %d", (int)f);
+    return format_names[f];
+}
+
+int gan_data_format_from_name(const char *name, gan_data_format *f) {
+    for (int i = 0; i <= GAN_DATA_CIFAR10; i++)
+        if (strcmp(name, format_names[i]) == 0) {
+            *f = (gan_data_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+void gan_dataset_image_size(const gan_dataset *ds, int *h, int *w) {
+    *h = ds->h;
+    *w = ds->w;
+}
+
+void gan_dataset_free(gan_dataset *ds) {
+    free(ds->pixels);
+    memset(ds, 0, sizeof *ds);
+}
+
+static gan_data_format sniff(const char *path, const struct stat *st, gan_err *err) {
+    if (S_ISDIR(st->st_mode)) return gan_cifar10_dir_sniff(path) ? GAN_DATA_CIFAR10 : GAN_DATA_FOLDER;
+    if (gan_idx_sniff(path)) return GAN_DATA_IDX;
+    size_t len = strlen(path);
+    bool bin = len >= 4 && strcmp(path + len - 4, ".bin") == 0;
+    if (bin && st->st_size > 0 && st->st_size % GAN_CIFAR10_RECORD == 0) return GAN_DATA_CIFAR10;
+    if (gan_path_is_image(path))
+        gan_errf(err, GAN_EXIT_RUNTIME,
+                 "%s: a single image is not a dataset; point data.path at the folder holding the images",
+                 path);
+    else if (bin)
+        gan_errf(err, GAN_EXIT_RUNTIME,
+                 "%s: cannot tell the format: not IDX, and %lld bytes is not a whole number of "
+                 "%d-byte CIFAR-10 records (truncated?); set data.format to say which it is",
+                 path, (long long)st->st_size, GAN_CIFAR10_RECORD);
+    else
+        gan_errf(err, GAN_EXIT_RUNTIME,
+                 "%s: cannot tell the format: not an IDX file (no IDX magic), not a CIFAR-10 .bin, "
+                 "not a directory; set data.format (idx, folder, cifar10)",
+                 path);
+    return GAN_DATA_AUTO;
+}
+
+int gan_dataset_load(const gan_data_opts *o, gan_dataset *ds, gan_err *err) {
+    memset(ds, 0, sizeof *ds);
+    const char *path = o->path;
+    if (!path || !*path) return gan_errf(err, GAN_EXIT_RUNTIME, "data.path is empty; set it to a dataset file or folder");
+    if (o->channels != 0 && o->channels != 1 && o->channels != 3)
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: the model takes %d channels; data can be given as 1 (gray) or 3 (RGB)",
+                        path, o->channels);
+    if (o->resolution < 0 || o->limit < 0)
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: bad data options: resolution %d, limit %lld", path,
+                        o->resolution, (long long)o->limit);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: %s", path,
+                        errno == ENOENT ? "no such file or directory (data.path)" : strerror(errno));
+    gan_data_format fmt = o->format;
+    if (fmt == GAN_DATA_AUTO && (fmt = sniff(path, &st, err)) == GAN_DATA_AUTO) return -1;
+    if (fmt != GAN_DATA_FOLDER && fmt != GAN_DATA_CIFAR10 && S_ISDIR(st.st_mode))
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: is a directory, but data.format %s reads a file", path,
+                        gan_data_format_name(fmt));
+    if (fmt == GAN_DATA_FOLDER && !S_ISDIR(st.st_mode))
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a directory, but data.format is folder", path);
+
+    int rc;
+    switch (fmt) {
+    case GAN_DATA_IDX: rc = gan_idx_load(path, o->limit, ds, err); break;
+    case GAN_DATA_CIFAR10: rc = gan_cifar10_load(path, o->limit, ds, err); break;
+    default: rc = gan_folder_load(path, o->limit, o->channels, o->resolution, ds, err); break;
+    }
+    if (rc != 0) {
+        gan_dataset_free(ds);
+        return -1;
+    }
+    ds->format = fmt;
+    snprintf(ds->path, sizeof ds->path, "%s", path);
+    if (o->channels != 0 && o->channels != ds->c) {
+        int64_t hw = (int64_t)ds->h * ds->w;
+        uint8_t *conv = ag_xmalloc((size_t)(ds->n * o->channels * hw));
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < ds->n; i++)
+            gan_px_convert_planar(ds->pixels + i * ds->c * hw, ds->c, o->channels, hw,
+                                  conv + i * o->channels * hw);
+        free(ds->pixels);
+        ds->pixels = conv;
+        ds->c = o->channels;
+    }
+    return 0;
+}

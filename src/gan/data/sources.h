@@ -1,0 +1,25 @@
+// The per-format readers behind gan_dataset_load (dataset.c picks one and validates options).
+// Each fills *ds (pixels, n, c, h, w, src_channels) or returns -1 with err naming the file.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataset.h"
+
+// IDX image file (plain or gzip), 1 channel. limit 0: all images.
+int gan_idx_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err);
+// True when the first four bytes (after gunzip) look like any IDX magic: 0, 0, type, ndim.
+bool gan_idx_sniff(const char *path);
+
+// CIFAR-10 batch file, or a directory's data_batch_*.bin files. 3 channels, 32 x 32.
+int gan_cifar10_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err);
+// True when the directory holds at least one data_batch_*.bin.
+bool gan_cifar10_dir_sniff(const char *dir);
+#define GAN_CIFAR10_RECORD 3073  // 1 label byte + 3 x 32 x 32 pixels
+
+// Image folder; converts to `channels` (0: 1 if all gray, else 3) and resizes to `resolution`
+// (0: keep native sizes, which must agree).
+int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, gan_dataset *ds,
+                    gan_err *err);
+// .png .jpg .jpeg .bmp, any case.
+bool gan_path_is_image(const char *path);
