@@ -1,0 +1,96 @@
+// Experiment configs: a YAML file (libyaml), checked against the schema in config_schema.c,
+// defaults filled in, "key.path=value" overrides from the command line applied on top, and a
+// canonical resolved YAML written back out (into the run directory and into checkpoints).
+//
+//   gan_config cfg;
+//   gan_err err;
+//   if (gan_config_load("exp.yaml", noverrides, overrides, &cfg, &err) != 0)
+//       return gan_cli_fail("train", &err);   // prints err.msg, returns err.code (2)
+//
+// Every failure is a user error: -1 with err->code = GAN_EXIT_USAGE and one line naming the
+// file:line:column (or the override), the key and what was expected, with a did-you-mean
+// suggestion for misspelt keys and enum values. docs/config.md documents every key.
+#pragma once
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "fsutil.h"
+
+#define GAN_CONFIG_NAME_MAX 128  // bytes of name, including the NUL
+#define GAN_CONFIG_ENUM_MAX 16   // bytes of an enum value, including the NUL
+
+// Enums are kept as their YAML spelling ("dcgan", "auto"), so a new value is one schema entry.
+typedef struct gan_model_config {
+    char type[GAN_CONFIG_ENUM_MAX];  // dcgan
+    int resolution;                  // image side: 32 or 64
+    int nz;                          // latent size
+    int ngf, ndf;                    // generator / discriminator width
+    int channels;                    // image channels: 1 or 3
+} gan_model_config;
+
+typedef struct gan_data_config {
+    char path[GAN_PATH_MAX];          // IDX file (.gz ok), image directory or CIFAR-10 batches
+    char format[GAN_CONFIG_ENUM_MAX]; // auto, idx, folder, cifar10
+    int64_t limit;                    // first N images only; 0 = all
+} gan_data_config;
+
+typedef struct gan_train_config {
+    int64_t steps;                   // G steps
+    int batch_size;
+    double lr_g, lr_d;               // Adam learning rates
+    double beta1, beta2;             // Adam betas
+    int d_steps;                     // D steps per G step
+    double label_smoothing;          // one-sided: real label = 1 - s
+    char loss[GAN_CONFIG_ENUM_MAX];  // bce (sigmoid + BCE) or logits (softplus on logits)
+    int threads;                     // 0 = all cores
+} gan_train_config;
+
+typedef struct gan_checkpoint_config {
+    int64_t every;  // steps between checkpoints
+    int keep;       // newest checkpoints kept
+} gan_checkpoint_config;
+
+typedef struct gan_sample_config {
+    int64_t every;  // steps between sample grids
+    int n;          // images per grid
+    int nrow;       // images per grid row; 0 = square
+} gan_sample_config;
+
+typedef struct gan_log_config {
+    int64_t every;  // steps between log lines when stdout is not a terminal
+} gan_log_config;
+
+typedef struct gan_config {
+    char name[GAN_CONFIG_NAME_MAX];  // default: the config file's basename without extension
+    int64_t seed;
+    gan_model_config model;
+    gan_data_config data;
+    gan_train_config train;
+    gan_checkpoint_config checkpoint;
+    gan_sample_config sample;
+    gan_log_config log;
+} gan_config;
+
+// Reads the YAML file at `path`, applies the overrides ("train.steps=100", read like plain YAML
+// scalars, in order, after the file) and checks required keys. Unset keys get their defaults;
+// an unset name becomes the file's basename without extension. On failure *cfg is unspecified.
+int gan_config_load(const char *path, int noverrides, const char *const *overrides,
+                    gan_config *cfg, gan_err *err);
+// The same from a string; `source_name` stands for the file in messages and in the default name
+// (e.g. "runs/x/ckpt_000100.h5:/config").
+int gan_config_parse(const char *yaml_text, const char *source_name, int noverrides,
+                     const char *const *overrides, gan_config *cfg, gan_err *err);
+// Applies overrides to a complete config (one loaded or parsed before). All or nothing: on
+// failure *cfg is unchanged.
+int gan_config_apply_overrides(gan_config *cfg, int noverrides, const char *const *overrides,
+                               gan_err *err);
+
+// The resolved config as YAML: every key that applies, in schema order, one short comment each.
+// Parses back to an identical struct. malloc'd; the caller frees it.
+char *gan_config_to_yaml(const gan_config *cfg);
+// The documented schema (every key, its type and range, default, meaning), for --help.
+void gan_config_print_schema(FILE *f);
+// The first key (in schema order) whose value differs between a and b, or NULL when they agree:
+// "train.lr_g". For refusing to resume a checkpoint under a different config.
+const char *gan_config_diff(const gan_config *a, const gan_config *b);

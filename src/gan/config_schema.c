@@ -1,0 +1,85 @@
+// The schema of gan_config: one entry per key, in the order the canonical YAML and --help list
+// them. Adding a key is adding its field to config.h and one line here (and a row in
+// docs/config.md, which test_config checks). The path is the field's own name, so the two
+// cannot disagree, and the field's C type picks the value type.
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "config_schema.h"
+
+#define FIELD_(f) ((gan_config *)0)->f
+#define AT_(f) .path = #f, .offset = offsetof(gan_config, f), .size = sizeof(FIELD_(f))
+// A number or string key; the type follows the field (int, int64_t, double, char[]).
+#define KEY(f)                                                                                   \
+    AT_(f), .type = _Generic(FIELD_(f), int: GAN_CFG_INT, int64_t: GAN_CFG_INT64,                \
+                             double: GAN_CFG_FLOAT, char *: GAN_CFG_STRING)
+// One of .choices, stored as its spelling in a char[] field.
+#define ENUM(f) AT_(f), .type = _Generic(FIELD_(f), char *: GAN_CFG_ENUM)
+#define SECTION(name) .path = name, .type = GAN_CFG_SECTION
+
+static const gan_cfg_key gan_config_keys[] = {
+    {KEY(name), .help = "run name (runs/NAME); default: the config file's name without extension"},
+    {KEY(seed), .required = 1, .imin = 0, .imax = INT64_MAX,
+     .help = "random seed; same config, seed and thread count give the same run"},
+
+    {SECTION("model"), .help = "the networks"},
+    {ENUM(model.type), .required = 1, .choices = "dcgan", .help = "architecture"},
+    {KEY(model.resolution), .choices = "32 64", .def = "64", .help = "image side in pixels"},
+    {KEY(model.nz), .imin = 1, .imax = 4096, .def = "100", .help = "latent size"},
+    {KEY(model.ngf), .imin = 1, .imax = 4096, .def = "64", .help = "generator width"},
+    {KEY(model.ndf), .imin = 1, .imax = 4096, .def = "64", .help = "discriminator width"},
+    {KEY(model.channels), .choices = "1 3", .def = "3", .help = "image channels"},
+
+    {SECTION("data"), .help = "the training images"},
+    {KEY(data.path), .required = 1,
+     .help = "an IDX file (.gz ok), a directory of images, or CIFAR-10 binary batches"},
+    {ENUM(data.format), .choices = "auto idx folder cifar10", .def = "auto",
+     .help = "how to read data.path; auto guesses from the name"},
+    {KEY(data.limit), .imin = 0, .imax = INT64_MAX, .def = "0",
+     .help = "use only the first N images; 0 = all"},
+
+    {SECTION("train"), .help = "optimisation"},
+    {KEY(train.steps), .required = 1, .imin = 1, .imax = INT64_MAX,
+     .help = "number of generator steps"},
+    {KEY(train.batch_size), .required = 1, .imin = 1, .imax = 65536, .help = "training batch size"},
+    {KEY(train.lr_g), .fmin = 0, .fmin_open = 1, .fmax = HUGE_VAL, .def = "0.0002",
+     .help = "Adam learning rate of the generator"},
+    {KEY(train.lr_d), .fmin = 0, .fmin_open = 1, .fmax = HUGE_VAL, .def = "0.0002",
+     .help = "Adam learning rate of the discriminator"},
+    {KEY(train.beta1), .fmin = 0, .fmax = 1, .fmax_open = 1, .def = "0.5", .help = "Adam beta1"},
+    {KEY(train.beta2), .fmin = 0, .fmax = 1, .fmax_open = 1, .def = "0.999", .help = "Adam beta2"},
+    {KEY(train.d_steps), .imin = 1, .imax = INT_MAX, .def = "1",
+     .help = "discriminator steps per generator step"},
+    {KEY(train.label_smoothing), .fmin = 0, .fmax = 0.5, .def = "0",
+     .help = "one-sided label smoothing: real label = 1 - s"},
+    {ENUM(train.loss), .choices = "bce logits", .def = "bce",
+     .help = "bce: sigmoid then BCE (the reference); logits: softplus on logits"},
+    {KEY(train.threads), .imin = 0, .imax = INT_MAX, .def = "0",
+     .help = "CPU threads; 0 = all cores"},
+
+    {SECTION("checkpoint"), .help = "checkpoints in the run directory"},
+    {KEY(checkpoint.every), .required = 1, .imin = 1, .imax = INT64_MAX,
+     .help = "steps between checkpoints"},
+    {KEY(checkpoint.keep), .imin = 1, .imax = INT_MAX, .def = "3",
+     .help = "newest checkpoints kept"},
+
+    {SECTION("sample"), .help = "sample grids in the run directory"},
+    {KEY(sample.every), .required = 1, .imin = 1, .imax = INT64_MAX,
+     .help = "steps between sample grids"},
+    {KEY(sample.n), .imin = 1, .imax = 1024, .def = "64", .help = "images per grid"},
+    {KEY(sample.nrow), .imin = 0, .imax = INT_MAX, .def = "0",
+     .help = "images per grid row; 0 = square grid"},
+
+    {SECTION("log"), .help = "progress output"},
+    {KEY(log.every), .imin = 1, .imax = INT64_MAX, .def = "50",
+     .help = "steps between log lines when not on a terminal"},
+};
+
+const gan_cfg_schema gan_config_schema = {
+    .keys = gan_config_keys,
+    .nkeys = (int)(sizeof gan_config_keys / sizeof gan_config_keys[0]),
+    .struct_size = sizeof(gan_config),
+};
