@@ -1,7 +1,8 @@
 // Checkpoint files: bit-exact round trips of parameter sets, Adam state, tensors, int64 scalars
-// and attributes; every kind of layout mismatch message; truncated, non-HDF5 and bit-flipped
-// files reported as such with the target parameters untouched; failed writes leaving the previous
-// file and no temp file; rotation of the last K; format version checks.
+// and attributes; files written with h5py's defaults; every kind of layout mismatch message;
+// truncated, non-HDF5 and bit-flipped files reported as such with the target parameters
+// untouched; failed writes leaving the previous file and no temp file; rotation of the last K;
+// format version checks.
 #include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -271,6 +272,56 @@ static void test_round_trip(void) {
     ag_adam_free(opt2);
     ag_params_free(g), ag_params_free(gb), ag_params_free(d);
     ag_params_free(g2), ag_params_free(gb2), ag_params_free(d2);
+}
+
+// A file as h5py writes it from a state_dict: default (earliest) format, contiguous datasets
+// without checksums, float64 arrays from numpy, an int64 scalar for num_batches_tracked.
+static void raw_dataset(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
+    hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t d = H5Dcreate2(file, name, type == H5T_NATIVE_DOUBLE ? H5T_IEEE_F64LE : H5T_STD_I64LE, space, lcpl,
+                         H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    H5Dclose(d);
+    H5Pclose(lcpl);
+    H5Sclose(space);
+}
+
+static void test_foreign_writer(void) {
+    char path[GAN_PATH_MAX];
+    hid_t file = H5Fcreate(in_dir(path, "h5py_like.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    int64_t version = 1, nbt = 41;
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(file, "format_version", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT64, &version);
+    H5Aclose(a);
+    H5Sclose(space);
+    double w[5 * 3 * 4 * 4], mean[5];
+    for (int i = 0; i < 240; i++) w[i] = i * 0.25 - 7.0;
+    for (int i = 0; i < 5; i++) mean[i] = -i;
+    raw_dataset(file, "/G/main.0.weight", H5T_NATIVE_DOUBLE, 4, (hsize_t[]){5, 3, 4, 4}, w);
+    raw_dataset(file, "/G/main.1.running_mean", H5T_NATIVE_DOUBLE, 1, (hsize_t[]){5}, mean);
+    raw_dataset(file, "/G/main.1.num_batches_tracked", H5T_NATIVE_INT64, 0, NULL, &nbt);
+    H5Fclose(file);
+
+    const pspec ps_spec[] = {{"main.0.weight", AG_SHAPE(5, 3, 4, 4)}};
+    const pspec bs_spec[] = {{"main.1.running_mean", AG_SHAPE(5)}, {"main.1.num_batches_tracked", AG_SHAPE(1)}};
+    ag_params *ps = make_set(true, ps_spec, 1, 51), *bs = make_set(false, bs_spec, 2, 52);
+    gan_err err = {0};
+    gan_ckpt_reader *r;
+    int rc = gan_ckpt_open(path, &r, &err);
+    if (rc == 0) rc = gan_ckpt_read_module(r, "/G", (ag_params *[]){ps, bs}, 2, &err);
+    TEST_CHECK(rc == 0, "reading an h5py-style file: %s", err.msg);
+    gan_ckpt_close(r);
+    float *hw = host_copy(ps->values), *hb = host_copy(bs->values);
+    bool same = true;
+    for (int i = 0; i < 240; i++) same &= hw[i] == (float)w[i];
+    TEST_CHECK(same, "main.0.weight differs");
+    TEST_CHECK(hb[bs->items[0].offset + 4] == -4.0f && hb[bs->items[1].offset] == 41.0f,
+               "running_mean %g, num_batches_tracked %g", hb[bs->items[0].offset + 4], hb[bs->items[1].offset]);
+    free(hw), free(hb);
+    ag_params_free(ps), ag_params_free(bs);
 }
 
 static void test_layout_mismatch(void) {
@@ -604,6 +655,7 @@ int main(void) {
     }
     test_round_trip();
     test_layout_mismatch();
+    test_foreign_writer();
     test_truncated_and_foreign();
     test_flipped_byte();
     test_failed_writes();

@@ -71,13 +71,14 @@ static char *shape_str(ag_shape s, char *buf, int size) {
 
 // --- files --------------------------------------------------------------------------------
 
-static hid_t file_access_plist(void) {
+static hid_t file_access_plist(bool for_writing) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0) return fapl;
     // Closing the file closes whatever an error path left open in it.
     if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
-        // The 1.10 format: checksummed metadata and chunk indexes.
-        H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) {
+        // Written in the 1.10 format: checksummed metadata and chunk indexes. Files of any
+        // format are read (e.g. h5py's default, the earliest).
+        (for_writing && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0)) {
         H5Pclose(fapl);
         return H5I_INVALID_HID;
     }
@@ -92,7 +93,7 @@ static void set_path(gan_h5 *f, const char *path) {
 int gan_h5_create(gan_h5 *f, const char *path, gan_err *err) {
     h5_quiet();
     set_path(f, path);
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = file_access_plist();
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = file_access_plist(true);
     int rc = 0;
     if (fcpl < 0 || fapl < 0 ||
         H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
@@ -110,7 +111,7 @@ int gan_h5_open(gan_h5 *f, const char *path, gan_err *err) {
     FILE *probe = fopen(path, "rb");  // for the OS's reason when the file is not there at all
     if (!probe) return gan_errf(err, RT, "cannot open %s: %s", path, strerror(errno));
     fclose(probe);
-    hid_t fapl = file_access_plist();
+    hid_t fapl = file_access_plist(false);
     if (fapl < 0) return h5_fail(path, NULL, "cannot set up file properties", err);
     f->id = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     h5_reason r = h5_take_reason();  // before the next API call, which clears the stack
