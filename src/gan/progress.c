@@ -1,0 +1,62 @@
+#include "progress.h"
+
+#include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
+
+double gan_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t every) {
+    *p = (gan_progress){.out = out, .live = isatty(fileno(out)) != 0, .total = total_steps,
+                        .every = every > 0 ? every : 1, .last_draw = -1.0};
+}
+
+static void format_eta(char *buf, size_t n, double seconds) {
+    if (!(seconds >= 0) || seconds > 1e7) {
+        snprintf(buf, n, "--:--");
+        return;
+    }
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
+}
+
+void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double ips, float loss_d,
+                         float loss_g, float d_x, float d_g_z) {
+    char eta[32];
+    bool last = step >= p->total;
+    if (p->live) {
+        double now = gan_now();
+        if (!last && p->last_draw >= 0 && now - p->last_draw < 0.1) return;
+        p->last_draw = now;
+    } else if (step % p->every != 0 && !last) {
+        return;
+    }
+    format_eta(eta, sizeof eta, steps_per_sec > 0 ? (double)(p->total - step) / steps_per_sec : -1.0);
+    fprintf(p->out, "%sstep %lld/%lld | %.0f img/s | ETA %s | loss_d %.4f loss_g %.4f | D(x) %.3f D(G(z)) %.3f%s",
+            p->live ? "\r" : "", (long long)step, (long long)p->total, ips, eta, loss_d, loss_g, d_x, d_g_z,
+            p->live ? "\033[K" : "\n");
+    p->line_open = p->live;
+    fflush(p->out);
+}
+
+void gan_progress_note(gan_progress *p, const char *fmt, ...) {
+    if (p->line_open) fputc('\n', p->out);
+    p->line_open = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(p->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', p->out);
+    fflush(p->out);
+}
+
+void gan_progress_finish(gan_progress *p) {
+    if (p->line_open) fputc('\n', p->out);
+    p->line_open = false;
+    fflush(p->out);
+}
