@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what is missing, builds, runs every test,
+# then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and one test
+# binary under valgrind's leak checker.
+set -euo pipefail
+cd "$(dirname "$0")"
+tools/setup.sh --tests --asan
+
+echo "== tests (release build)"
+meson test -C build --print-errorlogs
+
+echo "== unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --suite unit --print-errorlogs --timeout-multiplier 4
+
+echo "== leak check (valgrind)"
+OMP_NUM_THREADS=2 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+  --error-exitcode=1 build/tests/test_autograd
+
+echo "== all tests passed"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what gan.c needs on Debian 12 (only the missing packages), then configures and builds
+# with meson into build/ (and, with --asan, a sanitizer build into build-asan/).
+# Sourced or run by run-main.sh and run-tests.sh; safe to run again: each step is skipped when
+# already done.
+#   tools/setup.sh [--tests] [--asan]
+#     --tests  also install what the test suite uses (PyTorch for the checkpoint interop test,
+#              valgrind for the leak check)
+#     --asan   also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=0
+want_asan=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) want_tests=1 ;;
+    --asan) want_asan=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+packages=(gcc libc6-dev pkg-config meson ninja-build
+          libopenblas-dev libhdf5-dev hdf5-tools libstb-dev libyaml-dev zlib1g-dev
+          dataset-fashion-mnist)
+if [ "$want_tests" = 1 ]; then
+  packages+=(python3 python3-torch python3-h5py python3-numpy valgrind)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f build/build.ninja ]; then
+  meson setup build --buildtype=release
+fi
+ninja -C build
+
+if [ "$want_asan" = 1 ]; then
+  if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+  fi
+  ninja -C build-asan
+fi
