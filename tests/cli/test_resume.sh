@@ -28,6 +28,16 @@ check "latest.h5 points at the newest" test "$(readlink half/checkpoints/latest.
 check "resume from an explicit file" "$GAN" train --resume half/checkpoints/ckpt-00000003.h5 train.steps=4 >/dev/null
 check "metrics truncated to the resumed step" test "$(tail -1 half/metrics.jsonl | grep -o '"step": [0-9]*')" = '"step": 4'
 
+# The loop's options (BCE on logits, two D steps per G step, one-sided label smoothing) resume
+# exactly too.
+opts=(train.loss=logits train.d_steps=2 train.label_smoothing=0.1)
+check "options: unbroken" "$GAN" train exp.yaml --run-dir ofull "${opts[@]}" >/dev/null
+check "options: first half" "$GAN" train exp.yaml --run-dir ohalf train.steps=3 "${opts[@]}" >/dev/null
+check "options: resumed" "$GAN" train --resume ohalf train.steps=6 >/dev/null
+check "options: identical after resume" h5diff -q ofull/checkpoints/latest.h5 ohalf/checkpoints/latest.h5 /G /G
+check "options change the run" bash -c "! h5diff -q full/checkpoints/latest.h5 ofull/checkpoints/latest.h5 /G /G"
+check "options are stored" grep -q "loss: logits" ohalf/config.yaml
+
 expect_exit 2 "model.ngf cannot change when resuming" "$GAN" train --resume full model.ngf=8 train.steps=8
 expect_exit 2 "train.lr_g cannot change" "$GAN" train --resume full train.lr_g=0.1
 expect_exit 2 "unknown key 'train.stpes'.*did you mean 'train.steps'" "$GAN" train --resume full train.stpes=9
