@@ -65,6 +65,11 @@ initialised as the reference weights_init (conv N(0, 0.02), BN weight N(1, 0.02)
     /D_after/<name>, /G_after/<name>   full state_dicts after the iteration, running statistics
                                included (D's BN layers saw three batches, G's one)
 
+tests/fixtures/optim.h5 -- torch.optim.Adam and SGD: one group per case (adam, adam_wd, sgd,
+sgd_momentum, sgd_nesterov) with p0, given gradients g1..g3 and the parameter after each of the
+three steps p1..p3; hyper-parameters (lr, beta1, beta2, eps, momentum, dampening, weight_decay,
+nesterov) as float attributes.
+
 tests/fixtures/r1.h5 -- the R1 penalty through a small conv discriminator (PyTorch default init):
         conv1 = Conv2d(3, 8, 3, 1, 1); LeakyReLU(0.2); conv2 = Conv2d(8, 16, 4, 2, 1);
         LeakyReLU(0.2); flatten; fc = Linear(16*4*4, 1)
@@ -446,6 +451,44 @@ def write_r1():
     f.close()
 
 
+# --- optim.h5 ---------------------------------------------------------------------------------
+
+OPTIM_CASES = [
+    # name, constructor, attributes (all stored as float attributes of the group)
+    ("adam", lambda p: torch.optim.Adam([p], lr=1e-2, betas=(0.9, 0.999), eps=1e-8),
+     dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)),
+    ("adam_wd", lambda p: torch.optim.Adam([p], lr=1e-2, betas=(0.5, 0.999), eps=1e-6, weight_decay=0.1),
+     dict(lr=1e-2, beta1=0.5, beta2=0.999, eps=1e-6, weight_decay=0.1)),
+    ("sgd", lambda p: torch.optim.SGD([p], lr=0.1),
+     dict(lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=0.0)),
+    ("sgd_momentum", lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
+     dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=0.0)),
+    ("sgd_nesterov", lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+     dict(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.01, nesterov=1.0)),
+]
+
+
+def write_optim():
+    """tests/fixtures/optim.h5: per optimizer case, p0 (5, 3), given gradients g1..g3 and the
+    parameter after each step p1..p3 (hyper-parameters as float attributes)."""
+    f = open_out("optim.h5")
+    for name, make, attrs in OPTIM_CASES:
+        seed_for("optim/" + name)
+        p = torch.randn(5, 3).requires_grad_(True)
+        grads = [torch.randn(5, 3) for _ in range(3)]
+        g = new_group(f, name)
+        put(g, "p0", p)
+        opt = make(p)
+        for k, grad in enumerate(grads, 1):
+            p.grad = grad.clone()
+            opt.step()
+            put(g, "g%d" % k, grad)
+            put(g, "p%d" % k, p)
+        for key, value in attrs.items():
+            g.attrs[key] = float(value)
+    f.close()
+
+
 def main():
     torch.set_num_threads(1)  # one summation order on every machine
     torch.set_default_dtype(torch.float32)
@@ -453,6 +496,7 @@ def main():
     write_dcgan(32, 1)
     write_dcgan(64, 3)
     write_r1()
+    write_optim()
     for name in sorted(os.listdir(FIXTURES)):
         print("%-12s %8d bytes" % (name, os.path.getsize(os.path.join(FIXTURES, name))))
 
