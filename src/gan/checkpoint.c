@@ -61,11 +61,7 @@ int gan_ckpt_create(const char *path, gan_ckpt_writer **out, gan_err *err) {
     *out = NULL;
     if (strlen(path) + 32 >= GAN_PATH_MAX) return gan_errf(err, RT, "checkpoint path too long: %s", path);
     char dir[GAN_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir) dir[1] = '\0';
-    else if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
+    gan_fs_dirname(path, dir, sizeof dir);
     if (!gan_fs_is_dir(dir))
         return gan_errf(err, RT, "cannot write checkpoint %s: directory %s does not exist", path, dir);
 

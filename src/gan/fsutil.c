@@ -32,13 +32,17 @@ int gan_fs_commit(const char *tmp, const char *path, gan_err *err) {
     }
     // The rename itself is durable only once the directory is synced.
     char dir[GAN_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
+    gan_fs_dirname(path, dir, sizeof dir);
+    fsync_path(dir, O_RDONLY | O_DIRECTORY);  // best effort: some filesystems refuse
+    return 0;
+}
+
+void gan_fs_dirname(const char *path, char *dir, size_t size) {
+    snprintf(dir, size, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == dir) dir[1] = '\0';
     else if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
-    fsync_path(dir, O_RDONLY | O_DIRECTORY);  // best effort: some filesystems refuse
-    return 0;
+    else snprintf(dir, size, ".");
 }
 
 int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *err) {

@@ -21,5 +21,7 @@ int gan_fs_exists(const char *path);
 int gan_fs_is_dir(const char *path);
 // Whole file into a NUL-terminated malloc'd buffer (*size without the NUL).
 int gan_fs_read_all(const char *path, char **data, size_t *size, gan_err *err);
+// The directory part of path ("." when it has none, "/" for files in the root).
+void gan_fs_dirname(const char *path, char *dir, size_t size);
 // dst = a "/" b, with a single slash. Errors when it does not fit.
 int gan_fs_join(char *dst, size_t size, const char *a, const char *b, gan_err *err);
