@@ -1,0 +1,121 @@
+// One StyleGAN2 training iteration, in the phases of the official training loop
+// (NVlabs/stylegan2-ada-pytorch training/training_loop.py and loss.py):
+//   Gmain  G step on mean softplus(-D(G(z)))                      (non-saturating logistic)
+//   Greg   every pl_interval iterations, when pl_weight > 0: G step on the path-length penalty
+//          mean((|J_w^T y| - a)^2) * pl_weight * pl_interval, on batch / pl_batch_shrink samples
+//   Dmain  D step on mean softplus(D(G(z))) + mean softplus(-D(x))
+//   Dreg   every r1_interval iterations, when r1_gamma > 0: D step on the lazy R1 penalty
+//          mean |dD(x)/dx|^2 * r1_gamma / 2 * r1_interval (a gradient of a gradient)
+//   then   G_ema = lerp(G, G_ema, 0.5 ^ (batch / (ema_kimg * 1000))), buffers copied.
+// Every G forward pass mixes styles with probability mixing_prob (ws[:, cutoff:] from a second
+// z, cutoff uniform in [1, num_ws)), uses fresh random noise, and moves w_avg (not for the
+// second z). The optimizers are Adam with the lazy-regularisation correction of lr and betas
+// (gan_sg2_adam_create). All randomness is drawn from one rng (gan_sg2_draw), so an iteration
+// is a pure function of the model, the optimizer states, pl_mean, the iteration index, the real
+// batch and the rng state.
+//
+// Differences from the official code: no conditioning, augmentation or multi-GPU; a parameter
+// without a gradient in a phase (b4.out.bias under R1) still takes an Adam step with gradient 0
+// (PyTorch skips it; with beta1 = 0 its value is unchanged either way, only its second moment
+// decays); gradients are not passed through nan_to_num.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "optim.h"
+#include "stylegan2.h"
+
+typedef struct gan_sg2_train_opts {
+    int batch;             // images per iteration
+    float lr_g, lr_d;      // Adam learning rates before the lazy correction (0.0025)
+    float beta1, beta2;    // (0, 0.99)
+    float eps;             // 1e-8
+    float r1_gamma;        // R1 weight; 0: no Dreg phase
+    int r1_interval;       // Dreg every r1_interval iterations (16)
+    float pl_weight;       // path-length weight (2); 0: no Greg phase
+    int pl_interval;       // Greg every pl_interval iterations (4)
+    int pl_batch_shrink;   // Greg batch = batch / pl_batch_shrink (2)
+    float pl_decay;        // the path-length mean's decay (0.01)
+    float mixing_prob;     // style mixing probability (0.9)
+    float ema_kimg;        // G_ema half-life in thousands of images (10)
+    float ema_rampup;      // 0: off; else the half-life is at most iter * batch * ema_rampup images
+} gan_sg2_train_opts;
+
+// The official defaults (paper configuration values) for the given batch.
+gan_sg2_train_opts gan_sg2_train_opts_default(int batch);
+// Returns false (and says why) for options this code cannot train with for shape s (including
+// a batch the minibatch-stddev group does not divide).
+bool gan_sg2_train_opts_valid(const gan_sg2_train_opts *o, gan_sg2_shape s, char *why, int why_size);
+
+// Adam with the lazy-regularisation correction for a network regularised every `interval`
+// iterations: lr * r and betas ^ r with r = interval / (interval + 1). interval 0: plain Adam.
+ag_adam *gan_sg2_adam_create(ag_params *ps, float lr, float beta1, float beta2, float eps, int interval);
+
+// Everything one StyleGAN2 run trains and saves (besides the iteration index and the rng).
+typedef struct gan_sg2_model {
+    gan_sg2_g *g, *g_ema;
+    gan_sg2_d *d;
+    ag_adam *opt_g, *opt_d;
+    float pl_mean;  // the path-length running mean
+} gan_sg2_model;
+
+// G and D initialised from init_rng (G first), G_ema a copy of G, both optimizers with the
+// corrections the options imply, pl_mean 0. The options must be valid.
+gan_sg2_model *gan_sg2_model_create(const ag_backend *be, gan_sg2_shape s, const gan_sg2_train_opts *o,
+                                    ag_rng *init_rng);
+void gan_sg2_model_free(gan_sg2_model *m);
+
+// The random inputs of one G forward pass.
+typedef struct gan_sg2_latents {
+    int n;
+    ag_tensor *z, *z2;  // (n, z_dim); z2 only when cutoff < num_ws
+    int cutoff;         // ws[:, cutoff:] come from z2; num_ws: no mixing
+    ag_tensor *noise[GAN_SG2_MAX_LAYERS];  // (n, 1, r, r) per synthesis layer
+} gan_sg2_latents;
+
+// The random inputs of one iteration; phases that do not run have n = 0.
+typedef struct gan_sg2_draws {
+    gan_sg2_latents gmain, greg, dmain;
+    ag_tensor *pl_noise;  // (batch / pl_batch_shrink, img_channels, R, R), N(0, 1), or NULL
+} gan_sg2_draws;
+
+typedef struct gan_sg2_step_stats {
+    float loss_g;                    // Gmain loss
+    float loss_d;                    // Dmain loss (fake + real terms)
+    float scores_real, scores_fake;  // mean D logits in Dmain
+    bool ran_pl, ran_r1;
+    float pl_penalty;                // mean (|J^T y| - a)^2 (Greg), NAN when it did not run
+    float r1_penalty;                // mean |dD(x)/dx|^2 (Dreg), NAN when it did not run
+    float pl_mean;                   // after the iteration
+    float ema_beta;
+} gan_sg2_step_stats;
+
+// Whether iteration `iter` runs Greg / Dreg.
+bool gan_sg2_runs_pl(const gan_sg2_train_opts *o, int64_t iter);
+bool gan_sg2_runs_r1(const gan_sg2_train_opts *o, int64_t iter);
+
+// Draws iteration iter's random inputs from rng into per-iteration tensors of c, in a fixed
+// order: per running phase (Gmain, Greg, Dmain) z, the mixing coin, the cutoff and z2 when it
+// mixes, the noise images; then the path-length noise.
+void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, ag_rng *rng,
+                  gan_sg2_draws *out);
+// One iteration with the given random inputs. real: (batch, img_channels, R, R) in host memory.
+// Resets the context's arena at the end.
+void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
+                             const float *real, const gan_sg2_draws *draws, gan_sg2_step_stats *stats);
+// gan_sg2_draw, then gan_sg2_train_step_with.
+void gan_sg2_train_step(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, const float *real,
+                        ag_rng *rng, gan_sg2_step_stats *stats);
+
+// --- the losses, for tests and tools ---------------------------------------------------------------
+// ws of one G forward pass with style mixing (the first z moves w_avg when update_w_avg).
+ag_tensor *gan_sg2_mixed_ws(ag_ctx *c, gan_sg2_g *g, const gan_sg2_latents *lat, bool update_w_avg);
+// R1: per-sample |d sum D(x) / dx|^2 (N), differentiable (create_graph); *logits gets D(x) when
+// logits is not NULL. real must carry no history.
+ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tensor **logits);
+// Path length on ws (with history, requiring grad): img = synthesis(ws), lengths =
+// sqrt(mean over ws of sum over w of (d<img, pl_noise / sqrt(R R)>/d ws)^2) (N); the running mean
+// a' = a + decay (mean(lengths) - a) keeps its graph, *pl_mean becomes a'; returns
+// (lengths - a')^2 (N). *lengths gets the lengths when not NULL.
+ag_tensor *gan_sg2_pl_penalty(ag_ctx *c, gan_sg2_g *g, ag_tensor *ws, ag_tensor *pl_noise, gan_sg2_noise noise,
+                              float *pl_mean, float decay, ag_tensor **lengths);
