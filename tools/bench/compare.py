@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""gan.c against PyTorch on the same machine, side by side.
+
+    /usr/bin/python3 tools/bench/compare.py [--rounds 3] [--steps 10] [--threads 1,2]
+        [--workloads dcgan64,dcgan32,sample64] [--gan build/src/gan/gan] [--json out.jsonl]
+
+For every workload and thread count, each round runs `gan bench` and the same step in PyTorch
+(tools/bench/torch_dcgan.py) one after the other, alternating which goes first, so both see
+the same machine load. Prints the median over rounds of each engine's median ms/step, the
+ratio PyTorch / gan.c (> 1: gan.c is faster), GFLOP/s and peak resident memory.
+
+Environment of the benchmark commands (only theirs: tests and CI keep theirs):
+  - OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed: a user's machine has neither, and they
+    hold OpenBLAS to its AVX2 kernels. The kernel OpenBLAS picks is reported (blas_core).
+  - PyTorch runs in its fastest setting found on this machine: torch.set_num_threads(T) with
+    OPENBLAS_NUM_THREADS=1 (its transposed convolutions call OpenBLAS inside its own OpenMP
+    pool; two pools on the same cores fight). --torch-env adds variables (e.g.
+    OMP_WAIT_POLICY=passive) to try other settings.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# name: (gan bench arguments, torch_dcgan.py arguments)
+WORKLOADS = {
+    "dcgan64": (["tools/bench/dcgan64_rgb.yaml"], ["--resolution", "64", "--channels", "3", "--batch", "64"]),
+    "dcgan32": (["tools/bench/dcgan32_gray.yaml"], ["--resolution", "32", "--channels", "1", "--batch", "128"]),
+    "sample64": (["tools/bench/dcgan64_rgb.yaml", "--sample", "--batch", "256"],
+                 ["--resolution", "64", "--channels", "3", "--batch", "256", "--sample"]),
+}
+
+
+def bench_env(extra):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    env.update(extra)
+    return env
+
+
+def run_json(cmd, env):
+    out = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    if out.returncode != 0:
+        sys.exit("compare: %s failed (exit %d):\n%s" % (" ".join(cmd), out.returncode, out.stderr))
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        sys.exit("compare: %s printed no JSON line:\n%s" % (" ".join(cmd), out.stdout))
+    return json.loads(lines[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--workloads", default="dcgan64,dcgan32,sample64")
+    ap.add_argument("--gan", default="build/src/gan/gan", help="the gan executable (relative to the repository)")
+    ap.add_argument("--torch-env", action="append", default=[], metavar="VAR=VALUE")
+    ap.add_argument("--gan-env", action="append", default=[], metavar="VAR=VALUE")
+    ap.add_argument("--json", help="append every run's JSON line to this file")
+    a = ap.parse_args()
+
+    torch_env = bench_env(dict([("OPENBLAS_NUM_THREADS", "1")] + [kv.split("=", 1) for kv in a.torch_env]))
+    gan_env = bench_env(dict(kv.split("=", 1) for kv in a.gan_env))
+    log = open(a.json, "a") if a.json else None
+    rows = []
+    for name in a.workloads.split(","):
+        if name not in WORKLOADS:
+            sys.exit("compare: unknown workload %s (known: %s)" % (name, ", ".join(WORKLOADS)))
+        gan_args, torch_args = WORKLOADS[name]
+        for threads in [int(t) for t in a.threads.split(",")]:
+            common = ["--steps", str(a.steps), "--warmup", str(a.warmup), "--threads", str(threads)]
+            gan_cmd = [a.gan, "bench"] + gan_args + common + ["--name", name]
+            torch_cmd = ["/usr/bin/python3", "tools/bench/torch_dcgan.py"] + torch_args + common + ["--workload", name]
+            runs = {"gan": [], "torch": []}
+            for r in range(a.rounds):
+                order = [("gan", gan_cmd, gan_env), ("torch", torch_cmd, torch_env)]
+                if r % 2:
+                    order.reverse()
+                for engine, cmd, env in order:
+                    j = run_json(cmd, env)
+                    j["round"] = r
+                    runs[engine].append(j)
+                    if log:
+                        log.write(json.dumps(j) + "\n")
+                        log.flush()
+                    print("  %-8s T=%d round %d %-6s %8.1f ms" % (name, threads, r, engine, j["median_ms"]),
+                          file=sys.stderr)
+            g = statistics.median(x["median_ms"] for x in runs["gan"])
+            t = statistics.median(x["median_ms"] for x in runs["torch"])
+            gflop = runs["gan"][0]["gflop_per_step"]
+            rows.append({
+                "workload": name, "threads": threads, "gan_ms": g, "torch_ms": t, "speedup": t / g,
+                "gan_gflops": gflop / g * 1e3, "torch_gflops": gflop / t * 1e3,
+                "gan_rss_mb": max(x["peak_rss_mb"] for x in runs["gan"]),
+                "torch_rss_mb": max(x["peak_rss_mb"] for x in runs["torch"]),
+                "blas_core": runs["gan"][0]["blas_core"],
+            })
+
+    print("| workload | threads | gan.c ms | PyTorch ms | PyTorch/gan.c | gan.c GFLOP/s | PyTorch GFLOP/s "
+          "| gan.c peak MB | PyTorch peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
+            r["workload"], r["threads"], r["gan_ms"], r["torch_ms"], r["speedup"], r["gan_gflops"],
+            r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
+    print("medians of %d rounds of %d steps each; OpenBLAS kernel: %s" % (a.rounds, a.steps, rows[0]["blas_core"]))
+
+
+if __name__ == "__main__":
+    main()

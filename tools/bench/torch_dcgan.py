@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""The PyTorch side of `gan bench`: the same DCGAN training step (or G-forward sampling) on
+synthetic data, timed the same way, printed as the same one-line JSON.
+
+    /usr/bin/python3 tools/bench/torch_dcgan.py --resolution 64 --channels 3 --batch 64 \
+        --threads 1 [--steps 20] [--warmup 3] [--sample]
+
+The step is pytorch/examples/dcgan's loop (sigmoid + BCELoss, Adam 2e-4, betas (0.5, 0.999)):
+D on a real batch, D on detach(G(z)), D step, then G through D with label 1. D's parameters are
+frozen during the G step, as gan.c does, so neither side computes D weight gradients that the
+reference would throw away: both run the same arithmetic. Threads: torch.set_num_threads(T);
+run it with OPENBLAS_NUM_THREADS=1 (torch's transposed convs call OpenBLAS from inside its own
+OpenMP pool, and two pools on the same cores fight); tools/bench/compare.sh does.
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+
+
+def weights_init(m):
+    name = m.__class__.__name__
+    if name.find("Conv") != -1:
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif name.find("BatchNorm") != -1:
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def generator(res, nz, ngf, nc):
+    mult = 8 if res == 64 else 4
+    layers = [nn.ConvTranspose2d(nz, ngf * mult, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * mult), nn.ReLU(True)]
+    while mult > 1:
+        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False),
+                   nn.BatchNorm2d(ngf * mult // 2), nn.ReLU(True)]
+        mult //= 2
+    layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def discriminator(res, ndf, nc):
+    top = 8 if res == 64 else 4
+    layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+    mult = 1
+    while mult < top:
+        layers += [nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False),
+                   nn.BatchNorm2d(ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
+        mult *= 2
+    layers += [nn.Conv2d(ndf * top, 1, 4, 1, 0, bias=False), nn.Sigmoid()]
+    return nn.Sequential(*layers)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--channels", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--nz", type=int, default=100)
+    ap.add_argument("--ngf", type=int, default=64)
+    ap.add_argument("--ndf", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--sample", action="store_true", help="G forward only (eval, no grad)")
+    ap.add_argument("--workload", default=None)
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    R, B, nc = a.resolution, a.batch, a.channels
+    G, D = generator(R, a.nz, a.ngf, nc), discriminator(R, a.ndf, nc)
+    G.apply(weights_init)
+    D.apply(weights_init)
+    crit = nn.BCELoss()
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    ones, zeros = torch.full((B,), 1.0), torch.full((B,), 0.0)
+    real = torch.rand(B, nc, R, R) * 2 - 1
+
+    def train_step():
+        noise = torch.randn(B, a.nz, 1, 1)
+        D.zero_grad()
+        err_real = crit(D(real).view(-1), ones)
+        err_real.backward()
+        fake = G(noise)
+        err_fake = crit(D(fake.detach()).view(-1), zeros)
+        err_fake.backward()
+        opt_d.step()
+        G.zero_grad()
+        D.requires_grad_(False)
+        err_g = crit(D(fake).view(-1), ones)
+        err_g.backward()
+        D.requires_grad_(True)
+        opt_g.step()
+        return err_g.item()
+
+    def sample_step():
+        with torch.no_grad():
+            return G(torch.randn(B, a.nz, 1, 1)).sum().item()
+
+    if a.sample:
+        G.eval()
+    step = sample_step if a.sample else train_step
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    times.sort()
+    median = times[len(times) // 2] if len(times) % 2 else 0.5 * (times[len(times) // 2 - 1] + times[len(times) // 2])
+    name = a.workload or ("dcgan%d_%s_b%d%s" % (R, "rgb" if nc == 3 else "gray", B, "_sample" if a.sample else ""))
+    print(json.dumps({
+        "engine": "pytorch " + torch.__version__,
+        "workload": name,
+        "threads": a.threads,
+        "steps": a.steps,
+        "median_ms": round(median, 3),
+        "min_ms": round(times[0], 3),
+        "images_per_sec": round(B * 1e3 / median, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
