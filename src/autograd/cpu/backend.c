@@ -65,12 +65,17 @@ static void cpu_lerp(float *ema, const float *w, int64_t n, float beta) {
     for (int64_t i = 0; i < n; i++) ema[i] = w[i] + beta * (ema[i] - w[i]);
 }
 
+// Threading: OpenMP is the only thread pool. Every GEMM runs on the thread that calls it
+// (kernels split their work over OpenMP threads themselves, by batch chunks or column blocks),
+// so OpenBLAS is held to one thread from program start. Debian's OpenBLAS is the pthread build:
+// left at its default it would start a pool of its own inside our parallel regions, and two
+// pools on the same cores take turns spinning instead of computing.
+__attribute__((constructor)) static void cpu_blas_single_threaded(void) { openblas_set_num_threads(1); }
+
 static void cpu_set_threads(int n) {
     if (n < 1) n = 1;
     omp_set_num_threads(n);
-    // GEMMs run inside our own parallel regions or alone; one BLAS pool beside OpenMP's keeps
-    // the two from fighting over the same cores.
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 static const char *cpu_describe(void) {

@@ -1,10 +1,23 @@
 // Convolutions as im2col/col2im + sgemm, OpenMP over the batch.
 //
-// The batch is cut into at most one contiguous chunk of samples per thread; each chunk has its
-// own column buffer in the context's workspace (taken once, before the parallel region). Forward
-// kernels write disjoint samples, so their results do not depend on the cut. The weight gradient
-// sums over the batch: each chunk accumulates its samples in order into its own partial sum and
-// the partials are added in chunk order, so it is deterministic for a fixed thread count.
+// Shapes of the GEMMs. One sample's column matrix is (K, Ho*Wo); for the small late layers of a
+// discriminator (Ho*Wo = 16 or 64) a GEMM per sample is a thin matrix product that spends its
+// time packing the weights. So samples are processed in groups of S: the columns of the S
+// samples sit side by side in one (K, S*Ho*Wo) matrix and one GEMM serves the whole group, with
+// S*Ho*Wo near GROUP_COLS. Results are gathered into / scattered out of the NCHW tensors around
+// the GEMM (one cheap pass, against K multiply-adds per element).
+//
+// Threads. The batch is cut into at most one contiguous chunk of samples per thread; each chunk
+// has its own buffers in the context's workspace (taken once, before the parallel region), and
+// every GEMM runs on the calling thread (OpenBLAS is held to one thread, cpu/backend.c).
+// Forward kernels write disjoint samples, so their results do not depend on the cut. The
+// weight gradient sums over the batch: each chunk accumulates its groups in order into its own
+// partial sum and the partials are added in chunk order, so it is deterministic for a fixed
+// thread count.
+//
+// A "dense" geometry, a kernel that covers the whole unpadded image in one window (the last
+// layer of a DCGAN discriminator, the first of its generator), is a plain matrix product over
+// the batch and skips im2col altogether.
 //
 // Op parameters (see ops/conv.c): i[0..1] stride, i[2..3] padding, i[6] groups.
 #include <omp.h>
@@ -29,13 +42,15 @@ static conv_geom geom_make(const ag_node *node, ag_shape image, ag_shape kernel,
                        .Ho = grid.d[2], .Wo = grid.d[3]};
 }
 
-// A 1x1 kernel at stride 1 without padding: the column matrix is the image itself.
+// A 1x1 kernel at stride 1 without padding: a sample's column matrix is the image itself.
 static bool geom_is_pointwise(const conv_geom *g) {
     return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
 }
 
-static int64_t geom_col_size(const conv_geom *g) {
-    return (int64_t)g->C * g->kh * g->kw * g->Ho * g->Wo;
+// One window covering the whole image, no padding: a sample's column matrix is its image as one
+// column, so a convolution over the batch is one matrix product.
+static bool geom_is_dense(const conv_geom *g) {
+    return g->Ho == 1 && g->Wo == 1 && g->ph == 0 && g->pw == 0 && g->kh == g->H && g->kw == g->W;
 }
 
 // The grid positions [lo, hi) whose tap at offset k lands inside the image: 0 <= o*s - p + k < n.
@@ -50,8 +65,9 @@ static void tap_range(int k, int stride, int pad, int n, int out, int *lo, int *
     *hi = h;
 }
 
-static void im2col(const conv_geom *g, const float *im, float *col) {
-    const int64_t P = (int64_t)g->Ho * g->Wo;
+// The columns of one sample into a column matrix whose rows are `ld` floats apart (ld = S*Ho*Wo
+// when S samples share the matrix; col points at this sample's first column).
+static void im2col(const conv_geom *g, const float *im, float *col, int64_t ld) {
     for (int ch = 0; ch < g->C; ch++) {
         const float *plane = im + (int64_t)ch * g->H * g->W;
         for (int i = 0; i < g->kh; i++) {
@@ -60,16 +76,22 @@ static void im2col(const conv_geom *g, const float *im, float *col) {
             for (int j = 0; j < g->kw; j++) {
                 int ow0, ow1;
                 tap_range(j, g->sw, g->pw, g->W, g->Wo, &ow0, &ow1);
-                float *dst = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * P;
+                float *dst = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * ld;
                 for (int oh = 0; oh < g->Ho; oh++) {
                     float *d = dst + (int64_t)oh * g->Wo;
                     if (oh < oh0 || oh >= oh1) {
                         memset(d, 0, (size_t)g->Wo * sizeof(float));
                         continue;
                     }
-                    const float *row = plane + (int64_t)(oh * g->sh - g->ph + i) * g->W;
+                    const float *row = plane + (int64_t)(oh * g->sh - g->ph + i) * g->W + j - g->pw;
                     for (int ow = 0; ow < ow0; ow++) d[ow] = 0.0f;
-                    for (int ow = ow0; ow < ow1; ow++) d[ow] = row[ow * g->sw - g->pw + j];
+                    if (g->sw == 1) {
+                        memcpy(d + ow0, row + ow0, (size_t)(ow1 - ow0) * sizeof(float));
+                    } else if (g->sw == 2) {
+                        for (int ow = ow0; ow < ow1; ow++) d[ow] = row[2 * ow];
+                    } else {
+                        for (int ow = ow0; ow < ow1; ow++) d[ow] = row[ow * g->sw];
+                    }
                     for (int ow = ow1; ow < g->Wo; ow++) d[ow] = 0.0f;
                 }
             }
@@ -77,9 +99,8 @@ static void im2col(const conv_geom *g, const float *im, float *col) {
     }
 }
 
-// im = the sum of the columns' windows (im is overwritten).
-static void col2im(const conv_geom *g, const float *col, float *im) {
-    const int64_t P = (int64_t)g->Ho * g->Wo;
+// im = the sum of the windows of one sample's columns (im is overwritten); rows `ld` apart.
+static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im) {
     memset(im, 0, (size_t)g->C * g->H * g->W * sizeof(float));
     for (int ch = 0; ch < g->C; ch++) {
         float *plane = im + (int64_t)ch * g->H * g->W;
@@ -89,19 +110,45 @@ static void col2im(const conv_geom *g, const float *col, float *im) {
             for (int j = 0; j < g->kw; j++) {
                 int ow0, ow1;
                 tap_range(j, g->sw, g->pw, g->W, g->Wo, &ow0, &ow1);
-                const float *src = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * P;
+                const float *src = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * ld;
                 for (int oh = oh0; oh < oh1; oh++) {
                     const float *s = src + (int64_t)oh * g->Wo;
-                    float *row = plane + (int64_t)(oh * g->sh - g->ph + i) * g->W;
-                    for (int ow = ow0; ow < ow1; ow++) row[ow * g->sw - g->pw + j] += s[ow];
+                    float *row = plane + (int64_t)(oh * g->sh - g->ph + i) * g->W + j - g->pw;
+                    if (g->sw == 1) {
+                        for (int ow = ow0; ow < ow1; ow++) row[ow] += s[ow];
+                    } else if (g->sw == 2) {
+                        for (int ow = ow0; ow < ow1; ow++) row[2 * ow] += s[ow];
+                    } else {
+                        for (int ow = ow0; ow < ow1; ow++) row[ow * g->sw] += s[ow];
+                    }
                 }
             }
         }
     }
 }
 
+// S samples' (rows, P) blocks, `stride` floats apart, side by side as one (rows, S*P) matrix.
+static void gather_rows(const float *src, int64_t stride, int S, int rows, int P, float *dst) {
+    for (int s = 0; s < S; s++)
+        for (int r = 0; r < rows; r++)
+            memcpy(dst + (int64_t)r * S * P + (int64_t)s * P, src + s * stride + (int64_t)r * P,
+                   (size_t)P * sizeof(float));
+}
+
+// The inverse of gather_rows.
+static void scatter_rows(const float *src, int S, int rows, int P, float *dst, int64_t stride) {
+    for (int s = 0; s < S; s++)
+        for (int r = 0; r < rows; r++)
+            memcpy(dst + s * stride + (int64_t)r * P, src + (int64_t)r * S * P + (int64_t)s * P,
+                   (size_t)P * sizeof(float));
+}
+
 // Below this many multiply-adds a conv runs on one thread: waking the team costs more.
 #define CONV_PARALLEL_MIN_MACS (1 << 19)
+// Columns of one grouped GEMM: enough that packing the weights is amortised.
+#define GROUP_COLS 1024
+// At most this many floats of per-thread buffers for a group (16 MiB).
+#define GROUP_MAX_FLOATS (4 << 20)
 
 // How many contiguous chunks the batch is cut into: one per thread, at most one per sample, one
 // for small problems. `macs` is the whole call's multiply-add count.
@@ -113,121 +160,183 @@ static int batch_chunks(int n, int64_t macs) {
 // The first sample of chunk t; chunk t holds samples [chunk_start(t), chunk_start(t + 1)).
 static int chunk_start(int t, int n, int chunks) { return (int)((int64_t)t * n / chunks); }
 
+// Samples per GEMM: about GROUP_COLS columns, within the buffer cap (`per_sample` floats of
+// buffers per sample) and the longest chunk.
+static int group_size(int n, int chunks, int P, int64_t per_sample) {
+    int s = (GROUP_COLS + P - 1) / P, longest = (n + chunks - 1) / chunks;
+    int64_t cap = GROUP_MAX_FLOATS / (per_sample > 0 ? per_sample : 1);
+    if (s > cap) s = (int)cap;
+    if (s > longest) s = longest;
+    return s < 1 ? 1 : s;
+}
+
 // Per-chunk buffers rounded up to whole cache lines, so that no two threads share one.
 static int64_t padded(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
+// C (m, n) = op(A) @ op(B) (+ C when accumulate), cut into per-thread column blocks. For the
+// dense convolutions, which are one product over the whole batch.
+static void sgemm_split_n(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
+                          int ldb, bool accumulate, float *cm, int ldc) {
+    int t = (int64_t)m * n * k < CONV_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
+    int parts = n / 16 < t ? (n / 16 > 0 ? n / 16 : 1) : t;
+#pragma omp parallel for schedule(static) if (parts > 1)
+    for (int p = 0; p < parts; p++) {
+        int j0 = (int)((int64_t)p * n / parts) & ~15, j1 = p + 1 == parts ? n : (int)((int64_t)(p + 1) * n / parts) & ~15;
+        if (j1 > j0)
+            cpu_sgemm(ta, tb, m, j1 - j0, k, 1.0f, a, lda, tb ? b + (int64_t)j0 * ldb : b + j0, ldb,
+                      accumulate ? 1.0f : 0.0f, cm + j0, ldc);
+    }
+}
+
 // x (N, Cin, H, W), w (Cout, Cin/G, kh, kw) -> y (N, Cout, Ho, Wo).
-// Per sample and group: y_g (Cout/G, Ho*Wo) = w_g (Cout/G, K) @ col_g (K, Ho*Wo), K = Cin/G*kh*kw.
+// Per group of S samples and conv group: y_g (Cout/G, S*P) = w_g (Cout/G, K) @ col_g (K, S*P),
+// K = Cin/G*kh*kw, P = Ho*Wo.
 void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
     const conv_geom g = geom_make(node, X->shape, Wt->shape, Y->shape);
-    const int N = X->shape.d[0], G = node->p.i[6], coutg = Y->shape.d[1] / G;
+    const int N = X->shape.d[0], G = node->p.i[6], Cout = Y->shape.d[1], coutg = Cout / G;
     const int K = g.C / G * g.kh * g.kw, P = g.Ho * g.Wo;
-    const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Y->shape.d[1] * P;
+    const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Cout * P;
+    if (G == 1 && geom_is_dense(&g)) {  // y (N, Cout) = x (N, K) @ w^T (K, Cout)
+        sgemm_split_n(0, 1, N, Cout, K, X->data, K, Wt->data, K, false, Y->data, Cout);
+        return;
+    }
     const bool pointwise = geom_is_pointwise(&g);
-    const int chunks = batch_chunks(N, (int64_t)N * Y->shape.d[1] * P * K);
-    const int64_t col_stride = pointwise ? 0 : padded(geom_col_size(&g));
-    float *ws = col_stride ? ag_ctx_workspace(c, (size_t)(chunks * col_stride) * sizeof(float)) : NULL;
+    const int chunks = batch_chunks(N, (int64_t)N * Cout * P * K);
+    // Per sample of a group: its columns (G*K rows) and its slice of the GEMM's output.
+    const int S = group_size(N, chunks, P, (int64_t)(G * K + Cout) * P);
+    const int64_t col_floats = (int64_t)G * K * S * P, stride = padded(col_floats + (S > 1 ? ysz * S : 0));
+    const bool direct = S == 1 && pointwise;
+    float *ws = direct ? NULL : ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *col_buf = ws ? ws + t * col_stride : NULL;
-        for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
-            const float *x = X->data + n * xsz;
-            float *y = Y->data + n * ysz;
-            const float *col = x;
-            if (!pointwise) {
-                im2col(&g, x, col_buf);
+        float *col_buf = ws ? ws + t * stride : NULL, *out_buf = ws ? col_buf + col_floats : NULL;
+        const int n1 = chunk_start(t + 1, N, chunks);
+        for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
+            const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
+            const float *col = X->data + n0 * xsz;
+            if (!direct) {
+                for (int s = 0; s < s_len; s++) im2col(&g, X->data + (n0 + s) * xsz, col_buf + s * P, cols);
                 col = col_buf;
             }
+            float *y = s_len == 1 ? Y->data + n0 * ysz : out_buf;
             for (int gr = 0; gr < G; gr++)
-                cpu_sgemm(0, 0, coutg, P, K, 1.0f, Wt->data + (int64_t)gr * coutg * K, K,
-                          col + (int64_t)gr * K * P, P, 0.0f, y + (int64_t)gr * coutg * P, P);
+                cpu_sgemm(0, 0, coutg, cols, K, 1.0f, Wt->data + (int64_t)gr * coutg * K, K,
+                          col + (int64_t)gr * K * cols, cols, 0.0f, y + (int64_t)gr * coutg * cols, cols);
+            if (s_len > 1) scatter_rows(out_buf, s_len, Cout, P, Y->data + n0 * ysz, ysz);
         }
     }
 }
 
 // x (N, Cin, H, W), w (Cin, Cout/G, kh, kw) -> y (N, Cout, Ho, Wo), the adjoint of conv2d from
-// y's size to x's. Per sample and group: col_g (Kt, H*W) = w_g^T (Kt, Cin/G) @ x_g (Cin/G, H*W),
-// Kt = Cout/G*kh*kw, then col2im onto y: the image is y, the window grid is x.
+// y's size to x's. Per group of S samples and conv group:
+// col_g (Kt, S*P) = w_g^T (Kt, Cin/G) @ x_g (Cin/G, S*P), Kt = Cout/G*kh*kw, P = H*W, then
+// col2im of each sample's columns onto y: the image is y, the window grid is x.
 void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
     const conv_geom g = geom_make(node, Y->shape, Wt->shape, X->shape);
-    const int N = X->shape.d[0], G = node->p.i[6], cing = X->shape.d[1] / G, coutg = g.C / G;
+    const int N = X->shape.d[0], G = node->p.i[6], Cin = X->shape.d[1], cing = Cin / G, coutg = g.C / G;
     const int Kt = coutg * g.kh * g.kw, P = g.Ho * g.Wo;
-    const int64_t xsz = (int64_t)X->shape.d[1] * P, ysz = (int64_t)g.C * g.H * g.W;
+    const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g.C * g.H * g.W;
+    if (G == 1 && geom_is_dense(&g)) {  // y (N, Kt) = x (N, Cin) @ w (Cin, Kt)
+        sgemm_split_n(0, 0, N, Kt, Cin, X->data, Cin, Wt->data, Kt, false, Y->data, Kt);
+        return;
+    }
     const bool pointwise = geom_is_pointwise(&g);
-    const int chunks = batch_chunks(N, (int64_t)N * X->shape.d[1] * P * Kt);
-    const int64_t col_stride = pointwise ? 0 : padded(geom_col_size(&g));
-    float *ws = col_stride ? ag_ctx_workspace(c, (size_t)(chunks * col_stride) * sizeof(float)) : NULL;
+    const int chunks = batch_chunks(N, (int64_t)N * Cin * P * Kt);
+    // Per sample of a group: its gathered input (Cin rows) and its columns (G*Kt rows).
+    const int S = group_size(N, chunks, P, (int64_t)(Cin + G * Kt) * P);
+    const int64_t in_floats = S > 1 ? (int64_t)Cin * S * P : 0;
+    const int64_t col_floats = pointwise && S == 1 ? 0 : (int64_t)G * Kt * S * P;
+    const int64_t stride = padded(in_floats + col_floats);
+    float *ws = stride ? ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float)) : NULL;
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *col_buf = ws ? ws + t * col_stride : NULL;
-        for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
-            const float *x = X->data + n * xsz;
-            float *y = Y->data + n * ysz;
-            float *col = pointwise ? y : col_buf;
+        float *in_buf = ws ? ws + t * stride : NULL, *col_buf = ws ? in_buf + in_floats : NULL;
+        const int n1 = chunk_start(t + 1, N, chunks);
+        for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
+            const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
+            const float *x = X->data + n0 * xsz;
+            if (s_len > 1) {
+                gather_rows(x, xsz, s_len, Cin, P, in_buf);
+                x = in_buf;
+            }
+            float *y = Y->data + n0 * ysz;
+            float *col = col_floats ? col_buf : y;  // pointwise, one sample: the columns are y
             for (int gr = 0; gr < G; gr++)
-                cpu_sgemm(1, 0, Kt, P, cing, 1.0f, Wt->data + (int64_t)gr * cing * Kt, Kt,
-                          x + (int64_t)gr * cing * P, P, 0.0f, col + (int64_t)gr * Kt * P, P);
-            if (!pointwise) col2im(&g, col, y);
+                cpu_sgemm(1, 0, Kt, cols, cing, 1.0f, Wt->data + (int64_t)gr * cing * Kt, Kt,
+                          x + (int64_t)gr * cing * cols, cols, 0.0f, col + (int64_t)gr * Kt * cols, cols);
+            if (col_floats)
+                for (int s = 0; s < s_len; s++) col2im(&g, col + s * P, cols, y + s * ysz);
         }
     }
 }
 
-// x (N, Cin, H, W), gy (N, Cout, Ho, Wo) -> dw (Cout, Cin/G, kh, kw) = sum over samples and
-// groups of dw_g (Cout/G, K) += gy_g (Cout/G, Ho*Wo) @ col_g^T (Ho*Wo, K).
+// dw = partial 0 + partial 1 + ... in chunk order, element by element; partial 0 is dw itself.
+static void sum_partials(float *dw, const float *parts, int64_t part_stride, int chunks, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float s = dw[i];
+        for (int t = 1; t < chunks; t++) s += parts[(t - 1) * part_stride + i];
+        dw[i] = s;
+    }
+}
+
+// x (N, Cin, H, W), gy (N, Cout, Ho, Wo) -> dw (Cout, Cin/G, kh, kw) = the sum over groups of S
+// samples and conv groups of dw_g (Cout/G, K) += gy_g (Cout/G, S*P) @ col_g^T (S*P, K).
 void cpu_conv2d_weight_grad(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *GY = node->src[1];
     ag_tensor *DW = node->out;
     const conv_geom g = geom_make(node, X->shape, DW->shape, GY->shape);
-    const int N = X->shape.d[0], G = node->p.i[6], coutg = GY->shape.d[1] / G;
+    const int N = X->shape.d[0], G = node->p.i[6], Cout = GY->shape.d[1], coutg = Cout / G;
     const int K = g.C / G * g.kh * g.kw, P = g.Ho * g.Wo;
-    const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)GY->shape.d[1] * P, wsz = DW->numel;
+    const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Cout * P, wsz = DW->numel;
     if (N == 0) {
         memset(DW->data, 0, (size_t)wsz * sizeof(float));
         return;
     }
+    if (G == 1 && geom_is_dense(&g)) {  // dw (Cout, K) = gy^T (Cout, N) @ x (N, K)
+        sgemm_split_n(1, 0, Cout, K, N, GY->data, Cout, X->data, K, false, DW->data, K);
+        return;
+    }
     const bool pointwise = geom_is_pointwise(&g);
-    const int chunks = batch_chunks(N, (int64_t)N * GY->shape.d[1] * P * K);
-    // Per chunk: a column buffer (unless pointwise) and, for every chunk but the first, which
-    // accumulates straight into dw, a partial sum.
-    const int64_t col_stride = pointwise ? 0 : padded(geom_col_size(&g));
-    const int64_t part_stride = padded(wsz);
-    const int64_t total = chunks * col_stride + (chunks - 1) * part_stride;
+    const int chunks = batch_chunks(N, (int64_t)N * Cout * P * K);
+    // Per sample of a group: its columns (G*K rows) and its gathered output gradient.
+    const int S = group_size(N, chunks, P, (int64_t)(G * K + Cout) * P);
+    const bool direct = S == 1 && pointwise;
+    const int64_t col_floats = direct ? 0 : (int64_t)G * K * S * P, gy_floats = S > 1 ? ysz * S : 0;
+    const int64_t stride = padded(col_floats + gy_floats), part_stride = padded(wsz);
+    // Per chunk: the buffers and, for every chunk but the first, which accumulates straight into
+    // dw, a partial sum.
+    const int64_t total = chunks * stride + (chunks - 1) * part_stride;
     float *ws = total ? ag_ctx_workspace(c, (size_t)total * sizeof(float)) : NULL;
-    float *parts = ws ? ws + chunks * col_stride : NULL;
+    float *parts = ws ? ws + chunks * stride : NULL;
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *col_buf = col_stride ? ws + t * col_stride : NULL;
+        float *col_buf = ws ? ws + t * stride : NULL, *gy_buf = ws ? col_buf + col_floats : NULL;
         float *dw = t == 0 ? DW->data : parts + (t - 1) * part_stride;
-        int n0 = chunk_start(t, N, chunks), n1 = chunk_start(t + 1, N, chunks);
-        for (int n = n0; n < n1; n++) {
-            const float *x = X->data + n * xsz, *gy = GY->data + n * ysz;
-            const float *col = x;
-            if (!pointwise) {
-                im2col(&g, x, col_buf);
+        const int n_first = chunk_start(t, N, chunks), n1 = chunk_start(t + 1, N, chunks);
+        for (int n0 = n_first; n0 < n1; n0 += S) {
+            const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
+            const float *col = X->data + n0 * xsz, *gy = GY->data + n0 * ysz;
+            if (!direct) {
+                for (int s = 0; s < s_len; s++) im2col(&g, X->data + (n0 + s) * xsz, col_buf + s * P, cols);
                 col = col_buf;
             }
+            if (s_len > 1) {
+                gather_rows(gy, ysz, s_len, Cout, P, gy_buf);
+                gy = gy_buf;
+            }
             for (int gr = 0; gr < G; gr++)
-                cpu_sgemm(0, 1, coutg, K, P, 1.0f, gy + (int64_t)gr * coutg * P, P,
-                          col + (int64_t)gr * K * P, P, n == n0 ? 0.0f : 1.0f,
+                cpu_sgemm(0, 1, coutg, K, cols, 1.0f, gy + (int64_t)gr * coutg * cols, cols,
+                          col + (int64_t)gr * K * cols, cols, n0 == n_first ? 0.0f : 1.0f,
                           dw + (int64_t)gr * coutg * K, K);
         }
     }
-
-    // dw = partial 0 + partial 1 + ... in chunk order, element by element.
-    if (chunks > 1) {
-        float *dw = DW->data;
-#pragma omp parallel for schedule(static) if (wsz > CPU_PARALLEL_MIN)
-        for (int64_t i = 0; i < wsz; i++) {
-            float s = dw[i];
-            for (int t = 1; t < chunks; t++) s += parts[(t - 1) * part_stride + i];
-            dw[i] = s;
-        }
-    }
+    if (chunks > 1) sum_partials(DW->data, parts, part_stride, chunks, wsz);
 }
