@@ -137,7 +137,7 @@ static void test_fixture(void) {
     load_sets(f, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2);
     load_sets(f, "/G", (ag_params *[]){m->g_ema->params, m->g_ema->buffers}, 2);
     load_sets(f, "/D", (ag_params *[]){m->d->params}, 1);
-    ag_ctx *c = ag_ctx_create(be);
+    ag_ctx *c = ag_ctx_create(be), *cd = ag_ctx_create(be);  // cd: the draws, which outlive c's resets
     for (int it = 0; it < 3; it++) {
         char group[32], path[64];
         snprintf(group, sizeof group, "/it%d", it);
@@ -152,12 +152,13 @@ static void test_fixture(void) {
         for (int p = 0; p < 3; p++) {
             if (p == 1 && !gan_sg2_runs_pl(&o, it)) continue;
             snprintf(path, sizeof path, "%s/%s", group, phases[p]);
-            load_latents(c, f, path, m->g, lats[p]);
+            load_latents(cd, f, path, m->g, lats[p]);
         }
         snprintf(path, sizeof path, "%s/pl_noise", group);
-        draws.pl_noise = fx_tensor(c, f, path);
+        draws.pl_noise = fx_tensor(cd, f, path);
         gan_sg2_step_stats st;
         gan_sg2_train_step_with(c, m, &o, it, real, &draws, &st);
+        ag_ctx_reset(cd);
         free(real);
         TEST_CHECK(st.ran_pl == gan_sg2_runs_pl(&o, it) && st.ran_r1 == gan_sg2_runs_r1(&o, it),
                    "iteration %d: ran pl %d, r1 %d", it, st.ran_pl, st.ran_r1);
@@ -176,6 +177,7 @@ static void test_fixture(void) {
     double ed = expect_sets(f, "/after/D", (ag_params *[]){m->d->params}, 1);
     printf("after 3 iterations: G max err %.2e, G_ema %.2e, D %.2e\n", eg, ee, ed);
     ag_ctx_free(c);
+    ag_ctx_free(cd);
     gan_sg2_model_free(m);
     fx_close(f);
 }

@@ -70,6 +70,7 @@ gan_sg2_model *gan_sg2_model_create(const ag_backend *be, gan_sg2_shape s, const
                                    o->pl_weight > 0 ? o->pl_interval : 0);
     m->opt_d = gan_sg2_adam_create(m->d->params, o->lr_d, o->beta1, o->beta2, o->eps,
                                    o->r1_gamma > 0 ? o->r1_interval : 0);
+    m->scratch = ag_ctx_create(be);
     return m;
 }
 
@@ -80,6 +81,7 @@ void gan_sg2_model_free(gan_sg2_model *m) {
     gan_sg2_g_free(m->g);
     gan_sg2_g_free(m->g_ema);
     gan_sg2_d_free(m->d);
+    ag_ctx_free(m->scratch);
     free(m);
 }
 
@@ -205,6 +207,7 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         ag_backward(c, loss);
         ag_adam_step(m->opt_g);
         st->loss_g = ag_item(loss);
+        ag_ctx_reset(c);
     }
 
     // Greg
@@ -218,6 +221,7 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         ag_adam_step(m->opt_g);
         st->ran_pl = true;
         st->pl_penalty = mean_value(c, pen);
+        ag_ctx_reset(c);
     }
 
     // Dmain: G runs without a graph (its parameters are frozen and z needs no gradient).
@@ -237,6 +241,7 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         st->loss_d = ag_item(loss_fake) + ag_item(loss_real);
         st->scores_fake = mean_value(c, fake);
         st->scores_real = mean_value(c, logits);
+        ag_ctx_reset(c);
     }
 
     // Dreg
@@ -249,6 +254,7 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         ag_adam_step(m->opt_d);
         st->ran_r1 = true;
         st->r1_penalty = mean_value(c, pen);
+        ag_ctx_reset(c);
     }
     ag_params_set_requires_grad(g->params, true);
 
@@ -260,12 +266,12 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
     ag_params_copy(m->g_ema->buffers, g->buffers);
     st->ema_beta = (float)beta;
     st->pl_mean = m->pl_mean;
-    ag_ctx_reset(c);
 }
 
 void gan_sg2_train_step(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, const float *real,
                         ag_rng *rng, gan_sg2_step_stats *stats) {
     gan_sg2_draws draws;
-    gan_sg2_draw(c, m, o, iter, rng, &draws);
+    gan_sg2_draw(m->scratch, m, o, iter, rng, &draws);
     gan_sg2_train_step_with(c, m, o, iter, real, &draws, stats);
+    ag_ctx_reset(m->scratch);
 }

@@ -56,7 +56,8 @@ typedef struct gan_sg2_model {
     gan_sg2_g *g, *g_ema;
     gan_sg2_d *d;
     ag_adam *opt_g, *opt_d;
-    float pl_mean;  // the path-length running mean
+    float pl_mean;    // the path-length running mean
+    ag_ctx *scratch;  // holds gan_sg2_train_step's random inputs while the phases reset theirs
 } gan_sg2_model;
 
 // G and D initialised from init_rng (G first), G_ema a copy of G, both optimizers with the
@@ -100,10 +101,11 @@ bool gan_sg2_runs_r1(const gan_sg2_train_opts *o, int64_t iter);
 void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, ag_rng *rng,
                   gan_sg2_draws *out);
 // One iteration with the given random inputs. real: (batch, img_channels, R, R) in host memory.
-// Resets the context's arena at the end.
+// Resets c's arena after every phase, so a phase's graph is gone before the next one builds its
+// own (the peak is one phase, not four): the draws must live elsewhere (another context).
 void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
                              const float *real, const gan_sg2_draws *draws, gan_sg2_step_stats *stats);
-// gan_sg2_draw, then gan_sg2_train_step_with.
+// gan_sg2_draw into m->scratch, then gan_sg2_train_step_with.
 void gan_sg2_train_step(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, const float *real,
                         ag_rng *rng, gan_sg2_step_stats *stats);
 
