@@ -5,7 +5,9 @@
 //     correction, the w_avg and path-length means, G_ema; the losses of every iteration and
 //     every parameter and buffer of G, G_ema and D after the third;
 //   - determinism: a tiny StyleGAN2 trained twice from the same seed with R1, path length,
-//     mixing and EMA ends bit-identical (weights, buffers, Adam moments, pl_mean, rng);
+//     mixing and EMA ends bit-identical (weights, buffers, Adam moments, pl_mean, rng), and so
+//     does a run stopped after 3 iterations whose state (what a checkpoint holds) is copied into
+//     a model initialised from another seed and continued;
 //   - the lazy-regularisation Adam correction, the EMA ramp-up and option validation.
 #include <math.h>
 #include <stdio.h>
@@ -227,35 +229,77 @@ static bool same_values(const ag_tensor *a, const ag_tensor *b) {
     return same;
 }
 
-static run train_tiny(uint64_t seed) {
-    const gan_sg2_shape s = tiny_shape();
+// Iterations [from, to) of run r (its model and rng) on the tiny data stream of `seed`.
+static void train_iters(run *r, uint64_t seed, int from, int to) {
     const gan_sg2_train_opts o = tiny_opts();
-    run r = {.rng = ag_rng_make(seed)};
-    ag_rng init = ag_rng_fork(&r.rng), data = ag_rng_fork(&r.rng);
-    r.m = gan_sg2_model_create(ag_backend_cpu(), s, &o, &init);
     ag_ctx *c = ag_ctx_create(ag_backend_cpu());
     float real[4 * 16 * 16];
-    for (int it = 0; it < TINY_ITERS; it++) {
-        ag_philox_fill_uniform(real, 4 * 16 * 16, data.seed, ag_rng_reserve(&data, 4 * 16 * 16), -1.0f, 1.0f);
-        ag_rng peek = r.rng;
+    for (int it = from; it < to; it++) {
+        // The data of iteration it depends only on (seed, it), like a resumable loader's.
+        ag_philox_fill_uniform(real, 4 * 16 * 16, seed ^ 0xda7aULL, (uint64_t)it * 256, -1.0f, 1.0f);
+        ag_rng peek = r->rng;
         gan_sg2_draws d;
-        gan_sg2_draw(c, r.m, &o, it, &peek, &d);
-        r.mixed += d.gmain.cutoff < r.m->g->num_ws;
+        gan_sg2_draw(c, r->m, &o, it, &peek, &d);
+        r->mixed += d.gmain.cutoff < r->m->g->num_ws;
         ag_ctx_reset(c);
         gan_sg2_step_stats st;
-        gan_sg2_train_step(c, r.m, &o, it, real, &r.rng, &st);
-        TEST_CHECK(peek.counter == r.rng.counter, "iteration %d: the step drew what gan_sg2_draw drew", it);
-        r.ema_beta[it] = st.ema_beta;
-        r.ran_r1[it] = st.ran_r1;
-        r.ran_pl[it] = st.ran_pl;
-        r.loss_g[it] = st.loss_g;
+        gan_sg2_train_step(c, r->m, &o, it, real, &r->rng, &st);
+        TEST_CHECK(peek.counter == r->rng.counter, "iteration %d: the step drew what gan_sg2_draw drew", it);
+        r->ema_beta[it] = st.ema_beta;
+        r->ran_r1[it] = st.ran_r1;
+        r->ran_pl[it] = st.ran_pl;
+        r->loss_g[it] = st.loss_g;
         TEST_CHECK(isfinite(st.loss_g) && isfinite(st.loss_d) && isfinite(st.pl_mean) &&
                        (!st.ran_r1 || isfinite(st.r1_penalty)) && (!st.ran_pl || isfinite(st.pl_penalty)),
                    "iteration %d: non-finite statistics", it);
-        if (it == 0) r.ema_was_g = same_values(r.m->g_ema->params->values, r.m->g->params->values);
+        if (it == 0) r->ema_was_g = same_values(r->m->g_ema->params->values, r->m->g->params->values);
     }
     ag_ctx_free(c);
+}
+
+static run new_run(uint64_t seed) {
+    run r = {.rng = ag_rng_make(seed)};
+    ag_rng init = ag_rng_fork(&r.rng);
+    const gan_sg2_train_opts o = tiny_opts();
+    r.m = gan_sg2_model_create(ag_backend_cpu(), tiny_shape(), &o, &init);
     return r;
+}
+
+static run train_tiny(uint64_t seed) {
+    run r = new_run(seed);
+    train_iters(&r, seed, 0, TINY_ITERS);
+    return r;
+}
+
+static void copy_adam(ag_adam *dst, const ag_adam *src) {
+    ag_tensor_copy(dst->m, src->m);
+    ag_tensor_copy(dst->v, src->v);
+    dst->step = src->step;
+}
+
+// What a checkpoint must hold: G, G_ema, D (parameters and buffers), both Adam states, pl_mean,
+// the rng and the iteration index. Copied into a model initialised from another seed, they
+// continue exactly as the unbroken run.
+static void copy_state(gan_sg2_model *dst, const gan_sg2_model *src) {
+    ag_params_copy(dst->g->params, src->g->params);
+    ag_params_copy(dst->g->buffers, src->g->buffers);
+    ag_params_copy(dst->g_ema->params, src->g_ema->params);
+    ag_params_copy(dst->g_ema->buffers, src->g_ema->buffers);
+    ag_params_copy(dst->d->params, src->d->params);
+    copy_adam(dst->opt_g, src->opt_g);
+    copy_adam(dst->opt_d, src->opt_d);
+    dst->pl_mean = src->pl_mean;
+}
+
+static bool same_model(const gan_sg2_model *x, const gan_sg2_model *y) {
+    return same_values(x->g->params->values, y->g->params->values) &&
+           same_values(x->g->buffers->values, y->g->buffers->values) &&
+           same_values(x->g_ema->params->values, y->g_ema->params->values) &&
+           same_values(x->g_ema->buffers->values, y->g_ema->buffers->values) &&
+           same_values(x->d->params->values, y->d->params->values) && same_values(x->opt_g->m, y->opt_g->m) &&
+           same_values(x->opt_g->v, y->opt_g->v) && same_values(x->opt_d->m, y->opt_d->m) &&
+           same_values(x->opt_d->v, y->opt_d->v) && x->opt_g->step == y->opt_g->step &&
+           x->opt_d->step == y->opt_d->step && x->pl_mean == y->pl_mean;
 }
 
 static void test_determinism(void) {
@@ -265,10 +309,7 @@ static void test_determinism(void) {
     TEST_CHECK(same_values(x->g->buffers->values, y->g->buffers->values), "G buffers (w_avg) differ between runs");
     TEST_CHECK(same_values(x->g_ema->params->values, y->g_ema->params->values), "G_ema weights differ between runs");
     TEST_CHECK(same_values(x->d->params->values, y->d->params->values), "D weights differ between runs");
-    TEST_CHECK(same_values(x->opt_g->m, y->opt_g->m) && same_values(x->opt_g->v, y->opt_g->v) &&
-                   same_values(x->opt_d->m, y->opt_d->m) && same_values(x->opt_d->v, y->opt_d->v),
-               "Adam moments differ between runs");
-    TEST_CHECK(x->pl_mean == y->pl_mean && a.rng.counter == b.rng.counter, "pl_mean or rng state differ");
+    TEST_CHECK(same_model(x, y) && a.rng.counter == b.rng.counter, "Adam states, pl_mean or rng differ between runs");
     TEST_CHECK(!same_values(x->g->params->values, other.m->g->params->values), "another seed gives other weights");
     TEST_CHECK(!same_values(x->g->params->values, x->g_ema->params->values), "G_ema lags G");
     TEST_CHECK(a.mixed > 0, "no iteration mixed styles (p = 0.9)");
@@ -282,11 +323,22 @@ static void test_determinism(void) {
         TEST_CHECK(a.ema_beta[it] == beta, "iteration %d: ema beta %g, expected %g", it, (double)a.ema_beta[it],
                    (double)beta);
     }
-    printf("determinism: %d iterations twice, bit-identical; Gmain mixed styles in %d; loss_g %.4f .. %.4f\n",
-           TINY_ITERS, a.mixed, (double)a.loss_g[0], (double)a.loss_g[TINY_ITERS - 1]);
+
+    // Stop after 3 iterations, move the state into a model initialised from another seed, go on.
+    run first = new_run(42), second = new_run(7);
+    train_iters(&first, 42, 0, 3);
+    copy_state(second.m, first.m);
+    second.rng = first.rng;
+    train_iters(&second, 42, 3, TINY_ITERS);
+    TEST_CHECK(same_model(second.m, a.m) && second.rng.counter == a.rng.counter,
+               "3 + 3 iterations through a copied state differ from 6 unbroken ones");
+    printf("determinism: %d iterations twice and 3 + 3 through a copied state, bit-identical; Gmain mixed styles "
+           "in %d; loss_g %.4f .. %.4f\n", TINY_ITERS, a.mixed, (double)a.loss_g[0], (double)a.loss_g[TINY_ITERS - 1]);
     gan_sg2_model_free(a.m);
     gan_sg2_model_free(b.m);
     gan_sg2_model_free(other.m);
+    gan_sg2_model_free(first.m);
+    gan_sg2_model_free(second.m);
 }
 
 // --- small pieces -------------------------------------------------------------------------------
