@@ -6,7 +6,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
-#include "dcgan.h"
+#include "family.h"
 #include "trainer.h"
 
 static const char usage[] =
@@ -39,16 +39,18 @@ int gan_cmd_info(int argc, char **argv) {
 
     // Parameter counts from the architecture the config describes (the file matched it when
     // it was written; `gan sample` and --resume verify every shape when they load).
-    gan_dcgan_shape s = {.resolution = cfg.model.resolution, .nz = cfg.model.nz, .ngf = cfg.model.ngf,
-                         .ndf = cfg.model.ndf, .nc = cfg.model.channels};
-    gan_dcgan_g *g = gan_dcgan_g_create(ag_backend_cpu(), s);
-    gan_dcgan_d *d = gan_dcgan_d_create(ag_backend_cpu(), s);
+    const gan_family *fam = gan_family_find(cfg.model.type);
+    if (!fam) {
+        gan_errf(&err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", path, cfg.model.type);
+        return gan_cli_fail("info", &err);
+    }
+    ag_rng init = ag_rng_make(0);
+    gan_model *m = fam->create(&cfg, ag_backend_cpu(), &init, &err);
+    if (!m) return gan_cli_fail("info", &err);
     struct stat st;
     long long bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
     printf("checkpoint  %s (%.1f MB)\n", path, bytes / 1e6);
-    printf("model       %s %dx%dx%d, nz %d, ngf %d, ndf %d\n", cfg.model.type, cfg.model.channels,
-           cfg.model.resolution, cfg.model.resolution, cfg.model.nz, cfg.model.ngf, cfg.model.ndf);
-    printf("parameters  G %lld, D %lld\n", (long long)ag_params_numel(g->params), (long long)ag_params_numel(d->params));
+    fam->describe(m, stdout);
     printf("step        %lld of %lld (%.1f s of training, %lld thread%s)\n", (long long)step,
            (long long)cfg.train.steps, elapsed, (long long)threads, threads == 1 ? "" : "s");
     printf("data        %s (epoch %lld, position %lld)\n", cfg.data.path, (long long)epoch, (long long)pos);
@@ -56,7 +58,6 @@ int gan_cmd_info(int argc, char **argv) {
     char *yaml = gan_config_to_yaml(&cfg);
     fputs(yaml, stdout);
     free(yaml);
-    gan_dcgan_g_free(g);
-    gan_dcgan_d_free(d);
+    fam->free(m);
     return 0;
 }

@@ -6,7 +6,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
-#include "dcgan.h"
+#include "family.h"
 #include "image_grid.h"
 #include "npy.h"
 #include "trainer.h"
@@ -15,27 +15,36 @@ static const char usage[] =
     "usage: gan sample CKPT.h5|RUN_DIR [options]\n"
     "\n"
     "Writes images from the checkpoint's generator as a PNG grid or a float32 .npy array\n"
-    "(N, C, H, W) in [-1, 1]. Batchnorm uses its running statistics (eval mode), so an image\n"
-    "depends only on its own latent, never on the rest of the batch.\n"
+    "(N, C, H, W) in [-1, 1]. DCGAN runs its batchnorm on the running statistics (eval mode) and\n"
+    "StyleGAN2 samples from G_ema, so an image depends only on its own latent, never on the rest\n"
+    "of the batch.\n"
     "\n"
     "options:\n"
     "  --n N              number of images (default 64)\n"
     "  --seed S           latents from Philox stream S (default 0): image i gets draws\n"
     "                     [i*nz, (i+1)*nz) of N(0, 1), so --n only adds images\n"
     "  --z FILE.npy       latents from a float32 array (N, nz) or (N, nz, 1, 1) instead\n"
-    "  --interpolate S1,S2[,...]  spherical interpolation (slerp) between the latents of\n"
-    "                     seeds S1, S2, ...: one row per consecutive pair\n"
+    "  --interpolate S1,S2[,...]  one row per consecutive pair of seeds, from the first image of\n"
+    "                     --seed S1 to that of S2 (DCGAN: slerp in z; StyleGAN2: lerp in W)\n"
     "  --steps K          images per interpolation row (default 8)\n"
-    "  --nrow R           images per grid row (default: square, or --steps)\n"
+    "  --truncation PSI   StyleGAN2: pull W toward its average (1 = none, default)\n"
+    "  --noise MODE       StyleGAN2 noise inputs: const (each layer's stored noise, default) or\n"
+    "                     random (drawn from --seed's stream after the latents)\n"
+    "  --mix ROWS:COLS    StyleGAN2 style-mixing grid: comma-separated seeds for the rows and the\n"
+    "                     columns; each cell is a row's image with the column's styles in\n"
+    "                     --mix-layers (first row and column: the sources)\n"
+    "  --mix-layers LO:HI the W layers taken from the column seed (default: the coarse half)\n"
+    "  --nrow R           images per grid row (default: square, --steps, or the mixing grid's)\n"
     "  --out FILE         .png (grid) or .npy (array); default sample.png\n"
     "  --no-crop          keep the model's full resolution (by default images are cropped to\n"
     "                     the training data's size, e.g. 32x32 back to Fashion-MNIST's 28x28)\n";
 
 typedef struct sample_args {
-    const char *ckpt, *out, *z_path, *interp;
+    const char *ckpt, *out, *z_path, *interp, *mix, *mix_layers, *noise;
     int n, nrow, steps;
     int64_t seed;
-    bool crop;
+    double psi;
+    bool psi_given, crop;
 } sample_args;
 
 static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
@@ -47,7 +56,7 @@ static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
 }
 
 static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
-    *a = (sample_args){.out = "sample.png", .n = 64, .steps = 8, .crop = true};
+    *a = (sample_args){.out = "sample.png", .n = 64, .steps = 8, .psi = 1.0, .crop = true};
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -73,18 +82,33 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
             if (parse_int(v, 0, INT64_MAX, &x) != 0)
                 return gan_errf(err, GAN_EXIT_USAGE, "--seed: expected a non-negative integer, got '%s'", v);
             a->seed = x;
+        } else if (!strcmp(o, "--truncation")) {
+            char *end;
+            a->psi = strtod(v, &end);
+            if (!*v || *end || !isfinite(a->psi))
+                return gan_errf(err, GAN_EXIT_USAGE, "--truncation: expected a number (1 = none), got '%s'", v);
+            a->psi_given = true;
+        } else if (!strcmp(o, "--noise")) {
+            if (strcmp(v, "const") && strcmp(v, "random"))
+                return gan_errf(err, GAN_EXIT_USAGE, "--noise: expected const or random, got '%s'", v);
+            a->noise = v;
         } else if (!strcmp(o, "--z")) {
             a->z_path = v;
         } else if (!strcmp(o, "--out")) {
             a->out = v;
         } else if (!strcmp(o, "--interpolate")) {
             a->interp = v;
+        } else if (!strcmp(o, "--mix")) {
+            a->mix = v;
+        } else if (!strcmp(o, "--mix-layers")) {
+            a->mix_layers = v;
         } else {
             return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan sample --help)", o);
         }
     }
     if (!a->ckpt) return gan_errf(err, GAN_EXIT_USAGE, "no checkpoint given (usage: gan sample CKPT.h5)");
-    if (a->z_path && a->interp) return gan_errf(err, GAN_EXIT_USAGE, "--z and --interpolate exclude each other");
+    if (!!a->z_path + !!a->interp + !!a->mix > 1)
+        return gan_errf(err, GAN_EXIT_USAGE, "--z, --interpolate and --mix exclude each other");
     size_t len = strlen(a->out);
     if (len < 5 || (strcmp(a->out + len - 4, ".png") && strcmp(a->out + len - 4, ".npy")))
         return gan_errf(err, GAN_EXIT_USAGE, "--out %s: expected a .png or .npy file name", a->out);
@@ -96,43 +120,19 @@ static void draw_latents(int64_t seed, int n, int nz, float *z) {
     ag_philox_fill_normal(z, (int64_t)n * nz, (uint64_t)seed, 0, 0.0f, 1.0f);
 }
 
-// Spherical interpolation, as used for Gaussian latents (White, "Sampling Generative Networks").
-static void slerp(const float *a, const float *b, int n, float t, float *out) {
-    double na = 0, nb = 0, dot = 0;
-    for (int i = 0; i < n; i++) na += (double)a[i] * a[i], nb += (double)b[i] * b[i], dot += (double)a[i] * b[i];
-    double cosv = dot / (sqrt(na) * sqrt(nb) + 1e-30);
-    if (cosv > 1) cosv = 1;
-    if (cosv < -1) cosv = -1;
-    double omega = acos(cosv), so = sin(omega);
-    for (int i = 0; i < n; i++) {
-        if (so < 1e-6) out[i] = (float)((1 - t) * a[i] + t * b[i]);  // (nearly) parallel: linear
-        else out[i] = (float)((sin((1 - t) * omega) * a[i] + sin(t * omega) * b[i]) / so);
-    }
-}
-
-static int interpolation_latents(const char *spec, int steps, int nz, float **z, int *n, int *nrow, gan_err *err) {
-    int64_t seeds[64];
-    int count = 0;
+// "1,2,3" -> seeds; at least `min` of them.
+static int parse_seeds(const char *what, const char *spec, int min, int64_t *seeds, int max, int *count,
+                       gan_err *err) {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", spec);
+    *count = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        if (count == 64 || parse_int(tok, 0, INT64_MAX, &seeds[count]) != 0)
-            return gan_errf(err, GAN_EXIT_USAGE, "--interpolate %s: expected 2 to 64 comma-separated seeds", spec);
-        count++;
+        if (*count == max || parse_int(tok, 0, INT64_MAX, &seeds[*count]) != 0)
+            return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected %d to %d comma-separated seeds", what, spec, min, max);
+        (*count)++;
     }
-    if (count < 2) return gan_errf(err, GAN_EXIT_USAGE, "--interpolate %s: expected at least two seeds", spec);
-    *n = (count - 1) * steps;
-    *nrow = steps;
-    *z = malloc((size_t)*n * nz * sizeof(float));
-    float *za = malloc((size_t)nz * sizeof(float)), *zb = malloc((size_t)nz * sizeof(float));
-    for (int p = 0; p + 1 < count; p++) {
-        draw_latents(seeds[p], 1, nz, za);  // the first image of `--seed S`
-        draw_latents(seeds[p + 1], 1, nz, zb);
-        for (int k = 0; k < steps; k++)
-            slerp(za, zb, nz, (float)k / (float)(steps - 1), *z + ((int64_t)p * steps + k) * nz);
-    }
-    free(za);
-    free(zb);
+    if (*count < min)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected at least %d seeds", what, spec, min);
     return 0;
 }
 
@@ -150,71 +150,126 @@ static int read_latents(const char *path, int nz, float **z, int *n, gan_err *er
     return 0;
 }
 
+// The images a request asks for, into *img (n of them, (C, R, R) each), laid out with *nrow
+// per grid row.
+static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan_config *cfg, const sample_args *a,
+                       const gan_sample_opts *so, float **img, int *n, int *nrow, gan_err *err) {
+    const int nz = fam->latent_dim(cfg), R = cfg->model.resolution;
+    const int64_t per = (int64_t)cfg->model.channels * R * R;
+    float *z = NULL;
+    int64_t seeds[2][64];
+    int count[2];
+    *nrow = a->nrow;
+    if (a->mix) {
+        if (!fam->mixing_grid)
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix: a %s generator has no styles to mix (StyleGAN2 only)",
+                            fam->type);
+        char rows[1024], *cols;
+        snprintf(rows, sizeof rows, "%s", a->mix);
+        if (!(cols = strchr(rows, ':')))
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix %s: expected ROW_SEEDS:COLUMN_SEEDS, e.g. 1,2,3:4,5", a->mix);
+        *cols++ = '\0';
+        if (parse_seeds("--mix rows", rows, 1, seeds[0], 64, &count[0], err) ||
+            parse_seeds("--mix columns", cols, 1, seeds[1], 64, &count[1], err))
+            return -1;
+        int num_ws = 2 * (int)round(log2(R)) - 2, lo = 0, hi = num_ws / 2;
+        if (a->mix_layers && (sscanf(a->mix_layers, "%d:%d", &lo, &hi) != 2 || lo < 0 || hi > num_ws || lo >= hi))
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix-layers %s: expected LO:HI with 0 <= LO < HI <= %d", a->mix_layers,
+                            num_ws);
+        float *rz = malloc((size_t)count[0] * nz * sizeof(float)), *cz = malloc((size_t)count[1] * nz * sizeof(float));
+        for (int i = 0; i < count[0]; i++) draw_latents(seeds[0][i], 1, nz, rz + (int64_t)i * nz);
+        for (int j = 0; j < count[1]; j++) draw_latents(seeds[1][j], 1, nz, cz + (int64_t)j * nz);
+        *n = (count[0] + 1) * (count[1] + 1);
+        *img = malloc((size_t)*n * per * sizeof(float));
+        fam->mixing_grid(m, c, rz, count[0], cz, count[1], lo, hi, so, *img);
+        if (!*nrow) *nrow = count[1] + 1;
+        free(rz);
+        free(cz);
+        return 0;
+    }
+    if (a->interp) {
+        if (parse_seeds("--interpolate", a->interp, 2, seeds[0], 64, &count[0], err) != 0) return -1;
+        *n = (count[0] - 1) * a->steps;
+        *img = malloc((size_t)*n * per * sizeof(float));
+        float *za = malloc((size_t)nz * sizeof(float)), *zb = malloc((size_t)nz * sizeof(float));
+        for (int p = 0; p + 1 < count[0]; p++) {
+            draw_latents(seeds[0][p], 1, nz, za);  // the first image of `--seed S`
+            draw_latents(seeds[0][p + 1], 1, nz, zb);
+            fam->interpolate(m, c, za, zb, a->steps, so, *img + (int64_t)p * a->steps * per);
+        }
+        free(za);
+        free(zb);
+        if (!*nrow) *nrow = a->steps;
+        return 0;
+    }
+    if (a->z_path) {
+        if (read_latents(a->z_path, nz, &z, n, err) != 0) return -1;
+    } else {
+        *n = a->n;
+        z = malloc((size_t)*n * nz * sizeof(float));
+        draw_latents(a->seed, *n, nz, z);
+    }
+    *img = malloc((size_t)*n * per * sizeof(float));
+    fam->generate(m, c, z, *n, so, *img);
+    free(z);
+    return 0;
+}
+
 int gan_cmd_sample(int argc, char **argv) {
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return fputs(usage, stdout), 0;
     gan_err err = {0};
     sample_args a;
     if (parse_args(argc, argv, &a, &err) != 0) return gan_cli_fail("sample", &err);
-
     char ckpt[GAN_PATH_MAX];
     if (gan_resolve_checkpoint(a.ckpt, ckpt, sizeof ckpt, &err) != 0) return gan_cli_fail("sample", &err);
-    a.ckpt = ckpt;
     gan_config cfg;
-    if (gan_ckpt_read_config(a.ckpt, 0, NULL, &cfg, &err) != 0) return gan_cli_fail("sample", &err);
-    gan_dcgan_shape s = {.resolution = cfg.model.resolution, .nz = cfg.model.nz, .ngf = cfg.model.ngf,
-                         .ndf = cfg.model.ndf, .nc = cfg.model.channels};
+    if (gan_ckpt_read_config(ckpt, 0, NULL, &cfg, &err) != 0) return gan_cli_fail("sample", &err);
+    const gan_family *fam = gan_family_find(cfg.model.type);
+    if (!fam) {
+        gan_errf(&err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", ckpt, cfg.model.type);
+        return gan_cli_fail("sample", &err);
+    }
+    if ((a.psi_given || a.noise) && !fam->mixing_grid) {
+        gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
+        return gan_cli_fail("sample", &err);
+    }
     const ag_backend *be = ag_backend_cpu();
-    be->set_threads(cfg.train.threads > 0 ? cfg.train.threads : 0);
-    gan_dcgan_g *g = gan_dcgan_g_create(be, s);
+    be->set_threads(cfg.train.threads);
+    ag_rng init = ag_rng_make(0), noise = ag_rng_make((uint64_t)a.seed);
+    noise.counter = ((uint64_t)a.n * fam->latent_dim(&cfg) + 3) / 4;  // after the latents of --seed
+    gan_model *m = fam->create(&cfg, be, &init, &err);
     gan_ckpt_reader *r = NULL;
-    int64_t h = s.resolution, w = s.resolution;
-    int rc = gan_ckpt_open(a.ckpt, &r, &err);
-    if (rc == 0) rc = gan_ckpt_read_module(r, "/G", (ag_params *[]){g->params, g->buffers}, 2, &err);
+    int64_t h = cfg.model.resolution, w = cfg.model.resolution;
+    int rc = m ? gan_ckpt_open(ckpt, &r, &err) : -1;
+    if (rc == 0) rc = fam->load_generator(m, r, &err);
     if (rc == 0 && a.crop && gan_ckpt_has_attr(r, "/", "image_height")) {
         rc = gan_ckpt_get_attr_i64(r, "/", "image_height", &h, &err);
         if (rc == 0) rc = gan_ckpt_get_attr_i64(r, "/", "image_width", &w, &err);
     }
     gan_ckpt_close(r);
 
-    float *z = NULL, *img = NULL;
-    int n = a.n, nrow = a.nrow;
+    float *img = NULL;
+    int n = 0, nrow = 0;
+    const int R = cfg.model.resolution, C = cfg.model.channels;
     if (rc == 0) {
-        if (a.z_path) rc = read_latents(a.z_path, s.nz, &z, &n, &err);
-        else if (a.interp) rc = interpolation_latents(a.interp, a.steps, s.nz, &z, &n, &nrow, &err);
-        else {
-            z = malloc((size_t)n * s.nz * sizeof(float));
-            draw_latents(a.seed, n, s.nz, z);
-        }
-        if (a.interp && a.nrow) nrow = a.nrow;
+        gan_sample_opts so = {.psi = (float)a.psi, .noise_mode = a.noise && !strcmp(a.noise, "random"), .rng = &noise};
+        ag_ctx *c = ag_ctx_create(be);
+        rc = make_images(fam, m, c, &cfg, &a, &so, &img, &n, &nrow, &err);
+        ag_ctx_free(c);
     }
     if (rc == 0) {
-        // In chunks: eval-mode batchnorm makes every image independent of its batch.
-        const int R = s.resolution, chunk = 64;
-        const int64_t per = (int64_t)s.nc * R * R;
-        img = malloc((size_t)n * per * sizeof(float));
-        ag_ctx *c = ag_ctx_create(be);
-        ag_set_grad_enabled(c, false);
-        for (int i = 0; i < n; i += chunk) {
-            int m = n - i < chunk ? n - i : chunk;
-            ag_tensor *zt = ag_from_host(c, AG_SHAPE(m, s.nz, 1, 1), z + (int64_t)i * s.nz);
-            ag_tensor_to_host(gan_dcgan_g_forward(c, g, zt, false), img + i * per);
-            ag_ctx_reset(c);
-        }
-        ag_ctx_free(c);
         if (h > R || w > R || h < 1 || w < 1) h = w = R;
-        if (h < R || w < R) gan_images_center_crop(img, n, s.nc, R, R, (int)h, (int)w, img);
-        const char *ext = a.out + strlen(a.out) - 4;
-        if (!strcmp(ext, ".png")) {
-            rc = gan_grid_write_png(a.out, img, n, s.nc, (int)h, (int)w, nrow, 2, &err);
+        if (h < R || w < R) gan_images_center_crop(img, n, C, R, R, (int)h, (int)w, img);
+        if (!strcmp(a.out + strlen(a.out) - 4, ".png")) {
+            rc = gan_grid_write_png(a.out, img, n, C, (int)h, (int)w, nrow, 2, &err);
         } else {
-            int64_t shape[4] = {n, s.nc, h, w};
+            int64_t shape[4] = {n, C, h, w};
             rc = gan_npy_write_f32(a.out, 4, shape, img, &err);
         }
         if (rc == 0) printf("wrote %d image%s (%lldx%lld) to %s\n", n, n == 1 ? "" : "s", (long long)h, (long long)w, a.out);
     }
-    free(z);
     free(img);
-    gan_dcgan_g_free(g);
+    if (m) fam->free(m);
     return rc == 0 ? 0 : gan_cli_fail("sample", &err);
 }

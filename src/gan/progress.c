@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,8 +26,7 @@ static void format_eta(char *buf, size_t n, double seconds) {
     else snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
 }
 
-void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double ips, float loss_d,
-                         float loss_g, float d_x, float d_g_z) {
+void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double ips, const gan_stats *st) {
     char eta[32];
     bool last = step >= p->total;
     if (p->live) {
@@ -37,9 +37,14 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
         return;
     }
     format_eta(eta, sizeof eta, steps_per_sec > 0 ? (double)(p->total - step) / steps_per_sec : -1.0);
-    fprintf(p->out, "%sstep %lld/%lld | %.0f img/s | ETA %s | loss_d %.4f loss_g %.4f | D(x) %.3f D(G(z)) %.3f%s",
-            p->live ? "\r" : "", (long long)step, (long long)p->total, ips, eta, loss_d, loss_g, d_x, d_g_z,
-            p->live ? "\033[K" : "\n");
+    fprintf(p->out, "%sstep %lld/%lld | %.0f img/s | ETA %s |", p->live ? "\r" : "", (long long)step,
+            (long long)p->total, ips, eta);
+    for (int i = 0, shown = 0; i < st->n && shown < 4; i++) {
+        if (isnan(st->values[i])) continue;
+        fprintf(p->out, " %s %.4f", st->names[i], st->values[i]);
+        shown++;
+    }
+    fputs(p->live ? "\033[K" : "\n", p->out);
     p->line_open = p->live;
     fflush(p->out);
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "family.h"
+
 typedef struct gan_progress {
     FILE *out;
     bool live;           // a terminal: redraw one line
@@ -14,9 +16,10 @@ typedef struct gan_progress {
 } gan_progress;
 
 void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t every);
-// step: steps done; rates measured by the caller; losses of the latest step.
+// step: steps done; rates measured by the caller; the latest step's statistics (the first four
+// that were measured are shown).
 void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double images_per_sec,
-                         float loss_d, float loss_g, float d_x, float d_g_z);
+                         const gan_stats *st);
 // Prints a message on its own line (closing any live line first).
 void gan_progress_note(gan_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gan_progress_finish(gan_progress *p);

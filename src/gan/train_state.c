@@ -1,9 +1,9 @@
 // The training state in a checkpoint (checkpoint.h gives the file layer):
-//   /G, /D                      parameters and batchnorm buffers, PyTorch state_dict names
-//   /optim/G, /optim/D          Adam moments and step counts
-//   /fixed_noise (n, nz)        the snapshot latents
+//   the model family's groups   e.g. /G, /D, /optim/G, /optim/D (DCGAN); /G_ema too (StyleGAN2)
+//   /fixed_noise (n, latent)    the snapshot latents
 //   / attributes                format_version, model, step, elapsed_seconds, config (the
-//                               resolved YAML), noise_rng [seed, counter], data_epoch,
+//                               resolved YAML), rng [seed, counter] (the training steps'
+//                               random inputs), data_epoch,
 //                               data_position, data_count, image_height, image_width (the data's native
 //                               size, for `gan sample` to crop to), threads
 #include <stdlib.h>
@@ -12,11 +12,6 @@
 #include "checkpoint.h"
 #include "trainer.h"
 
-static int write_module(gan_ckpt_writer *w, const char *group, const ag_params *params, const ag_params *buffers,
-                        gan_err *err) {
-    return gan_ckpt_write_params(w, group, params, err) || gan_ckpt_write_params(w, group, buffers, err) ? -1 : 0;
-}
-
 int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) {
     gan_ckpt_writer *w;
     if (gan_ckpt_create(path, &w, err) != 0) return -1;
@@ -24,17 +19,15 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) 
     int h, wd;
     gan_dataset_image_size(&tr->ds, &h, &wd);
     gan_loader_state ls = gan_loader_get_state(&tr->loader);
-    ag_tensor *fixed = ag_tensor_view_of(tr->be, AG_SHAPE(tr->cfg.sample.n, tr->cfg.model.nz), tr->fixed_noise);
-    int bad = write_module(w, "/G", tr->g->params, tr->g->buffers, err) ||
-              write_module(w, "/D", tr->d->params, tr->d->buffers, err) ||
-              gan_ckpt_write_adam(w, "/optim/G", tr->opt_g, err) ||
-              gan_ckpt_write_adam(w, "/optim/D", tr->opt_d, err) ||
+    ag_tensor *fixed = ag_tensor_view_of(tr->be, AG_SHAPE(tr->cfg.sample.n, tr->family->latent_dim(&tr->cfg)),
+                                         tr->fixed_noise);
+    int bad = tr->family->save(tr->model, w, err) ||
               gan_ckpt_write_tensor(w, "/fixed_noise", fixed, err) ||
               gan_ckpt_set_attr_str(w, "/", "model", tr->cfg.model.type, err) ||
               gan_ckpt_set_attr_str(w, "/", "config", yaml, err) ||
               gan_ckpt_set_attr_i64(w, "/", "step", tr->step, err) ||
               gan_ckpt_set_attr_f64(w, "/", "elapsed_seconds", tr->elapsed, err) ||
-              gan_ckpt_set_attr_rng(w, "/", "noise_rng", &tr->noise_rng, err) ||
+              gan_ckpt_set_attr_rng(w, "/", "rng", &tr->rng, err) ||
               gan_ckpt_set_attr_i64(w, "/", "data_epoch", ls.epoch, err) ||
               gan_ckpt_set_attr_i64(w, "/", "data_position", ls.position, err) ||
               gan_ckpt_set_attr_i64(w, "/", "data_count", tr->ds.n, err) ||
@@ -53,18 +46,16 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) 
 int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err) {
     gan_ckpt_reader *r;
     if (gan_ckpt_open(path, &r, err) != 0) return -1;
-    ag_tensor *fixed = ag_tensor_view_of(tr->be, AG_SHAPE(tr->cfg.sample.n, tr->cfg.model.nz), tr->fixed_noise);
+    ag_tensor *fixed = ag_tensor_view_of(tr->be, AG_SHAPE(tr->cfg.sample.n, tr->family->latent_dim(&tr->cfg)),
+                                         tr->fixed_noise);
     int64_t step = 0, epoch = 0, position = 0, threads = 0, count = 0;
     double elapsed = 0;
-    ag_rng noise;
-    int bad = gan_ckpt_read_module(r, "/G", (ag_params *[]){tr->g->params, tr->g->buffers}, 2, err) ||
-              gan_ckpt_read_module(r, "/D", (ag_params *[]){tr->d->params, tr->d->buffers}, 2, err) ||
-              gan_ckpt_read_adam(r, "/optim/G", tr->opt_g, err) ||
-              gan_ckpt_read_adam(r, "/optim/D", tr->opt_d, err) ||
+    ag_rng rng;
+    int bad = tr->family->load(tr->model, r, err) ||
               gan_ckpt_read_tensor(r, "/fixed_noise", fixed, err) ||
               gan_ckpt_get_attr_i64(r, "/", "step", &step, err) ||
               gan_ckpt_get_attr_f64(r, "/", "elapsed_seconds", &elapsed, err) ||
-              gan_ckpt_get_attr_rng(r, "/", "noise_rng", &noise, err) ||
+              gan_ckpt_get_attr_rng(r, "/", "rng", &rng, err) ||
               gan_ckpt_get_attr_i64(r, "/", "data_epoch", &epoch, err) ||
               gan_ckpt_get_attr_i64(r, "/", "data_position", &position, err) ||
               gan_ckpt_get_attr_i64(r, "/", "threads", &threads, err) ||
@@ -78,7 +69,7 @@ int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err) {
     if (bad) return gan_err_prefix(err, "resuming from %s: ", path);
     tr->step = step;
     tr->elapsed = elapsed;
-    tr->noise_rng = noise;
+    tr->rng = rng;
     if (threads != tr->threads)
         fprintf(stderr, "gan train: note: the checkpoint was written with %lld threads, this run uses %d; "
                         "results stay correct but are bit-identical to an unbroken run only with the same "

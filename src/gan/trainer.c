@@ -16,9 +16,10 @@
 #include "signals.h"
 
 // The run's random streams, all derived from the config's seed so a run is a function of its
-// config: weights, training noise, the fixed snapshot noise and the data order.
+// config: weights, the training steps' random inputs, the fixed snapshot latents and the data
+// order.
 typedef struct streams {
-    ag_rng init, noise, fixed;
+    ag_rng init, train, fixed;
     uint64_t data_seed;
 } streams;
 
@@ -26,7 +27,7 @@ static streams derive_streams(int64_t seed) {
     ag_rng root = ag_rng_make((uint64_t)seed);
     streams s;
     s.init = ag_rng_fork(&root);
-    s.noise = ag_rng_fork(&root);
+    s.train = ag_rng_fork(&root);
     s.fixed = ag_rng_fork(&root);
     s.data_seed = ag_rng_fork(&root).seed;
     return s;
@@ -36,14 +37,12 @@ static int resolve_threads(int requested) {
     return requested > 0 ? requested : omp_get_num_procs();
 }
 
-static gan_dcgan_shape model_shape(const gan_config *cfg) {
-    return (gan_dcgan_shape){.resolution = cfg->model.resolution, .nz = cfg->model.nz,
-                             .ngf = cfg->model.ngf, .ndf = cfg->model.ndf, .nc = cfg->model.channels};
-}
-
-// Data, networks, optimizers and buffers: what a new run and a resumed one share.
+// Data, model and buffers: what a new run and a resumed one share. The model gets fresh
+// weights from the seed; a resumed run then overwrites them from its checkpoint.
 static int setup(gan_trainer *tr, gan_err *err) {
     const gan_config *cfg = &tr->cfg;
+    tr->family = gan_family_find(cfg->model.type);
+    if (!tr->family) return gan_errf(err, GAN_EXIT_USAGE, "model.type: no model family '%s'", cfg->model.type);
     tr->be = ag_backend_cpu();
     tr->threads = resolve_threads(cfg->train.threads);
     tr->be->set_threads(tr->threads);
@@ -59,24 +58,18 @@ static int setup(gan_trainer *tr, gan_err *err) {
                         cfg->model.channels, s.data_seed, err) != 0)
         return -1;
 
-    gan_dcgan_shape shape = model_shape(cfg);
-    char why[160];
-    if (!gan_dcgan_shape_valid(shape, why, sizeof why))
-        return gan_errf(err, GAN_EXIT_USAGE, "model: %s", why);
-    tr->g = gan_dcgan_g_create(tr->be, shape);
-    tr->d = gan_dcgan_d_create(tr->be, shape);
-    tr->opt_g = ag_adam_create(tr->g->params, (float)cfg->train.lr_g, (float)cfg->train.beta1,
-                               (float)cfg->train.beta2, 1e-8f, 0.0f);
-    tr->opt_d = ag_adam_create(tr->d->params, (float)cfg->train.lr_d, (float)cfg->train.beta1,
-                               (float)cfg->train.beta2, 1e-8f, 0.0f);
+    tr->model = tr->family->create(cfg, tr->be, &s.init, err);
+    if (!tr->model) return -1;
+    tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
 
-    int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = cfg->train.d_steps;
-    tr->real_buf = malloc((size_t)(k * B * shape.nc * R * R) * sizeof(float));
-    tr->z_buf = malloc((size_t)(k * B * shape.nz) * sizeof(float));
-    tr->fixed_noise = malloc((size_t)cfg->sample.n * shape.nz * sizeof(float));
-    if (!tr->real_buf || !tr->z_buf || !tr->fixed_noise)
+    int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
+    int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
+    tr->real_buf = malloc((size_t)(k * B * cfg->model.channels * R * R) * sizeof(float));
+    tr->fixed_noise = malloc((size_t)nfixed * sizeof(float));
+    if (!tr->real_buf || !tr->fixed_noise)
         return gan_errf(err, GAN_EXIT_RUNTIME, "out of memory for batches of %lld images", (long long)B);
+    ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
     return 0;
 }
 
@@ -84,23 +77,19 @@ static int path_in(char *dst, const char *dir, const char *name, gan_err *err) {
     return gan_fs_join(dst, GAN_PATH_MAX, dir, name, err);
 }
 
-// Fixed-noise images through G in eval mode (running statistics), cropped to the data's size.
+// The fixed latents through the sampling generator, cropped to the data's size. StyleGAN2
+// snapshots use each layer's stored noise, so successive grids differ only by training.
 static int write_snapshot(gan_trainer *tr, const char *path, gan_err *err) {
-    const gan_dcgan_shape s = tr->g->shape;
-    int n = tr->cfg.sample.n, R = s.resolution;
-    ag_ctx *c = tr->c;
-    bool prev = ag_set_grad_enabled(c, false);
-    ag_tensor *z = ag_from_host(c, AG_SHAPE(n, s.nz, 1, 1), tr->fixed_noise);
-    ag_tensor *img = gan_dcgan_g_forward(c, tr->g, z, false);
-    float *host = malloc((size_t)img->numel * sizeof(float));
-    ag_tensor_to_host(img, host);
-    ag_set_grad_enabled(c, prev);
-    ag_ctx_reset(c);
+    int n = tr->cfg.sample.n, R = tr->cfg.model.resolution, C = tr->cfg.model.channels;
+    float *host = malloc((size_t)n * C * R * R * sizeof(float));
+    gan_sample_opts o = {.psi = 1.0f, .noise_mode = 0};
+    tr->family->generate(tr->model, tr->c, tr->fixed_noise, n, &o, host);
+    ag_ctx_reset(tr->c);
     int h, w;
     gan_dataset_image_size(&tr->ds, &h, &w);
-    if (h < R || w < R) gan_images_center_crop(host, n, s.nc, R, R, h, w, host);
+    if (h < R || w < R) gan_images_center_crop(host, n, C, R, R, h, w, host);
     else h = w = R;
-    int rc = gan_grid_write_png(path, host, n, s.nc, h, w, tr->cfg.sample.nrow, 2, err);
+    int rc = gan_grid_write_png(path, host, n, C, h, w, tr->cfg.sample.nrow, 2, err);
     free(host);
     return rc;
 }
@@ -145,13 +134,6 @@ int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_d
                         "or pass --run-dir to start a new run elsewhere",
                         run_dir, run_dir);
     if (setup(tr, err) != 0) return -1;
-
-    streams s = derive_streams(cfg->seed);
-    gan_dcgan_g_init(tr->g, &s.init);
-    gan_dcgan_d_init(tr->d, &s.init);
-    tr->noise_rng = s.noise;
-    int64_t nfixed = (int64_t)cfg->sample.n * cfg->model.nz;
-    ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
 
     char dir[GAN_PATH_MAX];
     if (gan_fs_mkdir_p(run_dir, err) != 0) return -1;
@@ -256,15 +238,11 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
 }
 
 void gan_trainer_free(gan_trainer *tr) {
-    gan_dcgan_g_free(tr->g);
-    gan_dcgan_d_free(tr->d);
-    ag_adam_free(tr->opt_g);
-    ag_adam_free(tr->opt_d);
+    if (tr->family) tr->family->free(tr->model);
     ag_ctx_free(tr->c);
     gan_loader_free(&tr->loader);
     gan_dataset_free(&tr->ds);
     free(tr->real_buf);
-    free(tr->z_buf);
     free(tr->fixed_noise);
     memset(tr, 0, sizeof *tr);
 }
@@ -284,21 +262,42 @@ static int snapshot_now(gan_trainer *tr, gan_err *err) {
     return write_snapshot(tr, path, err);
 }
 
-// Means of the step statistics over one log interval.
+// Means of the step statistics over one log interval (a statistic that was not measured in a
+// step, NAN, does not count in its mean; one never measured in the interval is written null).
 typedef struct interval {
-    double loss_d, loss_g, d_x, d_g_z1, d_g_z2, seconds;
+    gan_stats last;  // names, and the latest values for the progress line
+    double sum[GAN_STATS_MAX];
+    int64_t count[GAN_STATS_MAX];
+    double seconds;
     int64_t steps;
 } interval;
 
+static void interval_add(interval *iv, const gan_stats *st, double seconds) {
+    iv->last = *st;
+    for (int i = 0; i < st->n; i++)
+        if (!isnan(st->values[i])) iv->sum[i] += st->values[i], iv->count[i]++;
+    iv->seconds += seconds;
+    iv->steps++;
+}
+
 static void write_metrics(FILE *f, const gan_trainer *tr, const interval *iv) {
-    double n = iv->steps > 0 ? (double)iv->steps : 1.0;
     double ips = iv->seconds > 0 ? (double)iv->steps * tr->cfg.train.batch_size / iv->seconds : 0.0;
-    fprintf(f,
-            "{\"step\": %lld, \"time\": %.3f, \"loss_d\": %.6g, \"loss_g\": %.6g, \"d_x\": %.6g, "
-            "\"d_g_z1\": %.6g, \"d_g_z2\": %.6g, \"images_per_sec\": %.2f}\n",
-            (long long)tr->step, tr->elapsed, iv->loss_d / n, iv->loss_g / n, iv->d_x / n, iv->d_g_z1 / n,
-            iv->d_g_z2 / n, ips);
+    fprintf(f, "{\"step\": %lld, \"time\": %.3f", (long long)tr->step, tr->elapsed);
+    for (int i = 0; i < iv->last.n; i++) {
+        if (iv->count[i]) fprintf(f, ", \"%s\": %.6g", iv->last.names[i], iv->sum[i] / (double)iv->count[i]);
+        else fprintf(f, ", \"%s\": null", iv->last.names[i]);
+    }
+    fprintf(f, ", \"images_per_sec\": %.2f}\n", ips);
     fflush(f);
+}
+
+static bool stats_finite(const gan_stats *st, const char **bad, float *value) {
+    for (int i = 0; i < st->n; i++)
+        if (isinf(st->values[i]) || (isnan(st->values[i]) && i < 2)) {
+            *bad = st->names[i], *value = st->values[i];
+            return false;
+        }
+    return true;
 }
 
 int gan_trainer_run(gan_trainer *tr, gan_err *err) {
@@ -316,12 +315,9 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
                       (long long)tr->ds.n, cfg->data.path, tr->threads, tr->threads == 1 ? "" : "s", tr->run_dir);
     if (tr->step > 0) gan_progress_note(&prog, "resuming at step %lld", (long long)tr->step);
 
-    const gan_dcgan_step_opts opts = {.logits = !strcmp(cfg->train.loss, "logits"),
-                                      .label_smoothing = (float)cfg->train.label_smoothing,
-                                      .d_steps = cfg->train.d_steps};
     const int B = cfg->train.batch_size;
+    const int nbatches = tr->family->batches_per_step(cfg);
     const int64_t batch_floats = (int64_t)B * cfg->model.channels * cfg->model.resolution * cfg->model.resolution;
-    const int64_t z_floats = (int64_t)cfg->train.d_steps * B * cfg->model.nz;
     interval iv = {0};
     double rate_t0 = gan_now();
     int64_t rate_steps = 0, last_ckpt = tr->step;
@@ -329,24 +325,23 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
 
     while (tr->step < cfg->train.steps && !gan_signals_stop_requested()) {
         double t0 = gan_now();
-        for (int k = 0; k < cfg->train.d_steps; k++) gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
-        ag_philox_fill_normal(tr->z_buf, z_floats, tr->noise_rng.seed, ag_rng_reserve(&tr->noise_rng, z_floats),
-                              0.0f, 1.0f);
-        gan_dcgan_step_stats st;
-        gan_dcgan_train_step(tr->c, tr->g, tr->d, tr->opt_g, tr->opt_d, &opts, B, tr->real_buf, tr->z_buf, &st);
-        if (!isfinite(st.loss_d) || !isfinite(st.loss_g) || !isfinite(st.d_x) || !isfinite(st.d_g_z2)) {
+        for (int k = 0; k < nbatches; k++) gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
+        gan_stats st;
+        tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, &tr->rng, &st);
+        const char *bad;
+        float value;
+        if (!stats_finite(&st, &bad, &value)) {
             gan_progress_finish(&prog);
             rc = gan_errf(err, GAN_EXIT_RUNTIME,
-                          "step %lld: loss_d = %g, loss_g = %g (not finite): training diverged; the last good "
-                          "checkpoint (step %lld) is in %s/checkpoints; try a lower train.lr_g / train.lr_d",
-                          (long long)tr->step + 1, st.loss_d, st.loss_g, (long long)last_ckpt, tr->run_dir);
+                          "step %lld: %s = %g (not finite): training diverged; the last good checkpoint "
+                          "(step %lld) is in %s/checkpoints; try a lower learning rate",
+                          (long long)tr->step + 1, bad, value, (long long)last_ckpt, tr->run_dir);
             break;
         }
         tr->step++;
         double dt = gan_now() - t0;
         tr->elapsed += dt;
-        iv.loss_d += st.loss_d, iv.loss_g += st.loss_g, iv.d_x += st.d_x;
-        iv.d_g_z1 += st.d_g_z1, iv.d_g_z2 += st.d_g_z2, iv.seconds += dt, iv.steps++;
+        interval_add(&iv, &st, dt);
         rate_steps++;
 
         bool last = tr->step == cfg->train.steps;
@@ -356,7 +351,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         }
         double span = gan_now() - rate_t0;
         double sps = span > 0 ? rate_steps / span : 0;
-        gan_progress_update(&prog, tr->step, sps, sps * B, st.loss_d, st.loss_g, st.d_x, st.d_g_z1);
+        gan_progress_update(&prog, tr->step, sps, sps * B, &st);
         if (span > 5.0) rate_t0 = gan_now(), rate_steps = 0;  // a recent window, not the whole run
 
         if ((tr->step % cfg->sample.every == 0 || last) && (rc = snapshot_now(tr, err)) != 0) break;

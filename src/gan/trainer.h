@@ -1,12 +1,12 @@
-// A DCGAN training run: the run directory, the data, the networks and optimizers, the random
-// streams, and the loop that steps, logs, samples and checkpoints.
+// A training run of any model family (family.h): the run directory, the data, the model, the
+// random streams, and the loop that steps, logs, samples and checkpoints.
 //
 // Run directory (runs/NAME unless --run-dir):
 //   config.yaml     the resolved config (every key)
-//   metrics.jsonl   one JSON object per log interval: step, wall time, mean losses, D(x),
-//                   D(G(z)), images/s
-//   samples/        real.png (a grid of training images), step-XXXXXXXX.png (the fixed noise
-//                   batch through G in eval mode, every sample.every steps)
+//   metrics.jsonl   one JSON object per log interval: step, wall time, the means of the family's
+//                   step statistics (losses, D outputs, regularisers), images/s
+//   samples/        real.png (a grid of training images), step-XXXXXXXX.png (the fixed latents
+//                   through the sampling generator, every sample.every steps)
 //   checkpoints/    ckpt-XXXXXXXX.h5 every checkpoint.every steps and at the end, the newest
 //                   checkpoint.keep kept, latest.h5 -> the newest
 // Everything a resumed run needs to continue bit-identically is in the checkpoint.
@@ -17,11 +17,9 @@
 #include "config.h"
 #include "data/dataset.h"
 #include "data/loader.h"
-#include "dcgan.h"
-#include "dcgan_train.h"
 #include "error.h"
+#include "family.h"
 #include "fsutil.h"
-#include "optim.h"
 #include "rng.h"
 
 typedef struct gan_trainer {
@@ -30,16 +28,15 @@ typedef struct gan_trainer {
     const ag_backend *be;
     ag_ctx *c;
     int threads;
-    gan_dcgan_g *g;
-    gan_dcgan_d *d;
-    ag_adam *opt_g, *opt_d;
+    const gan_family *family;
+    gan_model *model;
     gan_dataset ds;
     gan_loader loader;
-    ag_rng noise_rng;       // z for training steps
-    float *fixed_noise;     // (sample.n, nz): the same z for every snapshot of the run
+    ag_rng rng;             // every random input of the training steps
+    float *fixed_noise;     // (sample.n, latent): the same latents for every snapshot of the run
     int64_t step;           // G steps done
     double elapsed;         // wall seconds of training, summed over resumed sessions
-    float *real_buf, *z_buf;  // host staging for one step's batches
+    float *real_buf;        // host staging for one step's batches
 } gan_trainer;
 
 // A new run from a loaded config into run_dir (which must not exist or be empty). Loads the
