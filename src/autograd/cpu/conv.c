@@ -65,65 +65,134 @@ static void tap_range(int k, int stride, int pad, int n, int out, int *lo, int *
     *hi = h;
 }
 
+// Width phases. With stride sw, tap column j of window ow reads input column
+// ow*sw - pw + j = sw*(ow + d) + q, where j - pw = sw*d + q and 0 <= q < sw. So if the image
+// is first split into sw phase planes, plane q holding columns q, q + sw, q + 2sw, ... (with
+// zero margins wide enough for every d), each tap row of im2col is a contiguous copy from one
+// phase plane, and each of col2im a contiguous add into one: loops that vectorise, where
+// reading or adding at stride sw does not. The phase split is one pass over the (small) image.
+typedef struct {
+    int lm;  // zero columns left of each phase plane row
+    int wp;  // floats per phase plane row
+} phase_geom;
+
+static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+static phase_geom phase_make(const conv_geom *g) {
+    int dmin = floor_div(-g->pw, g->sw), dmax = floor_div(g->kw - 1 - g->pw, g->sw);
+    int lm = dmin < 0 ? -dmin : 0, wq = (g->W + g->sw - 1) / g->sw;
+    int right = g->Wo + dmax > wq ? g->Wo + dmax : wq;
+    return (phase_geom){.lm = lm, .wp = lm + right};
+}
+
+// Floats of one channel's phase planes (sw planes of H rows).
+static int64_t phase_floats(const conv_geom *g) { return (int64_t)g->sw * g->H * phase_make(g).wp; }
+
+// Tap column j of the window reads phase plane q at offset d from the window's position.
+static void tap_phase(const conv_geom *g, int j, int *q, int *d) {
+    *d = floor_div(j - g->pw, g->sw);
+    *q = j - g->pw - g->sw * *d;
+}
+
+// One channel plane (H, W) -> its phase planes (sw, H, wp) with zero margins.
+CPU_DISPATCH static void phase_split(const conv_geom *g, phase_geom pg, const float *restrict plane,
+                                     float *restrict phase) {
+    const int sw = g->sw, W = g->W;
+    memset(phase, 0, (size_t)(sw * g->H * pg.wp) * sizeof(float));
+    for (int r = 0; r < g->H; r++) {
+        const float *src = plane + (int64_t)r * W;
+        if (sw == 1) {
+            memcpy(phase + (int64_t)r * pg.wp + pg.lm, src, (size_t)W * sizeof(float));
+        } else if (sw == 2) {
+            float *e = phase + (int64_t)r * pg.wp + pg.lm, *o = e + (int64_t)g->H * pg.wp;
+            for (int m = 0; m < W / 2; m++) {
+                e[m] = src[2 * m];
+                o[m] = src[2 * m + 1];
+            }
+            if (W % 2) e[W / 2] = src[W - 1];
+        } else {
+            for (int q = 0; q < sw; q++) {
+                float *dst = phase + ((int64_t)q * g->H + r) * pg.wp + pg.lm;
+                for (int m = 0; q + m * sw < W; m++) dst[m] = src[q + m * sw];
+            }
+        }
+    }
+}
+
+// The inverse of phase_split for the columns inside the image (margins are dropped).
+CPU_DISPATCH static void phase_merge(const conv_geom *g, phase_geom pg, const float *restrict phase,
+                                     float *restrict plane) {
+    const int sw = g->sw, W = g->W;
+    for (int r = 0; r < g->H; r++) {
+        float *dst = plane + (int64_t)r * W;
+        if (sw == 1) {
+            memcpy(dst, phase + (int64_t)r * pg.wp + pg.lm, (size_t)W * sizeof(float));
+        } else if (sw == 2) {
+            const float *e = phase + (int64_t)r * pg.wp + pg.lm, *o = e + (int64_t)g->H * pg.wp;
+            for (int m = 0; m < W / 2; m++) {
+                dst[2 * m] = e[m];
+                dst[2 * m + 1] = o[m];
+            }
+            if (W % 2) dst[W - 1] = e[W / 2];
+        } else {
+            for (int q = 0; q < sw; q++) {
+                const float *src = phase + ((int64_t)q * g->H + r) * pg.wp + pg.lm;
+                for (int m = 0; q + m * sw < W; m++) dst[q + m * sw] = src[m];
+            }
+        }
+    }
+}
+
+CPU_DISPATCH static void copy_row(float *restrict dst, const float *restrict src, int n) {
+    for (int i = 0; i < n; i++) dst[i] = src[i];
+}
+
+CPU_DISPATCH static void add_row(float *restrict dst, const float *restrict src, int n) {
+    for (int i = 0; i < n; i++) dst[i] += src[i];
+}
+
 // The columns of one sample into a column matrix whose rows are `ld` floats apart (ld = S*Ho*Wo
-// when S samples share the matrix; col points at this sample's first column).
-static void im2col(const conv_geom *g, const float *im, float *col, int64_t ld) {
+// when S samples share the matrix; col points at this sample's first column). `ph` is scratch
+// of phase_floats(g) floats.
+static void im2col(const conv_geom *g, const float *im, float *col, int64_t ld, float *phase) {
+    const phase_geom pg = phase_make(g);
     for (int ch = 0; ch < g->C; ch++) {
-        const float *plane = im + (int64_t)ch * g->H * g->W;
+        phase_split(g, pg, im + (int64_t)ch * g->H * g->W, phase);
         for (int i = 0; i < g->kh; i++) {
             int oh0, oh1;
             tap_range(i, g->sh, g->ph, g->H, g->Ho, &oh0, &oh1);
             for (int j = 0; j < g->kw; j++) {
-                int ow0, ow1;
-                tap_range(j, g->sw, g->pw, g->W, g->Wo, &ow0, &ow1);
+                int q, d;
+                tap_phase(g, j, &q, &d);
+                const float *src = phase + (int64_t)q * g->H * pg.wp + pg.lm + d;
                 float *dst = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * ld;
-                for (int oh = 0; oh < g->Ho; oh++) {
-                    float *d = dst + (int64_t)oh * g->Wo;
-                    if (oh < oh0 || oh >= oh1) {
-                        memset(d, 0, (size_t)g->Wo * sizeof(float));
-                        continue;
-                    }
-                    const float *row = plane + (int64_t)(oh * g->sh - g->ph + i) * g->W + j - g->pw;
-                    for (int ow = 0; ow < ow0; ow++) d[ow] = 0.0f;
-                    if (g->sw == 1) {
-                        memcpy(d + ow0, row + ow0, (size_t)(ow1 - ow0) * sizeof(float));
-                    } else if (g->sw == 2) {
-                        for (int ow = ow0; ow < ow1; ow++) d[ow] = row[2 * ow];
-                    } else {
-                        for (int ow = ow0; ow < ow1; ow++) d[ow] = row[ow * g->sw];
-                    }
-                    for (int ow = ow1; ow < g->Wo; ow++) d[ow] = 0.0f;
-                }
+                if (oh0 > 0) memset(dst, 0, (size_t)oh0 * g->Wo * sizeof(float));
+                for (int oh = oh0; oh < oh1; oh++)
+                    copy_row(dst + (int64_t)oh * g->Wo, src + (int64_t)(oh * g->sh - g->ph + i) * pg.wp, g->Wo);
+                if (oh1 < g->Ho) memset(dst + (int64_t)oh1 * g->Wo, 0, (size_t)(g->Ho - oh1) * g->Wo * sizeof(float));
             }
         }
     }
 }
 
 // im = the sum of the windows of one sample's columns (im is overwritten); rows `ld` apart.
-static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im) {
-    memset(im, 0, (size_t)g->C * g->H * g->W * sizeof(float));
+static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, float *phase) {
+    const phase_geom pg = phase_make(g);
     for (int ch = 0; ch < g->C; ch++) {
-        float *plane = im + (int64_t)ch * g->H * g->W;
+        memset(phase, 0, (size_t)(g->sw * g->H * pg.wp) * sizeof(float));
         for (int i = 0; i < g->kh; i++) {
             int oh0, oh1;
             tap_range(i, g->sh, g->ph, g->H, g->Ho, &oh0, &oh1);
             for (int j = 0; j < g->kw; j++) {
-                int ow0, ow1;
-                tap_range(j, g->sw, g->pw, g->W, g->Wo, &ow0, &ow1);
+                int q, d;
+                tap_phase(g, j, &q, &d);
+                float *acc = phase + (int64_t)q * g->H * pg.wp + pg.lm + d;
                 const float *src = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * ld;
-                for (int oh = oh0; oh < oh1; oh++) {
-                    const float *s = src + (int64_t)oh * g->Wo;
-                    float *row = plane + (int64_t)(oh * g->sh - g->ph + i) * g->W + j - g->pw;
-                    if (g->sw == 1) {
-                        for (int ow = ow0; ow < ow1; ow++) row[ow] += s[ow];
-                    } else if (g->sw == 2) {
-                        for (int ow = ow0; ow < ow1; ow++) row[2 * ow] += s[ow];
-                    } else {
-                        for (int ow = ow0; ow < ow1; ow++) row[ow * g->sw] += s[ow];
-                    }
-                }
+                for (int oh = oh0; oh < oh1; oh++)
+                    add_row(acc + (int64_t)(oh * g->sh - g->ph + i) * pg.wp, src + (int64_t)oh * g->Wo, g->Wo);
             }
         }
+        phase_merge(g, pg, phase, im + (int64_t)ch * g->H * g->W);
     }
 }
 
@@ -206,19 +275,23 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     const int chunks = batch_chunks(N, (int64_t)N * Cout * P * K);
     // Per sample of a group: its columns (G*K rows) and its slice of the GEMM's output.
     const int S = group_size(N, chunks, P, (int64_t)(G * K + Cout) * P);
-    const int64_t col_floats = (int64_t)G * K * S * P, stride = padded(col_floats + (S > 1 ? ysz * S : 0));
     const bool direct = S == 1 && pointwise;
+    const int64_t col_floats = (int64_t)G * K * S * P, out_floats = S > 1 ? ysz * S : 0;
+    const int64_t phase_size = direct ? 0 : phase_floats(&g);
+    const int64_t stride = padded(col_floats + out_floats + phase_size);
     float *ws = direct ? NULL : ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
         float *col_buf = ws ? ws + t * stride : NULL, *out_buf = ws ? col_buf + col_floats : NULL;
+        float *phase = ws ? out_buf + out_floats : NULL;
         const int n1 = chunk_start(t + 1, N, chunks);
         for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
             const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
             const float *col = X->data + n0 * xsz;
             if (!direct) {
-                for (int s = 0; s < s_len; s++) im2col(&g, X->data + (n0 + s) * xsz, col_buf + s * P, cols);
+                for (int s = 0; s < s_len; s++)
+                    im2col(&g, X->data + (n0 + s) * xsz, col_buf + s * P, cols, phase);
                 col = col_buf;
             }
             float *y = s_len == 1 ? Y->data + n0 * ysz : out_buf;
@@ -251,12 +324,14 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     const int S = group_size(N, chunks, P, (int64_t)(Cin + G * Kt) * P);
     const int64_t in_floats = S > 1 ? (int64_t)Cin * S * P : 0;
     const int64_t col_floats = pointwise && S == 1 ? 0 : (int64_t)G * Kt * S * P;
-    const int64_t stride = padded(in_floats + col_floats);
+    const int64_t phase_size = col_floats ? phase_floats(&g) : 0;
+    const int64_t stride = padded(in_floats + col_floats + phase_size);
     float *ws = stride ? ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float)) : NULL;
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
         float *in_buf = ws ? ws + t * stride : NULL, *col_buf = ws ? in_buf + in_floats : NULL;
+        float *phase = ws ? col_buf + col_floats : NULL;
         const int n1 = chunk_start(t + 1, N, chunks);
         for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
             const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
@@ -271,7 +346,7 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
                 cpu_sgemm(1, 0, Kt, cols, cing, 1.0f, Wt->data + (int64_t)gr * cing * Kt, Kt,
                           x + (int64_t)gr * cing * cols, cols, 0.0f, col + (int64_t)gr * Kt * cols, cols);
             if (col_floats)
-                for (int s = 0; s < s_len; s++) col2im(&g, col + s * P, cols, y + s * ysz);
+                for (int s = 0; s < s_len; s++) col2im(&g, col + s * P, cols, y + s * ysz, phase);
         }
     }
 }
@@ -309,7 +384,8 @@ void cpu_conv2d_weight_grad(ag_ctx *c, const ag_node *node) {
     const int S = group_size(N, chunks, P, (int64_t)(G * K + Cout) * P);
     const bool direct = S == 1 && pointwise;
     const int64_t col_floats = direct ? 0 : (int64_t)G * K * S * P, gy_floats = S > 1 ? ysz * S : 0;
-    const int64_t stride = padded(col_floats + gy_floats), part_stride = padded(wsz);
+    const int64_t phase_size = direct ? 0 : phase_floats(&g);
+    const int64_t stride = padded(col_floats + gy_floats + phase_size), part_stride = padded(wsz);
     // Per chunk: the buffers and, for every chunk but the first, which accumulates straight into
     // dw, a partial sum.
     const int64_t total = chunks * stride + (chunks - 1) * part_stride;
@@ -319,13 +395,15 @@ void cpu_conv2d_weight_grad(ag_ctx *c, const ag_node *node) {
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
         float *col_buf = ws ? ws + t * stride : NULL, *gy_buf = ws ? col_buf + col_floats : NULL;
+        float *phase = ws ? gy_buf + gy_floats : NULL;
         float *dw = t == 0 ? DW->data : parts + (t - 1) * part_stride;
         const int n_first = chunk_start(t, N, chunks), n1 = chunk_start(t + 1, N, chunks);
         for (int n0 = n_first; n0 < n1; n0 += S) {
             const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
             const float *col = X->data + n0 * xsz, *gy = GY->data + n0 * ysz;
             if (!direct) {
-                for (int s = 0; s < s_len; s++) im2col(&g, X->data + (n0 + s) * xsz, col_buf + s * P, cols);
+                for (int s = 0; s < s_len; s++)
+                    im2col(&g, X->data + (n0 + s) * xsz, col_buf + s * P, cols, phase);
                 col = col_buf;
             }
             if (s_len > 1) {
