@@ -240,7 +240,7 @@ static void test_out_of_range(void) {
     EXPECT_ERROR(with_line(3, "  type: dcgan\n  nz: 5000\n"),
                  "exp.yaml:4:7: model.nz: expected an integer in 1..4096, got '5000'");
     EXPECT_ERROR(with_line(3, "  type: dcgan\n  resolution: 48\n"),
-                 "model.resolution: expected one of 32, 64, got '48'");
+                 "model.resolution: expected one of 8, 16, 32, 64, 128, 256, got '48'");
     EXPECT_ERROR(with_line(3, "  type: dcgan\n  channels: 4\n"), "model.channels: expected one of 1, 3, got '4'");
     EXPECT_ERROR(with_line(8, "  batch_size: 65537\n"), "train.batch_size: expected an integer in 1..65536, got '65537'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  lr_g: 0\n"), "train.lr_g: expected a number > 0, got '0'");
@@ -265,7 +265,7 @@ static void test_out_of_range(void) {
 
 static void test_enums(void) {
     EXPECT_ERROR(with_line(3, "  type: dcgna\n"),
-                 "exp.yaml:3:9: model.type: expected one of dcgan, got 'dcgna'; did you mean 'dcgan'?");
+                 "exp.yaml:3:9: model.type: expected one of dcgan, stylegan2, got 'dcgna'; did you mean 'dcgan'?");
     EXPECT_ERROR(with_line(3, "  type: DCGAN\n"), "got 'DCGAN'; did you mean 'dcgan'?");
     EXPECT_ERROR(with_line(5, "  path: x\n  format: cifar\n"),
                  "data.format: expected one of auto, idx, folder, cifar10, got 'cifar'; did you mean 'cifar10'?");
@@ -277,7 +277,7 @@ static void test_enums(void) {
                       NEEDLES("train.loss: expected one of bce, logits, got 'hinge'"),
                       NEEDLES("did you mean"));
     }
-    EXPECT_ERROR(with_line(3, "  type: [dcgan]\n"), "model.type: expected one of dcgan, got a list");
+    EXPECT_ERROR(with_line(3, "  type: [dcgan]\n"), "model.type: expected one of dcgan, stylegan2, got a list");
 }
 
 static void test_missing_and_structure(void) {
@@ -362,7 +362,7 @@ static void test_overrides(void) {
     EXPECT_OVERRIDE_ERROR("train.steps=-5",
                           "override 'train.steps=-5': train.steps: expected an integer >= 1, got '-5'");
     EXPECT_OVERRIDE_ERROR("train.steps=", "override 'train.steps=': train.steps: expected an integer >= 1, got an empty value");
-    EXPECT_OVERRIDE_ERROR("model.type=gan", "model.type: expected one of dcgan, got 'gan'");
+    EXPECT_OVERRIDE_ERROR("model.type=gan", "model.type: expected one of dcgan, stylegan2, got 'gan'");
     EXPECT_OVERRIDE_ERROR("model=dcgan",
                           "override 'model=dcgan': 'model' is a section; set one of its keys (type, resolution");
     EXPECT_OVERRIDE_ERROR("data.path=", "override 'data.path=': data.path: expected a string, got an empty value");

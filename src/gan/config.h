@@ -22,11 +22,18 @@
 
 // Enums are kept as their YAML spelling ("dcgan", "auto"), so a new value is one schema entry.
 typedef struct gan_model_config {
-    char type[GAN_CONFIG_ENUM_MAX];  // dcgan
-    int resolution;                  // image side: 32 or 64
+    char type[GAN_CONFIG_ENUM_MAX];  // dcgan, stylegan2
+    int resolution;                  // image side
+    int channels;                    // image channels: 1 or 3
+    // dcgan
     int nz;                          // latent size
     int ngf, ndf;                    // generator / discriminator width
-    int channels;                    // image channels: 1 or 3
+    // stylegan2
+    int z_dim, w_dim;                // latent and intermediate latent sizes
+    int mapping_layers;              // fully connected layers of the mapping network
+    double mapping_lr_mul;           // learning-rate multiplier of the mapping network
+    int channel_base, channel_max;   // channels at resolution r: min(base / r, max)
+    int mbstd_group_size;            // minibatch standard deviation group
 } gan_model_config;
 
 typedef struct gan_data_config {
@@ -45,6 +52,21 @@ typedef struct gan_train_config {
     char loss[GAN_CONFIG_ENUM_MAX];  // bce (sigmoid + BCE) or logits (softplus on logits)
     int threads;                     // 0 = all cores
 } gan_train_config;
+
+// StyleGAN2's optimisation and regularisation (the dcgan keys of train: do not apply to it).
+typedef struct gan_stylegan2_config {
+    double lr_g, lr_d;           // Adam learning rates (before the lazy-regularisation correction)
+    double beta1, beta2;         // Adam betas
+    double r1_gamma;             // R1 weight; 0 = off
+    int r1_interval;             // R1 every N minibatches (lazy regularisation)
+    double pl_weight;            // path-length weight; 0 = off
+    int pl_interval;             // path length every N minibatches
+    int pl_batch_shrink;         // path-length batch = batch / shrink
+    double pl_decay;             // decay of the path-length running mean
+    double mixing_prob;          // style-mixing probability
+    double ema_kimg;             // G EMA half-life in thousands of images
+    double ema_rampup;           // 0 = off; else half-life <= images seen * rampup
+} gan_stylegan2_config;
 
 typedef struct gan_checkpoint_config {
     int64_t every;  // steps between checkpoints
@@ -67,6 +89,7 @@ typedef struct gan_config {
     gan_model_config model;
     gan_data_config data;
     gan_train_config train;
+    gan_stylegan2_config stylegan2;
     gan_checkpoint_config checkpoint;
     gan_sample_config sample;
     gan_log_config log;

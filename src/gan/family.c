@@ -2,9 +2,9 @@
 
 #include "family.h"
 
-extern const gan_family gan_family_dcgan;
+extern const gan_family gan_family_dcgan, gan_family_stylegan2;
 
-static const gan_family *const families[] = {&gan_family_dcgan};
+static const gan_family *const families[] = {&gan_family_dcgan, &gan_family_stylegan2};
 
 const gan_family *gan_family_find(const char *type) {
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)

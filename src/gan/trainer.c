@@ -47,19 +47,20 @@ static int setup(gan_trainer *tr, gan_err *err) {
     tr->threads = resolve_threads(cfg->train.threads);
     tr->be->set_threads(tr->threads);
 
+    // The model first: a config it cannot build fails before any data is read.
+    streams s = derive_streams(cfg->seed);
+    tr->model = tr->family->create(cfg, tr->be, &s.init, err);
+    if (!tr->model) return -1;
+
     gan_data_format fmt;
     if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
         return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
     gan_data_opts dopts = {.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
                            .channels = cfg->model.channels, .resolution = cfg->model.resolution};
     if (gan_dataset_load(&dopts, &tr->ds, err) != 0) return -1;
-    streams s = derive_streams(cfg->seed);
     if (gan_loader_init(&tr->loader, &tr->ds, cfg->train.batch_size, cfg->model.resolution,
                         cfg->model.channels, s.data_seed, err) != 0)
         return -1;
-
-    tr->model = tr->family->create(cfg, tr->be, &s.init, err);
-    if (!tr->model) return -1;
     tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
 
