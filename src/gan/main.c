@@ -36,9 +36,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return gan_cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "sample")) return gan_cmd_sample(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return gan_cmd_info(argc - 2, argv + 2);
-#ifdef GAN_HAVE_BENCH
     if (!strcmp(cmd, "bench")) return gan_cmd_bench(argc - 2, argv + 2);
-#endif
     fprintf(stderr, "gan: unknown command '%s'\n\n%s", cmd, usage);
     return GAN_EXIT_USAGE;
 }
