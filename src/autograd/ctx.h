@@ -18,6 +18,10 @@ typedef struct ag_ctx {
     // Scratch for kernels (im2col columns, partial sums), reused across calls, grown on demand.
     void *workspace;
     size_t workspace_size;
+    // Floating-point operations (2 per multiply-add) of the matrix-product kernels run on this
+    // context since it was created: convolutions and matmuls at their nominal size. Backends
+    // add to it; `gan bench` divides it by time.
+    uint64_t flops;
     // Reused buffers of the backward pass (grown on demand, never shrunk).
     struct ag_node **bw_nodes;
     size_t bw_cap;

@@ -1,9 +1,13 @@
 // gan bench: time training steps (or sampling) of the model a config describes and print one
 // JSON line. tools/bench/compare.sh runs it beside the same step in PyTorch.
 //
-// A workload is a model type from the config plus a mode (training step or G-forward sampling).
-// Each model type is one entry of `models` below: how to build it, run one step, sample, and
-// count the step's convolution FLOPs. Adding a model (StyleGAN2) is one more entry.
+// A workload is a model from the config plus a mode: training steps, or sampling (the
+// generator's forward pass in inference mode, no gradients). The model is built and stepped
+// through its family (family.h), exactly as `gan train` and `gan sample` do, so every model
+// type the trainer knows can be benchmarked. FLOPs are not estimated here but counted: the
+// backend adds up the nominal FLOPs of every convolution and matmul it runs (ag_ctx.flops), so
+// the figure covers exactly the passes a step performs (no weight gradients for a frozen D, a
+// lazy regulariser only on the steps it runs).
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -15,9 +19,7 @@
 #include "config.h"
 #include "data/dataset.h"
 #include "data/loader.h"
-#include "dcgan.h"
-#include "dcgan_train.h"
-#include "optim.h"
+#include "family.h"
 #include "progress.h"
 #include "rng.h"
 
@@ -25,8 +27,9 @@ static const char usage[] =
     "usage: gan bench CONFIG.yaml [key.path=value ...] [options]\n"
     "\n"
     "Runs training steps of the config's model after a warm-up and prints one JSON line:\n"
-    "median and min ms per step, images/s, GFLOP/s (convolution FLOPs of the passes the step\n"
-    "runs, forward and backward), peak resident memory, the BLAS kernel, threads.\n"
+    "median and min ms per step, images/s, GFLOP/s (the FLOPs of every convolution and matmul the\n"
+    "step runs, forward and backward, at nominal size), peak resident memory, the BLAS kernel,\n"
+    "threads.\n"
     "\n"
     "options:\n"
     "  --steps N     timed steps (default 20)\n"
@@ -46,128 +49,6 @@ typedef struct bench_args {
     bool real, sample;
     const char *name;
 } bench_args;
-
-// --- models ----------------------------------------------------------------------------------
-
-// One model's networks and optimizers, behind the few calls a benchmark makes.
-typedef struct bench_model {
-    const char *type;  // model.type in the config
-    void *(*create)(const gan_config *cfg, const ag_backend *be);
-    void (*free)(void *m);
-    // One training step on host batches: real (d_steps, B, C, R, R), z (d_steps, B, nz).
-    void (*train_step)(void *m, ag_ctx *c, const gan_config *cfg, int batch, const float *real, const float *z);
-    // G forward in eval mode without gradients: z (B, nz) -> images, left in the arena.
-    void (*sample)(void *m, ag_ctx *c, int batch, const float *z);
-    // Multiply-adds of the convolutions one training step (or one sampling call) runs.
-    double (*step_macs)(const gan_config *cfg, int batch, bool sample);
-} bench_model;
-
-typedef struct dcgan_model {
-    gan_dcgan_g *g;
-    gan_dcgan_d *d;
-    ag_adam *opt_g, *opt_d;
-} dcgan_model;
-
-static gan_dcgan_shape dcgan_shape(const gan_config *cfg) {
-    return (gan_dcgan_shape){.resolution = cfg->model.resolution, .nz = cfg->model.nz,
-                             .ngf = cfg->model.ngf, .ndf = cfg->model.ndf, .nc = cfg->model.channels};
-}
-
-static void *dcgan_create(const gan_config *cfg, const ag_backend *be) {
-    dcgan_model *m = calloc(1, sizeof *m);
-    if (!m) return NULL;
-    gan_dcgan_shape s = dcgan_shape(cfg);
-    m->g = gan_dcgan_g_create(be, s);
-    m->d = gan_dcgan_d_create(be, s);
-    ag_rng rng = ag_rng_make((uint64_t)cfg->seed);
-    gan_dcgan_g_init(m->g, &rng);
-    gan_dcgan_d_init(m->d, &rng);
-    const gan_train_config *t = &cfg->train;
-    m->opt_g = ag_adam_create(m->g->params, (float)t->lr_g, (float)t->beta1, (float)t->beta2, 1e-8f, 0.0f);
-    m->opt_d = ag_adam_create(m->d->params, (float)t->lr_d, (float)t->beta1, (float)t->beta2, 1e-8f, 0.0f);
-    return m;
-}
-
-static void dcgan_free(void *p) {
-    dcgan_model *m = p;
-    if (!m) return;
-    ag_adam_free(m->opt_g);
-    ag_adam_free(m->opt_d);
-    gan_dcgan_g_free(m->g);
-    gan_dcgan_d_free(m->d);
-    free(m);
-}
-
-static void dcgan_train_step(void *p, ag_ctx *c, const gan_config *cfg, int batch, const float *real,
-                             const float *z) {
-    dcgan_model *m = p;
-    const gan_dcgan_step_opts o = {.logits = !strcmp(cfg->train.loss, "logits"),
-                                   .label_smoothing = (float)cfg->train.label_smoothing,
-                                   .d_steps = cfg->train.d_steps};
-    gan_dcgan_step_stats st;
-    gan_dcgan_train_step(c, m->g, m->d, m->opt_g, m->opt_d, &o, batch, real, z, &st);
-}
-
-static void dcgan_sample(void *p, ag_ctx *c, int batch, const float *z) {
-    dcgan_model *m = p;
-    bool prev = ag_set_grad_enabled(c, false);
-    ag_tensor *zt = ag_from_host(c, AG_SHAPE(batch, m->g->shape.nz, 1, 1), z);
-    gan_dcgan_g_forward(c, m->g, zt, false);
-    ag_set_grad_enabled(c, prev);
-}
-
-// Multiply-adds per sample of each DCGAN layer in order (G: the transposed convs; D: the convs).
-// For this conv family a layer's weight gradient and input gradient cost the same as its
-// forward pass.
-static int dcgan_layers(const gan_config *cfg, bool gen, double *macs) {
-    const int R = cfg->model.resolution, nz = cfg->model.nz, nc = cfg->model.channels;
-    const int blocks = R == 64 ? 4 : 3;
-    int n = 0;
-    if (gen) {
-        // ConvT(cin, cout, 4) from side s to 2s (or 1 -> 4): every input pixel meets 16 taps.
-        int cin = nz, side = 1;
-        for (int i = 0; i < blocks; i++) {
-            int cout = cfg->model.ngf << (blocks - 1 - i);
-            macs[n++] = (double)cin * side * side * cout * 16;
-            side = i == 0 ? 4 : side * 2;
-            cin = cout;
-        }
-        macs[n++] = (double)cin * side * side * nc * 16;
-    } else {
-        // Conv(cin, cout, 4, 2, 1) from side s to s/2; the last one 4x4 -> 1x1.
-        int cin = nc, side = R;
-        for (int j = 0; j < blocks; j++) {
-            int cout = cfg->model.ndf << j;
-            side /= 2;
-            macs[n++] = (double)side * side * cout * cin * 16;
-            cin = cout;
-        }
-        macs[n++] = (double)cin * 16;
-    }
-    return n;
-}
-
-// What the DCGAN step runs (dcgan_train.c), per D step: D on the real batch (forward, weight
-// gradients, input gradients of every layer but the first), G forward, D on the detached fake
-// batch (the same); then once: D forward on the fake batch, input gradients of every D layer
-// (D is frozen: no weight gradients), G weight gradients and input gradients of every G layer
-// but the first (z needs none).
-static double dcgan_step_macs(const gan_config *cfg, int batch, bool sample) {
-    double g[GAN_DCGAN_MAX_BLOCKS + 1], d[GAN_DCGAN_MAX_BLOCKS + 1];
-    int ng = dcgan_layers(cfg, true, g), nd = dcgan_layers(cfg, false, d);
-    double gsum = 0, dsum = 0;
-    for (int i = 0; i < ng; i++) gsum += g[i];
-    for (int i = 0; i < nd; i++) dsum += d[i];
-    if (sample) return batch * gsum;
-    double d_pass = dsum + dsum + (dsum - d[0]);  // forward, weight grads, input grads
-    double per_d_step = 2 * d_pass + gsum;
-    double g_step = dsum + dsum + gsum + (gsum - g[0]);
-    return batch * (cfg->train.d_steps * per_d_step + g_step);
-}
-
-static const bench_model models[] = {
-    {"dcgan", dcgan_create, dcgan_free, dcgan_train_step, dcgan_sample, dcgan_step_macs},
-};
 
 // --- the command -----------------------------------------------------------------------------
 
@@ -271,50 +152,50 @@ static void workload_name(char *buf, size_t n, const bench_args *a, const gan_co
 static int run(const bench_args *a, gan_err *err) {
     gan_config cfg;
     if (gan_config_load(a->config, a->noverrides, a->overrides, &cfg, err) != 0) return -1;
-    const bench_model *model = NULL;
-    for (size_t i = 0; i < sizeof models / sizeof *models; i++)
-        if (!strcmp(models[i].type, cfg.model.type)) model = &models[i];
-    if (!model) return gan_errf(err, GAN_EXIT_USAGE, "model.type '%s': gan bench knows no such model", cfg.model.type);
-    gan_dcgan_shape shape = dcgan_shape(&cfg);
-    char why[160];
-    if (!gan_dcgan_shape_valid(shape, why, sizeof why)) return gan_errf(err, GAN_EXIT_USAGE, "model: %s", why);
-
+    const gan_family *fam = gan_family_find(cfg.model.type);
+    if (!fam) return gan_errf(err, GAN_EXIT_USAGE, "model.type '%s': no such model family", cfg.model.type);
     const int threads_req = a->threads >= 0 ? a->threads : cfg.train.threads;
     const int threads = threads_req > 0 ? threads_req : omp_get_num_procs();
-    const int batch = a->batch > 0 ? a->batch : a->sample ? 256 : cfg.train.batch_size;
-    const int R = cfg.model.resolution, C = cfg.model.channels, k = a->sample ? 1 : cfg.train.d_steps;
-    const int64_t real_floats = (int64_t)k * batch * C * R * R, z_floats = (int64_t)k * batch * cfg.model.nz;
+    if (a->batch > 0 && !a->sample) cfg.train.batch_size = a->batch;
+    const int batch = a->sample ? (a->batch > 0 ? a->batch : 256) : cfg.train.batch_size;
+    const int R = cfg.model.resolution, C = cfg.model.channels, nz = fam->latent_dim(&cfg);
+    const int k = a->sample ? 0 : fam->batches_per_step(&cfg);
+    const int64_t image_floats = (int64_t)C * R * R, batch_floats = (int64_t)cfg.train.batch_size * image_floats;
 
     const ag_backend *be = ag_backend_cpu();
     be->set_threads(threads);
-    float *real = malloc((size_t)real_floats * sizeof(float));
-    float *z = malloc((size_t)z_floats * sizeof(float));
-    if (!real || !z) {
-        free(real);
-        free(z);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "out of memory for batches of %d images", batch);
-    }
-    batch_source src;
-    if (source_init(&src, &cfg, batch, a->real && !a->sample, real, real_floats, err) != 0) {
-        free(real);
-        free(z);
+    ag_rng init = ag_rng_make((uint64_t)cfg.seed), rng = ag_rng_make((uint64_t)cfg.seed + 1);
+    gan_model *m = fam->create(&cfg, be, &init, err);
+    if (!m) return -1;
+    // Training: k real batches per step. Sampling: the latents in and the images out.
+    float *real = malloc((size_t)(a->sample ? batch * image_floats : k * batch_floats) * sizeof(float));
+    float *z = malloc((size_t)batch * nz * sizeof(float));
+    double *ms = malloc((size_t)a->steps * sizeof *ms);
+    batch_source src = {0};
+    int rc = 0;
+    if (!real || !z || !ms) rc = gan_errf(err, GAN_EXIT_RUNTIME, "out of memory for batches of %d images", batch);
+    if (rc == 0) rc = source_init(&src, &cfg, cfg.train.batch_size, a->real && !a->sample, real,
+                                  a->sample ? 0 : k * batch_floats, err);
+    if (rc != 0) {
+        free(real), free(z), free(ms);
+        fam->free(m);
         return -1;
     }
-    void *m = model->create(&cfg, be);
-    ag_ctx *c = ag_ctx_create(be);
-    ag_rng noise = ag_rng_make((uint64_t)cfg.seed + 1);
-    double *ms = malloc((size_t)a->steps * sizeof *ms);
 
+    ag_ctx *c = ag_ctx_create(be);
+    uint64_t flops0 = 0;
+    gan_stats st;
+    const gan_sample_opts so = {.psi = 1.0f, .noise_mode = 0, .rng = &rng};
     for (int it = 0; it < a->warmup + a->steps; it++) {
+        if (it == a->warmup) flops0 = c->flops;
         double t0 = gan_now();
-        if (src.real)
-            for (int j = 0; j < k; j++) gan_loader_next(&src.loader, real + (int64_t)j * batch * C * R * R);
-        ag_philox_fill_normal(z, z_floats, noise.seed, ag_rng_reserve(&noise, z_floats), 0.0f, 1.0f);
         if (a->sample) {
-            model->sample(m, c, batch, z);
-            ag_ctx_reset(c);
+            ag_philox_fill_normal(z, (int64_t)batch * nz, rng.seed, ag_rng_reserve(&rng, (int64_t)batch * nz), 0.0f, 1.0f);
+            fam->generate(m, c, z, batch, &so, real);
         } else {
-            model->train_step(m, c, &cfg, batch, real, z);
+            if (src.real)
+                for (int j = 0; j < k; j++) gan_loader_next(&src.loader, real + j * batch_floats);
+            fam->step(m, c, it, real, &rng, &st);
         }
         double dt = (gan_now() - t0) * 1e3;
         if (it >= a->warmup) ms[it - a->warmup] = dt;
@@ -322,8 +203,7 @@ static int run(const bench_args *a, gan_err *err) {
 
     double min_ms = ms[0];
     for (int i = 1; i < a->steps; i++) min_ms = ms[i] < min_ms ? ms[i] : min_ms;
-    double med = median_of(ms, a->steps);
-    double flops = 2.0 * model->step_macs(&cfg, batch, a->sample);
+    const double med = median_of(ms, a->steps), flops = (double)(c->flops - flops0) / a->steps;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     char name[160];
@@ -336,12 +216,10 @@ static int run(const bench_args *a, gan_err *err) {
            ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, openblas_get_corename(), be->describe());
     fflush(stdout);
 
-    free(ms);
     ag_ctx_free(c);
-    model->free(m);
+    fam->free(m);
     source_free(&src);
-    free(real);
-    free(z);
+    free(real), free(z), free(ms);
     return 0;
 }
 

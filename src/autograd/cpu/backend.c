@@ -91,6 +91,28 @@ void cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const
                 m, n, k, alpha, a, lda, b, ldb, beta, cmat, ldc);
 }
 
+// Below this many multiply-adds a product runs on one thread.
+#define SGEMM_PARALLEL_MIN_MACS (1 << 19)
+
+void cpu_sgemm_parallel(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *cmat, int ldc) {
+    const int threads = (int64_t)m * n * k < SGEMM_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
+    const bool by_rows = m >= n;  // cut the longer side, in blocks of whole 16-float lines
+    const int len = by_rows ? m : n, blocks = len / 16 < threads ? (len / 16 > 0 ? len / 16 : 1) : threads;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+    for (int p = 0; p < blocks; p++) {
+        int lo = (int)((int64_t)p * len / blocks) & ~15;
+        int hi = p + 1 == blocks ? len : (int)((int64_t)(p + 1) * len / blocks) & ~15;
+        if (hi <= lo) continue;
+        if (by_rows)
+            cpu_sgemm(trans_a, trans_b, hi - lo, n, k, 1.0f, trans_a ? a + lo : a + (int64_t)lo * lda, lda, b, ldb,
+                      beta, cmat + (int64_t)lo * ldc, ldc);
+        else
+            cpu_sgemm(trans_a, trans_b, m, hi - lo, k, 1.0f, a, lda, trans_b ? b + (int64_t)lo * ldb : b + lo, ldb,
+                      beta, cmat + lo, ldc);
+    }
+}
+
 // Kernels are weak references while ops are being added: a missing one leaves a NULL entry
 // ("not supported"), which tests/test_op_table.c reports as a failure.
 #define AG_CPU_WEAK(E, n, s, g) __attribute__((weak)) void cpu_##n(ag_ctx *, const ag_node *);

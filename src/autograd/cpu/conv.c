@@ -242,21 +242,6 @@ static int group_size(int n, int chunks, int P, int64_t per_sample) {
 // Per-chunk buffers rounded up to whole cache lines, so that no two threads share one.
 static int64_t padded(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
-// C (m, n) = op(A) @ op(B) (+ C when accumulate), cut into per-thread column blocks. For the
-// dense convolutions, which are one product over the whole batch.
-static void sgemm_split_n(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
-                          int ldb, bool accumulate, float *cm, int ldc) {
-    int t = (int64_t)m * n * k < CONV_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
-    int parts = n / 16 < t ? (n / 16 > 0 ? n / 16 : 1) : t;
-#pragma omp parallel for schedule(static) if (parts > 1)
-    for (int p = 0; p < parts; p++) {
-        int j0 = (int)((int64_t)p * n / parts) & ~15, j1 = p + 1 == parts ? n : (int)((int64_t)(p + 1) * n / parts) & ~15;
-        if (j1 > j0)
-            cpu_sgemm(ta, tb, m, j1 - j0, k, 1.0f, a, lda, tb ? b + (int64_t)j0 * ldb : b + j0, ldb,
-                      accumulate ? 1.0f : 0.0f, cm + j0, ldc);
-    }
-}
-
 // x (N, Cin, H, W), w (Cout, Cin/G, kh, kw) -> y (N, Cout, Ho, Wo).
 // Per group of S samples and conv group: y_g (Cout/G, S*P) = w_g (Cout/G, K) @ col_g (K, S*P),
 // K = Cin/G*kh*kw, P = Ho*Wo.
@@ -267,8 +252,9 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     const int N = X->shape.d[0], G = node->p.i[6], Cout = Y->shape.d[1], coutg = Cout / G;
     const int K = g.C / G * g.kh * g.kw, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Cout * P;
+    c->flops += 2 * (uint64_t)N * Cout * P * K;
     if (G == 1 && geom_is_dense(&g)) {  // y (N, Cout) = x (N, K) @ w^T (K, Cout)
-        sgemm_split_n(0, 1, N, Cout, K, X->data, K, Wt->data, K, false, Y->data, Cout);
+        cpu_sgemm_parallel(0, 1, N, Cout, K, X->data, K, Wt->data, K, 0.0f, Y->data, Cout);
         return;
     }
     const bool pointwise = geom_is_pointwise(&g);
@@ -314,8 +300,9 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     const int N = X->shape.d[0], G = node->p.i[6], Cin = X->shape.d[1], cing = Cin / G, coutg = g.C / G;
     const int Kt = coutg * g.kh * g.kw, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g.C * g.H * g.W;
+    c->flops += 2 * (uint64_t)N * cing * P * Kt * G;
     if (G == 1 && geom_is_dense(&g)) {  // y (N, Kt) = x (N, Cin) @ w (Cin, Kt)
-        sgemm_split_n(0, 0, N, Kt, Cin, X->data, Cin, Wt->data, Kt, false, Y->data, Kt);
+        cpu_sgemm_parallel(0, 0, N, Kt, Cin, X->data, Cin, Wt->data, Kt, 0.0f, Y->data, Kt);
         return;
     }
     const bool pointwise = geom_is_pointwise(&g);
@@ -370,12 +357,13 @@ void cpu_conv2d_weight_grad(ag_ctx *c, const ag_node *node) {
     const int N = X->shape.d[0], G = node->p.i[6], Cout = GY->shape.d[1], coutg = Cout / G;
     const int K = g.C / G * g.kh * g.kw, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Cout * P, wsz = DW->numel;
+    c->flops += 2 * (uint64_t)N * Cout * P * K;
     if (N == 0) {
         memset(DW->data, 0, (size_t)wsz * sizeof(float));
         return;
     }
     if (G == 1 && geom_is_dense(&g)) {  // dw (Cout, K) = gy^T (Cout, N) @ x (N, K)
-        sgemm_split_n(1, 0, Cout, K, N, GY->data, Cout, X->data, K, false, DW->data, K);
+        cpu_sgemm_parallel(1, 0, Cout, K, N, GY->data, Cout, X->data, K, 0.0f, DW->data, K);
         return;
     }
     const bool pointwise = geom_is_pointwise(&g);

@@ -43,6 +43,13 @@ static inline float cpu_select(bool cond, float a, float b) {
 // Below this many elements, elementwise loops run on one thread: forking costs more.
 #define CPU_PARALLEL_MIN 32768
 
-// sgemm on row-major matrices: C = alpha * op(A) @ op(B) + beta * C (cblas conventions).
+// sgemm on row-major matrices: C = alpha * op(A) @ op(B) + beta * C (cblas conventions), on
+// the calling thread.
 void cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                const float *b, int ldb, float beta, float *cmat, int ldc);
+// C = op(A) @ op(B) + beta * C over all OpenMP threads: C's rows or columns (whichever are more)
+// cut into one block per thread, each a cpu_sgemm. Each element is computed by one thread in
+// its own block, so results are deterministic for a fixed thread count. For products called
+// outside a parallel region.
+void cpu_sgemm_parallel(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *cmat, int ldc);
