@@ -1,6 +1,9 @@
 // Batch normalisation: forward values and running statistics against formulas computed here in
 // double, finite-difference gradients of training mode, gradients of gradients of eval mode,
 // thread-count independence, and the fatal error for a second derivative through training mode.
+// The fused batchnorm + activation ops: bit-identical to the two ops they replace (values,
+// running statistics, every gradient), finite differences, gradients of gradients of the eval
+// form.
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -237,7 +240,104 @@ static void test_second_derivative_dies(void) {
     printf("%-34s done\n", "batchnorm2d create_graph aborts");
 }
 
+// --- batchnorm fused with its activation ---------------------------------------------------
+
+typedef struct {
+    float slope;
+    ag_tensor *running_mean, *running_var;
+} act_user;
+
+static ag_tensor *f_train_act(ag_ctx *c, ag_tensor **in, void *u) {
+    const act_user *a = u;
+    return ag_batchnorm2d_act_train(c, in[0], in[1], in[2], NULL, NULL, MOMENTUM, EPS, a->slope);
+}
+
+static ag_tensor *f_eval_act(ag_ctx *c, ag_tensor **in, void *u) {
+    const act_user *a = u;
+    return ag_square(c, ag_batchnorm2d_eval_act(c, in[0], in[1], in[2], a->running_mean, a->running_var, EPS,
+                                                a->slope));
+}
+
+static void test_fused_gradients(void) {
+    const ag_backend *be = ag_backend_cpu();
+    const float slopes[] = {0.2f, 0.0f};
+    for (int k = 0; k < 2; k++) {
+        act_user a = {.slope = slopes[k]};
+        ag_tensor *in[3] = {gc_input(AG_SHAPE(3, 2, 3, 2), 71 + k, 1.5f, 0.2f), gc_input(AG_SHAPE(2), 73, 0.3f, 1.0f),
+                            gc_input(AG_SHAPE(2), 74, 1.0f, 0.0f)};
+        char name[64];
+        snprintf(name, sizeof name, "batchnorm2d_act train slope %.1f", a.slope);
+        int fails = gc_check_grad(name, f_train_act, 3, in, &a, (gc_opts){.kinks = true});
+        printf("%-34s %s\n", name, fails ? "FAIL" : "ok");
+        gc_free_inputs(3, in);
+
+        a.running_mean = ag_tensor_create(be, AG_SHAPE(3));
+        a.running_var = ag_tensor_create(be, AG_SHAPE(3));
+        ag_tensor_from_host(a.running_mean, (float[]){0.3f, -0.5f, 0.1f});
+        ag_tensor_from_host(a.running_var, (float[]){0.8f, 1.7f, 0.4f});
+        ag_tensor *ev[3] = {gc_input(AG_SHAPE(2, 3, 2, 3), 75 + k, 1.0f, 0.0f), gc_input(AG_SHAPE(3), 77, 0.3f, 1.0f),
+                            gc_input(AG_SHAPE(3), 78, 0.5f, 0.0f)};
+        snprintf(name, sizeof name, "batchnorm2d_eval_act slope %.1f", a.slope);
+        fails = gc_check(name, f_eval_act, 3, ev, &a, (gc_opts){.kinks = true});
+        printf("%-34s %s\n", name, fails ? "FAIL" : "ok");
+        gc_free_inputs(3, ev);
+        ag_tensor_free(a.running_mean), ag_tensor_free(a.running_var);
+    }
+}
+
+// The fused op and the two ops it replaces, side by side: outputs, running statistics and the
+// gradients of x, gamma and beta, bit for bit (the same arithmetic in the same order), at a
+// size where the kernels go parallel. Eval form: against leaky_relu(batchnorm2d_eval).
+static void fused_vs_unfused(float slope, int threads) {
+    const ag_backend *be = ag_backend_cpu();
+    be->set_threads(threads);
+    ag_shape xs = AG_SHAPE(6, 5, 24, 20);
+    const int C = 5;
+    ag_ctx *c = ag_ctx_create(be);
+    float *res[2][6];
+    for (int fused = 0; fused < 2; fused++) {
+        ag_tensor *x = gc_input(xs, 81, 2.0f, 0.5f), *gamma = gc_input(AG_SHAPE(C), 82, 0.3f, 1.0f),
+                  *beta = gc_input(AG_SHAPE(C), 83, 1.0f, 0.0f), *w = gc_input(xs, 84, 1.0f, 0.0f);
+        ag_tensor *rm = ag_tensor_create(be, AG_SHAPE(C)), *rv = ag_tensor_create(be, AG_SHAPE(C));
+        ag_tensor_fill(rv, 1.0f);
+        ag_tensor *y = fused ? ag_batchnorm2d_act_train(c, x, gamma, beta, rm, rv, MOMENTUM, EPS, slope)
+                             : ag_leaky_relu(c, ag_batchnorm2d_train(c, x, gamma, beta, rm, rv, MOMENTUM, EPS), slope);
+        ag_backward(c, ag_sum(c, ag_mul(c, y, w)));
+        ag_tensor *e;
+        {
+            bool prev = ag_set_grad_enabled(c, false);
+            e = fused ? ag_batchnorm2d_eval_act(c, x, gamma, beta, rm, rv, EPS, slope)
+                      : ag_leaky_relu(c, ag_batchnorm2d_eval(c, x, gamma, beta, rm, rv, EPS), slope);
+            ag_set_grad_enabled(c, prev);
+        }
+        const ag_tensor *outs[6] = {y, x->grad, gamma->grad, beta->grad, rv, e};
+        for (int i = 0; i < 6; i++) res[fused][i] = to_host(outs[i]);
+        ag_ctx_reset(c);
+        ag_tensor_free(x), ag_tensor_free(gamma), ag_tensor_free(beta), ag_tensor_free(w);
+        ag_tensor_free(rm), ag_tensor_free(rv);
+    }
+    const char *what[6] = {"output", "x.grad", "gamma.grad", "beta.grad", "running_var", "eval output"};
+    const int64_t sizes[6] = {ag_shape_numel(xs), ag_shape_numel(xs), C, C, C, ag_shape_numel(xs)};
+    for (int i = 0; i < 6; i++) {
+        TEST_CHECK(!memcmp(res[0][i], res[1][i], (size_t)sizes[i] * sizeof(float)),
+                   "batchnorm2d_act slope %g on %d threads: %s differs from batchnorm2d + leaky_relu", slope,
+                   threads, what[i]);
+        free(res[0][i]), free(res[1][i]);
+    }
+    ag_ctx_free(c);
+}
+
+static void test_fused_matches_unfused(void) {
+    for (int threads = 1; threads <= 2; threads++) {
+        fused_vs_unfused(0.0f, threads);
+        fused_vs_unfused(0.2f, threads);
+    }
+    printf("%-34s done\n", "batchnorm2d_act = bn + leaky_relu");
+}
+
 int main(void) {
+    test_fused_gradients();
+    test_fused_matches_unfused();
     test_gradients();
     test_eval_gradgrad();
     test_forward_and_running_stats();

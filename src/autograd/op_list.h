@@ -68,7 +68,11 @@
     OP(BATCHNORM2D_BACKWARD, batchnorm2d_backward, 5, AG_GRAD_NONE)                      \
     /* resample.c: upsample and sum-pool are each other's gradients */                   \
     OP(UPSAMPLE_NEAREST2X, upsample_nearest2x, 1, AG_GRAD_TWICE)                         \
-    OP(SUM_POOL2, sum_pool2, 1, AG_GRAD_TWICE)
+    OP(SUM_POOL2, sum_pool2, 1, AG_GRAD_TWICE)                                           \
+    /* norm.c: batchnorm fused with its activation (leaky_relu; slope 0 is relu) */     \
+    OP(BATCHNORM2D_ACT, batchnorm2d_act, 3, AG_GRAD_ONCE) /* f2 = slope */               \
+    OP(BATCHNORM2D_ACT_BACKWARD, batchnorm2d_act_backward, 6, AG_GRAD_NONE) /* f0 = slope */ \
+    OP(CHANNEL_AFFINE_ACT, channel_affine_act, 3, AG_GRAD_TWICE) /* f0 = slope */
 
 typedef enum ag_grad_kind { AG_GRAD_TWICE, AG_GRAD_ONCE, AG_GRAD_ZERO, AG_GRAD_NONE } ag_grad_kind;
 

@@ -116,3 +116,19 @@ ag_tensor *ag_batchnorm2d_eval(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_ten
 ag_tensor *ag_upsample_nearest2x(ag_ctx *c, ag_tensor *x);  // (N,C,H,W) -> (N,C,2H,2W)
 ag_tensor *ag_sum_pool2(ag_ctx *c, ag_tensor *x);           // 2x2 sums, H and W even
 ag_tensor *ag_avg_pool2(ag_ctx *c, ag_tensor *x);           // 2x2 means
+
+// --- batchnorm fused with its activation (ops/norm.c) ----------------------------------------
+// leaky_relu(batchnorm2d_train(x, ...), slope) as one op with one output (slope >= 0; 0 is
+// relu): one pass less and one tensor less than the two ops, forward and backward. Arguments
+// and running-statistics update as ag_batchnorm2d_train; the same values as the two ops.
+// Once-differentiable (its backward is one fused kernel reading the mask from the output).
+ag_tensor *ag_batchnorm2d_act_train(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                                    ag_tensor *running_mean, ag_tensor *running_var, float momentum,
+                                    float eps, float slope);
+// leaky_relu(batchnorm2d_eval(x, ...), slope) as one op: ag_channel_affine_act with the
+// running statistics' scale and shift. Twice-differentiable.
+ag_tensor *ag_batchnorm2d_eval_act(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                                   ag_tensor *running_mean, ag_tensor *running_var, float eps, float slope);
+// leaky_relu(x * scale + shift, slope) with per-channel scale and shift (C) for x (N, C, H, W);
+// slope >= 0, and slope 1 is the affine map alone. Twice-differentiable.
+ag_tensor *ag_channel_affine_act(ag_ctx *c, ag_tensor *x, ag_tensor *scale, ag_tensor *shift, float slope);

@@ -101,3 +101,95 @@ ag_tensor *ag_batchnorm2d_eval(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_ten
     ag_shape per_channel = AG_SHAPE(1, C, 1, 1);
     return ag_add(c, ag_mul(c, x, ag_reshape(c, scale, per_channel)), ag_reshape(c, shift, per_channel));
 }
+
+// --- batchnorm fused with its activation -----------------------------------------------------
+// The fused forward keeps only its output y = act(bn(x)); the backward reads the activation's
+// mask from y (y > 0 exactly where bn(x) > 0, for slope >= 0) and x for the normalised values.
+
+static void check_slope(const char *op, float slope) {
+    AG_CHECK(slope >= 0.0f, "%s: negative slope %g must be >= 0 (the backward reads the "
+             "activation's mask from its output)", op, slope);
+}
+
+ag_tensor *ag_batchnorm2d_act_train(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                                    ag_tensor *running_mean, ag_tensor *running_var, float momentum,
+                                    float eps, float slope) {
+    check_slope("batchnorm2d_act", slope);
+    // The same checks and saved tensors as the plain op: build its node, then run the fused one.
+    AG_CHECK(x->shape.ndim == 4, "batchnorm2d_act: input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
+    AG_CHECK(gamma && beta, "batchnorm2d_act: gamma and beta are required (use ones and zeros for no affine)");
+    int C = x->shape.d[1];
+    check_channel_vector("gamma", gamma, x, C);
+    check_channel_vector("beta", beta, x, C);
+    AG_CHECK(!running_mean == !running_var,
+             "batchnorm2d_act: give both running_mean and running_var, or neither");
+    if (running_mean) check_running(running_mean, running_var, x, C);
+    AG_CHECK(x->numel / (C ? C : 1) > 1,
+             "batchnorm2d_act: expected more than 1 value per channel when training, got input %s",
+             AG_SHAPE_STR(x->shape));
+    AG_CHECK(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f,
+             "batchnorm2d_act: eps %g must be > 0 and momentum %g in [0, 1]", eps, momentum);
+    ag_tensor *saved[4] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C)), running_mean, running_var};
+    ag_op_params p = {.f = {momentum, eps, slope}, .i = {running_mean != NULL}};
+    return ag_op_run(c, AG_OP_BATCHNORM2D_ACT, ag_new(c, x->shape), (ag_tensor *[]){x, gamma, beta}, 3,
+                     &p, saved, running_mean ? 4 : 2);
+}
+
+void ag_backward_batchnorm2d_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
+    ag_tensor *x = n->src[0];
+    AG_CHECK(ag_shape_equal(g->shape, x->shape), "batchnorm2d_act_backward: gradient %s for input %s",
+             AG_SHAPE_STR(g->shape), AG_SHAPE_STR(x->shape));
+    int C = x->shape.d[1];
+    ag_tensor *saved[2] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C))};
+    ag_op_params p = {.f = {n->p.f[2]}};
+    ag_tensor *dx = ag_op_run(c, AG_OP_BATCHNORM2D_ACT_BACKWARD, ag_new(c, x->shape),
+                              (ag_tensor *[]){g, x, n->src[1], n->saved[0], n->saved[1], n->out}, 6, &p,
+                              saved, 2);
+    if (ag_node_needs_grad(n, 0)) gin[0] = dx;
+    if (ag_node_needs_grad(n, 1)) gin[1] = saved[0];
+    if (ag_node_needs_grad(n, 2)) gin[2] = saved[1];
+}
+
+AG_NO_BACKWARD(batchnorm2d_act_backward)
+
+ag_tensor *ag_channel_affine_act(ag_ctx *c, ag_tensor *x, ag_tensor *scale, ag_tensor *shift, float slope) {
+    check_slope("channel_affine_act", slope);
+    AG_CHECK(x->shape.ndim == 4, "channel_affine_act: input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
+    int C = x->shape.d[1];
+    AG_CHECK(scale->shape.ndim == 1 && scale->shape.d[0] == C && shift->shape.ndim == 1 && shift->shape.d[0] == C,
+             "channel_affine_act: scale %s and shift %s, expected (%d) for input %s", AG_SHAPE_STR(scale->shape),
+             AG_SHAPE_STR(shift->shape), C, AG_SHAPE_STR(x->shape));
+    ag_op_params p = {.f = {slope}};
+    return ag_op_run(c, AG_OP_CHANNEL_AFFINE_ACT, ag_new(c, x->shape), (ag_tensor *[]){x, scale, shift}, 3, &p,
+                     NULL, 0);
+}
+
+// y = act(x * s + b): with ga = leaky_relu_grad(g, y) (the mask read from the output, whose
+// derivative is zero), dx = ga * s, ds = sum(ga * x), db = sum(ga) over (N, H, W).
+void ag_backward_channel_affine_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
+    ag_tensor *x = n->src[0];
+    const float slope = n->p.f[0];
+    const int C = x->shape.d[1];
+    ag_shape per_channel = AG_SHAPE(1, C, 1, 1);
+    ag_tensor *ga = slope == 1.0f ? g : ag_leaky_relu_grad(c, g, n->out, slope);
+    if (ag_node_needs_grad(n, 0)) gin[0] = ag_mul(c, ga, ag_reshape(c, n->src[1], per_channel));
+    if (ag_node_needs_grad(n, 1)) gin[1] = ag_reshape(c, ag_sum_to(c, ag_mul(c, ga, x), per_channel), AG_SHAPE(C));
+    if (ag_node_needs_grad(n, 2)) gin[2] = ag_reshape(c, ag_sum_to(c, ga, per_channel), AG_SHAPE(C));
+}
+
+ag_tensor *ag_batchnorm2d_eval_act(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                                   ag_tensor *running_mean, ag_tensor *running_var, float eps, float slope) {
+    AG_CHECK(x->shape.ndim == 4, "batchnorm2d (eval): input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
+    AG_CHECK(gamma && beta && running_mean && running_var,
+             "batchnorm2d (eval): gamma, beta and the running statistics are required");
+    int C = x->shape.d[1];
+    check_channel_vector("gamma", gamma, x, C);
+    check_channel_vector("beta", beta, x, C);
+    check_channel_vector("running_mean", running_mean, x, C);
+    check_channel_vector("running_var", running_var, x, C);
+    AG_CHECK(eps > 0.0f, "batchnorm2d (eval): eps %g must be > 0", eps);
+    // The scale and shift of ag_batchnorm2d_eval, in the same order of operations.
+    ag_tensor *scale = ag_mul(c, gamma, ag_rsqrt(c, ag_add_scalar(c, running_var, eps)));
+    ag_tensor *shift = ag_sub(c, beta, ag_mul(c, running_mean, scale));
+    return ag_channel_affine_act(c, x, scale, shift, slope);
+}
