@@ -48,8 +48,9 @@ void *ag_arena_alloc(ag_arena *a, size_t bytes) {
 }
 
 void ag_arena_reset(ag_arena *a) {
-    if (a->head && a->head->next) {
-        // More than one block: consolidate into one that holds the high-water mark.
+    if (a->head && (a->head->next || a->head->size < a->peak)) {
+        // More than one block, or one too small for the high-water mark (the blocks that held
+        // it were given back by a release): consolidate into one that holds the high-water mark.
         size_t size = a->peak > a->min_block ? a->peak : a->min_block;
         free_blocks(a);
         new_block(a, size);
@@ -57,4 +58,23 @@ void ag_arena_reset(ag_arena *a) {
         a->head->used = 0;
     }
     a->used = 0;
+}
+
+ag_arena_mark ag_arena_mark_now(const ag_arena *a) {
+    return (ag_arena_mark){.block = a->head, .block_used = a->head ? a->head->used : 0, .used = a->used};
+}
+
+void ag_arena_release(ag_arena *a, ag_arena_mark m) {
+    AG_CHECK(m.used <= a->used, "arena: release to a mark (%zu bytes) past the fill level (%zu bytes)",
+             m.used, a->used);
+    while (a->head != m.block) {
+        AG_CHECK(a->head, "arena: release to a mark that is not in this arena");
+        ag_arena_block *b = a->head;
+        a->head = b->next;
+        a->capacity -= b->size;
+        a->free(b->base);
+        free(b);
+    }
+    if (a->head) a->head->used = m.block_used;
+    a->used = m.used;
 }

@@ -5,6 +5,11 @@
 // memory for tensor data). When an iteration needed more than one block, reset replaces them by a
 // single block of the high-water size, so from the second iteration on a steady loop allocates
 // nothing at all and memory stays flat.
+//
+// Within an iteration, ag_arena_mark / ag_arena_release rewind the arena to an earlier point:
+// everything handed out after the mark is given back at once (blocks added since are freed),
+// everything before it stays. The peak still counts the high-water mark, so the block that
+// reset keeps is as large as the largest stretch between releases needs.
 #pragma once
 #include <stddef.h>
 
@@ -31,3 +36,14 @@ void ag_arena_destroy(ag_arena *a);
 // Never returns NULL (out of memory is fatal). Memory is not zeroed.
 void *ag_arena_alloc(ag_arena *a, size_t bytes);
 void ag_arena_reset(ag_arena *a);
+
+typedef struct ag_arena_mark {
+    ag_arena_block *block;  // head when the mark was taken (NULL: none yet)
+    size_t block_used;      // its fill level then
+    size_t used;            // the arena's `used` then
+} ag_arena_mark;
+
+ag_arena_mark ag_arena_mark_now(const ag_arena *a);
+// Gives back everything allocated after `m` was taken. `m` must come from this arena since its
+// last reset, and no release to an earlier mark may have happened in between.
+void ag_arena_release(ag_arena *a, ag_arena_mark m);

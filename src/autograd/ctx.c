@@ -34,6 +34,15 @@ void ag_ctx_reset(ag_ctx *c) {
     ag_arena_reset(&c->data);
 }
 
+ag_ctx_mark ag_ctx_mark_now(const ag_ctx *c) {
+    return (ag_ctx_mark){.meta = ag_arena_mark_now(&c->meta), .data = ag_arena_mark_now(&c->data)};
+}
+
+void ag_ctx_release(ag_ctx *c, ag_ctx_mark m) {
+    ag_arena_release(&c->meta, m.meta);
+    ag_arena_release(&c->data, m.data);
+}
+
 void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
     if (bytes > c->workspace_size) {
         if (c->workspace) c->be->free(c->workspace);

@@ -31,6 +31,19 @@ ag_ctx *ag_ctx_create(const ag_backend *be);
 void ag_ctx_free(ag_ctx *c);
 // Ends an iteration: every per-iteration tensor and node is gone after this.
 void ag_ctx_reset(ag_ctx *c);
+// A point in the iteration's allocations, to give back what came after it:
+//   ag_ctx_mark m = ag_ctx_mark_now(c);
+//   ... a forward and backward pass whose tensors are not needed afterwards ...
+//   ag_ctx_release(c, m);   // its activations, tape nodes and gradients are reused from here
+// Everything made before the mark stays valid (and so does everything persistent: parameters,
+// their gradients, optimizer state). A tensor made after the mark must not be used once it is
+// released (its memory is handed out again), so read losses and statistics first. Marks nest:
+// release the inner one first; a release to an outer mark frees the inner stretch too.
+typedef struct ag_ctx_mark {
+    ag_arena_mark meta, data;
+} ag_ctx_mark;
+ag_ctx_mark ag_ctx_mark_now(const ag_ctx *c);
+void ag_ctx_release(ag_ctx *c, ag_ctx_mark m);
 // Backend scratch of at least `bytes`, valid until the next call. Kernels only.
 void *ag_ctx_workspace(ag_ctx *c, size_t bytes);
 // Bytes of per-iteration memory in use now / at most since creation.
