@@ -143,12 +143,17 @@ CPU_DISPATCH static void phase_merge(const conv_geom *g, phase_geom pg, const fl
     }
 }
 
-CPU_DISPATCH static void copy_row(float *restrict dst, const float *restrict src, int n) {
-    for (int i = 0; i < n; i++) dst[i] = src[i];
+// rows x n floats: dst rows `dst_ld` apart, src rows `src_ld` apart.
+CPU_DISPATCH static void copy_block(float *restrict dst, int64_t dst_ld, const float *restrict src, int64_t src_ld,
+                                    int rows, int n) {
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++) dst[r * dst_ld + i] = src[r * src_ld + i];
 }
 
-CPU_DISPATCH static void add_row(float *restrict dst, const float *restrict src, int n) {
-    for (int i = 0; i < n; i++) dst[i] += src[i];
+CPU_DISPATCH static void add_block(float *restrict dst, int64_t dst_ld, const float *restrict src, int64_t src_ld,
+                                   int rows, int n) {
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++) dst[r * dst_ld + i] += src[r * src_ld + i];
 }
 
 // The columns of one sample into a column matrix whose rows are `ld` floats apart (ld = S*Ho*Wo
@@ -167,18 +172,22 @@ static void im2col(const conv_geom *g, const float *im, float *col, int64_t ld, 
                 const float *src = phase + (int64_t)q * g->H * pg.wp + pg.lm + d;
                 float *dst = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * ld;
                 if (oh0 > 0) memset(dst, 0, (size_t)oh0 * g->Wo * sizeof(float));
-                for (int oh = oh0; oh < oh1; oh++)
-                    copy_row(dst + (int64_t)oh * g->Wo, src + (int64_t)(oh * g->sh - g->ph + i) * pg.wp, g->Wo);
+                if (oh1 > oh0)
+                    copy_block(dst + (int64_t)oh0 * g->Wo, g->Wo, src + (int64_t)(oh0 * g->sh - g->ph + i) * pg.wp,
+                               (int64_t)g->sh * pg.wp, oh1 - oh0, g->Wo);
                 if (oh1 < g->Ho) memset(dst + (int64_t)oh1 * g->Wo, 0, (size_t)(g->Ho - oh1) * g->Wo * sizeof(float));
             }
         }
     }
 }
 
-// im = the sum of the windows of one sample's columns (im is overwritten); rows `ld` apart.
-static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, float *phase) {
+// Channels [ch0, ch1) of im = the sum of the windows of one sample's columns (those channels
+// are overwritten). `col` holds the rows of those channels only (row 0 is tap (0, 0) of
+// channel ch0), `ld` floats apart.
+static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, float *phase, int ch0, int ch1) {
     const phase_geom pg = phase_make(g);
-    for (int ch = 0; ch < g->C; ch++) {
+    col -= (int64_t)ch0 * g->kh * g->kw * ld;
+    for (int ch = ch0; ch < ch1; ch++) {
         memset(phase, 0, (size_t)(g->sw * g->H * pg.wp) * sizeof(float));
         for (int i = 0; i < g->kh; i++) {
             int oh0, oh1;
@@ -188,8 +197,9 @@ static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, 
                 tap_phase(g, j, &q, &d);
                 float *acc = phase + (int64_t)q * g->H * pg.wp + pg.lm + d;
                 const float *src = col + ((int64_t)(ch * g->kh + i) * g->kw + j) * ld;
-                for (int oh = oh0; oh < oh1; oh++)
-                    add_row(acc + (int64_t)(oh * g->sh - g->ph + i) * pg.wp, src + (int64_t)oh * g->Wo, g->Wo);
+                if (oh1 > oh0)
+                    add_block(acc + (int64_t)(oh0 * g->sh - g->ph + i) * pg.wp, (int64_t)g->sh * pg.wp,
+                              src + (int64_t)oh0 * g->Wo, g->Wo, oh1 - oh0, g->Wo);
             }
         }
         phase_merge(g, pg, phase, im + (int64_t)ch * g->H * g->W);
@@ -289,16 +299,25 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     }
 }
 
+// Columns of the transposed conv's GEMM held at once: the GEMM writes a block of them and
+// col2im adds it up while it is still in the core's L2 cache (a full group's columns, K*S*P
+// floats, would go out to memory and come back). 96 Ki floats = 384 KiB.
+#define CONVT_BLOCK_FLOATS (96 << 10)
+// ...but at least this many GEMM rows per block, so that packing the GEMM's right-hand side
+// (the input, once per block) stays small next to the product.
+#define CONVT_BLOCK_MIN_ROWS 256
+
 // x (N, Cin, H, W), w (Cin, Cout/G, kh, kw) -> y (N, Cout, Ho, Wo), the adjoint of conv2d from
-// y's size to x's. Per group of S samples and conv group:
-// col_g (Kt, S*P) = w_g^T (Kt, Cin/G) @ x_g (Cin/G, S*P), Kt = Cout/G*kh*kw, P = H*W, then
-// col2im of each sample's columns onto y: the image is y, the window grid is x.
+// y's size to x's. Per group of S samples, conv group and block of output channels [c0, c1):
+// col (rows, S*P) = w_g^T[rows] (rows, Cin/G) @ x_g (Cin/G, S*P) with rows = (c1 - c0)*kh*kw,
+// P = H*W of x, then col2im of each sample's columns onto those channels of y: the image is y,
+// the window grid is x.
 void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
     const conv_geom g = geom_make(node, Y->shape, Wt->shape, X->shape);
     const int N = X->shape.d[0], G = node->p.i[6], Cin = X->shape.d[1], cing = Cin / G, coutg = g.C / G;
-    const int Kt = coutg * g.kh * g.kw, P = g.Ho * g.Wo;
+    const int taps = g.kh * g.kw, Kt = coutg * taps, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g.C * g.H * g.W;
     c->flops += 2 * (uint64_t)N * cing * P * Kt * G;
     if (G == 1 && geom_is_dense(&g)) {  // y (N, Kt) = x (N, Cin) @ w (Cin, Kt)
@@ -307,10 +326,13 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     }
     const bool pointwise = geom_is_pointwise(&g);
     const int chunks = batch_chunks(N, (int64_t)N * Cin * P * Kt);
-    // Per sample of a group: its gathered input (Cin rows) and its columns (G*Kt rows).
-    const int S = group_size(N, chunks, P, (int64_t)(Cin + G * Kt) * P);
+    // Per sample of a group: its gathered input (Cin rows); the columns are a block at a time.
+    const int S = group_size(N, chunks, P, (int64_t)Cin * P);
+    int block_ch = (int)(CONVT_BLOCK_FLOATS / ((int64_t)S * P * taps));
+    if (block_ch * taps < CONVT_BLOCK_MIN_ROWS) block_ch = (CONVT_BLOCK_MIN_ROWS + taps - 1) / taps;
+    if (block_ch > coutg) block_ch = coutg;
     const int64_t in_floats = S > 1 ? (int64_t)Cin * S * P : 0;
-    const int64_t col_floats = pointwise && S == 1 ? 0 : (int64_t)G * Kt * S * P;
+    const int64_t col_floats = pointwise && S == 1 ? 0 : (int64_t)block_ch * taps * S * P;
     const int64_t phase_size = col_floats ? phase_floats(&g) : 0;
     const int64_t stride = padded(in_floats + col_floats + phase_size);
     float *ws = stride ? ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float)) : NULL;
@@ -328,12 +350,20 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
                 x = in_buf;
             }
             float *y = Y->data + n0 * ysz;
-            float *col = col_floats ? col_buf : y;  // pointwise, one sample: the columns are y
-            for (int gr = 0; gr < G; gr++)
-                cpu_sgemm(1, 0, Kt, cols, cing, 1.0f, Wt->data + (int64_t)gr * cing * Kt, Kt,
-                          x + (int64_t)gr * cing * cols, cols, 0.0f, col + (int64_t)gr * Kt * cols, cols);
-            if (col_floats)
-                for (int s = 0; s < s_len; s++) col2im(&g, col + s * P, cols, y + s * ysz, phase);
+            for (int gr = 0; gr < G; gr++) {
+                const float *wg = Wt->data + (int64_t)gr * cing * Kt, *xg = x + (int64_t)gr * cing * cols;
+                if (!col_floats) {  // pointwise, one sample: the columns are y itself
+                    cpu_sgemm(1, 0, Kt, cols, cing, 1.0f, wg, Kt, xg, cols, 0.0f, y + (int64_t)gr * Kt * cols, cols);
+                    continue;
+                }
+                for (int c0 = 0; c0 < coutg; c0 += block_ch) {
+                    const int c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg;
+                    cpu_sgemm(1, 0, (c1 - c0) * taps, cols, cing, 1.0f, wg + (int64_t)c0 * taps, Kt, xg, cols, 0.0f,
+                              col_buf, cols);
+                    for (int s = 0; s < s_len; s++)
+                        col2im(&g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
+                }
+            }
         }
     }
 }
