@@ -13,36 +13,48 @@
 
 #define LANES 8
 
+// Eight-lane vectors (GCC vector extensions): one source, compiled for each CPU_DISPATCH
+// target (one AVX-512 register of doubles, two AVX2 ones, four SSE2 ones). Lane l of a running
+// sum takes elements l, l + 8, l + 16, ... of a run, whatever the target.
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+#define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
+
 static double lanes_total(const double *acc) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 // acc[i % 8] += x[i]
 CPU_DISPATCH static void sum_run(const float *restrict x, int64_t n, double *restrict acc) {
-    double a[LANES];
-    for (int l = 0; l < LANES; l++) a[l] = acc[l];
+    v8d a;
+    LOAD8(a, acc);
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int l = 0; l < LANES; l++) a[l] += (double)x[i + l];
+    for (; i + LANES <= n; i += LANES) {
+        v8f xv;
+        LOAD8(xv, x + i);
+        a += __builtin_convertvector(xv, v8d);
+    }
     for (int l = 0; i < n; i++, l++) a[l] += (double)x[i];
-    for (int l = 0; l < LANES; l++) acc[l] = a[l];
+    memcpy(acc, &a, sizeof a);
 }
 
 // acc[i % 8] += (x[i] - mean)^2
 CPU_DISPATCH static void ssd_run(const float *restrict x, int64_t n, double mean, double *restrict acc) {
-    double a[LANES];
-    for (int l = 0; l < LANES; l++) a[l] = acc[l];
+    v8d a, m = (v8d){0} + mean;
+    LOAD8(a, acc);
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int l = 0; l < LANES; l++) {
-            double d = (double)x[i + l] - mean;
-            a[l] += d * d;
-        }
+    for (; i + LANES <= n; i += LANES) {
+        v8f xv;
+        LOAD8(xv, x + i);
+        v8d d = __builtin_convertvector(xv, v8d) - m;
+        a += d * d;
+    }
     for (int l = 0; i < n; i++, l++) {
         double d = (double)x[i] - mean;
         a[l] += d * d;
     }
-    for (int l = 0; l < LANES; l++) acc[l] = a[l];
+    memcpy(acc, &a, sizeof a);
 }
 
 // y = leaky_relu(x * alpha + shift, slope); slope 1 leaves the affine map alone.
@@ -62,25 +74,37 @@ CPU_DISPATCH static void affine_act_run(const float *restrict x, int64_t n, floa
 // elsewhere (for slope >= 0, y > 0 exactly when the activation's input was).
 static inline float act_grad(float g, float y, float slope) { return cpu_select(y > 0.0f, g, g * slope); }
 
-// With ga the gradient through the activation: sum[i % 8] += ga, dot[i % 8] += ga * (x - mean).
+// With ga the gradient through the activation (y: its output, NULL without one):
+// sum[i % 8] += ga, dot[i % 8] += ga * (x - mean).
 CPU_DISPATCH static void grad_sums_run(const float *restrict g, const float *restrict x, const float *restrict y,
                                        int64_t n, float mean, float slope, double *restrict sum,
                                        double *restrict dot) {
-    double s[LANES], d[LANES];
-    for (int l = 0; l < LANES; l++) s[l] = sum[l], d[l] = dot[l];
+    v8d s, d, md = (v8d){0} + (double)mean;
+    LOAD8(s, sum);
+    LOAD8(d, dot);
+    const v8f zero = {0}, sl = zero + slope;
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int l = 0; l < LANES; l++) {
-            float ga = y ? act_grad(g[i + l], y[i + l], slope) : g[i + l];
-            s[l] += (double)ga;
-            d[l] += (double)ga * ((double)x[i + l] - mean);
+    for (; i + LANES <= n; i += LANES) {
+        v8f gv, xv;
+        LOAD8(gv, g + i);
+        LOAD8(xv, x + i);
+        if (y) {
+            v8f yv;
+            LOAD8(yv, y + i);
+            v8i pos = yv > zero;
+            gv = (v8f)(((v8i)gv & pos) | ((v8i)(gv * sl) & ~pos));
         }
+        v8d gd = __builtin_convertvector(gv, v8d);
+        s += gd;
+        d += gd * (__builtin_convertvector(xv, v8d) - md);
+    }
     for (int l = 0; i < n; i++, l++) {
         float ga = y ? act_grad(g[i], y[i], slope) : g[i];
         s[l] += (double)ga;
         d[l] += (double)ga * ((double)x[i] - mean);
     }
-    for (int l = 0; l < LANES; l++) sum[l] = s[l], dot[l] = d[l];
+    memcpy(sum, &s, sizeof s);
+    memcpy(dot, &d, sizeof d);
 }
 
 // dx = (ga - grad_mean - (x - mean) * k) * w
