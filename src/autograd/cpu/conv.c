@@ -208,18 +208,12 @@ static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, 
 
 // S samples' (rows, P) blocks, `stride` floats apart, side by side as one (rows, S*P) matrix.
 static void gather_rows(const float *src, int64_t stride, int S, int rows, int P, float *dst) {
-    for (int s = 0; s < S; s++)
-        for (int r = 0; r < rows; r++)
-            memcpy(dst + (int64_t)r * S * P + (int64_t)s * P, src + s * stride + (int64_t)r * P,
-                   (size_t)P * sizeof(float));
+    for (int s = 0; s < S; s++) copy_block(dst + (int64_t)s * P, (int64_t)S * P, src + s * stride, P, rows, P);
 }
 
 // The inverse of gather_rows.
 static void scatter_rows(const float *src, int S, int rows, int P, float *dst, int64_t stride) {
-    for (int s = 0; s < S; s++)
-        for (int r = 0; r < rows; r++)
-            memcpy(dst + s * stride + (int64_t)r * P, src + (int64_t)r * S * P + (int64_t)s * P,
-                   (size_t)P * sizeof(float));
+    for (int s = 0; s < S; s++) copy_block(dst + s * stride, P, src + (int64_t)s * P, (int64_t)S * P, rows, P);
 }
 
 // Below this many multiply-adds a conv runs on one thread: waking the team costs more.
