@@ -5,9 +5,9 @@
 //   config.yaml     the resolved config (every key)
 //   metrics.jsonl   one JSON object per log interval: step, wall time, the means of the family's
 //                   step statistics (losses, D outputs, regularisers), images/s
-//   samples/        real.png (a grid of training images), step-XXXXXXXX.png (the fixed latents
+//   samples/        real.png (a grid of training images), step-NNNNNNNN.png (the fixed latents
 //                   through the sampling generator, every sample.every steps)
-//   checkpoints/    ckpt-XXXXXXXX.h5 every checkpoint.every steps and at the end, the newest
+//   checkpoints/    ckpt-NNNNNNNN.h5 (step number) every checkpoint.every steps and at the end, the newest
 //                   checkpoint.keep kept, latest.h5 -> the newest
 // Everything a resumed run needs to continue bit-identically is in the checkpoint.
 #pragma once
