@@ -124,6 +124,14 @@ static const conv_case conv_cases[] = {
     {"1x1 g2", S(3, 4, 3, 5), S(6, 2, 1, 1), {1, 1, 0, 0, 0, 0, 2}},
     {"1x1 s2", S(2, 3, 5, 5), S(2, 3, 1, 1), {2, 2, 0, 0, 0, 0, 1}},
     {"4x4 s2 p1 (DCGAN)", S(2, 3, 8, 8), S(4, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    // More channels than one block of column rows (the CPU kernels im2col 512 taps at a time):
+    // the reduction over channel blocks, and per conv group.
+    {"4x4 s2 p1, 40 channels", S(3, 40, 6, 6), S(5, 40, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s1 p2 g2, 2 x 40 channels", S(2, 80, 4, 5), S(6, 40, 4, 4), {1, 1, 2, 2, 0, 0, 2}},
+    // Many samples of a small output: several samples per GEMM, the last group short.
+    {"3x3 s2 p1, batch 37", S(37, 3, 6, 6), S(4, 3, 3, 3), {2, 2, 1, 1, 0, 0, 1}},
+    // The dense shape (one window over the whole unpadded image): one matmul over the batch.
+    {"dense 4x4 -> 1x1", S(5, 6, 4, 4), S(3, 6, 4, 4), {1, 1, 0, 0, 0, 0, 1}},
 };
 
 // conv_transpose2d configurations (weight (Cin, Cout/groups, kh, kw)), with output padding.
@@ -135,6 +143,12 @@ static const conv_case convt_cases[] = {
     {"2x3 s2 op(1,0) g3", S(2, 3, 4, 3), S(3, 2, 2, 3), {2, 2, 0, 0, 1, 0, 3}},
     {"4x4 s2 p1 (DCGAN)", S(2, 4, 4, 4), S(4, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
     {"5x5 s1 p2", S(2, 2, 3, 5), S(2, 2, 5, 5), {1, 1, 2, 2, 0, 0, 1}},
+    // Output channels in several blocks (the CPU kernel runs its GEMM and col2im per block of
+    // channels): 50 x 16 taps = 800 rows.
+    {"4x4 s2 p1, 50 output channels", S(2, 6, 12, 12), S(6, 50, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x3 s2 p1 op1, batch 29", S(29, 3, 3, 3), S(3, 2, 3, 3), {2, 2, 1, 1, 1, 1, 1}},
+    // The dense shape: a 1x1 input lifted to the kernel's size (a DCGAN generator's first layer).
+    {"dense 1x1 -> 4x4", S(6, 5, 1, 1), S(5, 3, 4, 4), {1, 1, 0, 0, 0, 0, 1}},
 };
 
 #define NCASES(a) (sizeof(a) / sizeof((a)[0]))
