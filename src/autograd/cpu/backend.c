@@ -31,19 +31,28 @@ static void cpu_axpy(float *y, const float *x, int64_t n, float a) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-static void cpu_adam_update(float *w, const float *g, float *m, float *v, int64_t n, const ag_adam_args *a) {
-    const float b1 = a->beta1, b2 = a->beta2, lr = a->lr, eps = a->eps, wd = a->weight_decay;
-    const float bc1 = a->bias_correction1, bc2_sqrt = sqrtf(a->bias_correction2);
-    const float step = lr / bc1;
-    // Same order of operations as torch.optim.Adam (non-fused, non-foreach, amsgrad off):
-    // denom = sqrt(v) / sqrt(bc2) + eps; w -= lr / bc1 * m / denom.
-#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+// Same order of operations as torch.optim.Adam (non-fused, non-foreach, amsgrad off):
+// denom = sqrt(v) / sqrt(bc2) + eps; w -= lr / bc1 * m / denom.
+CPU_DISPATCH static void adam_block(float *restrict w, const float *restrict g, float *restrict m, float *restrict v,
+                                    int64_t n, float b1, float b2, float step, float eps, float wd, float bc2_sqrt) {
     for (int64_t i = 0; i < n; i++) {
         float gi = wd != 0.0f ? g[i] + wd * w[i] : g[i];
         m[i] = m[i] * b1 + (1.0f - b1) * gi;
         v[i] = v[i] * b2 + (1.0f - b2) * gi * gi;
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         w[i] -= step * (m[i] / denom);
+    }
+}
+
+#define OPT_BLOCK 16384
+
+static void cpu_adam_update(float *w, const float *g, float *m, float *v, int64_t n, const ag_adam_args *a) {
+    const float bc2_sqrt = sqrtf(a->bias_correction2), step = a->lr / a->bias_correction1;
+    const int64_t nblk = (n + OPT_BLOCK - 1) / OPT_BLOCK;
+#pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
+    for (int64_t b = 0; b < nblk; b++) {
+        const int64_t i0 = b * OPT_BLOCK, len = n - i0 < OPT_BLOCK ? n - i0 : OPT_BLOCK;
+        adam_block(w + i0, g + i0, m + i0, v + i0, len, a->beta1, a->beta2, step, a->eps, a->weight_decay, bc2_sqrt);
     }
 }
 
