@@ -2,12 +2,13 @@
 """gan.c against PyTorch on the same machine, side by side.
 
     /usr/bin/python3 tools/bench/compare.py [--rounds 3] [--steps 10] [--threads 1,2]
-        [--workloads dcgan64,dcgan32,sample64] [--gan build/src/gan/gan] [--json out.jsonl]
+        [--workloads dcgan64,dcgan32,sample64,stylegan2_32] [--gan build/src/gan/gan] [--json out.jsonl]
 
 For every workload and thread count, each round runs `gan bench` and the same step in PyTorch
-(tools/bench/torch_dcgan.py) one after the other, alternating which goes first, so both see
+(tools/bench/torch_dcgan.py, torch_stylegan2.py) one after the other, alternating which goes first, so both see
 the same machine load. Prints the median over rounds of each engine's median ms/step, the
-ratio PyTorch / gan.c (> 1: gan.c is faster), GFLOP/s and peak resident memory.
+ratio PyTorch / gan.c (> 1: gan.c is faster), GFLOP/s (gan.c's count of the step's FLOPs,
+ctx.flops, over each engine's time) and peak resident memory.
 
 Environment of the benchmark commands (only theirs: tests and CI keep theirs):
   - OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed: a user's machine has neither, and they
@@ -27,12 +28,21 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# name: (gan bench arguments, torch_dcgan.py arguments)
+# name: gan bench arguments, the PyTorch script and its arguments, the statistic compared
+# (median ms; the mean for StyleGAN2, whose lazy R1 phase makes one step in 16 longer), and a
+# fixed number of timed steps where it matters (16: one R1 phase on each side).
 WORKLOADS = {
-    "dcgan64": (["tools/bench/dcgan64_rgb.yaml"], ["--resolution", "64", "--channels", "3", "--batch", "64"]),
-    "dcgan32": (["tools/bench/dcgan32_gray.yaml"], ["--resolution", "32", "--channels", "1", "--batch", "128"]),
-    "sample64": (["tools/bench/dcgan64_rgb.yaml", "--sample", "--batch", "256"],
-                 ["--resolution", "64", "--channels", "3", "--batch", "256", "--sample"]),
+    "dcgan64": {"gan": ["tools/bench/dcgan64_rgb.yaml"], "torch": "tools/bench/torch_dcgan.py",
+                "torch_args": ["--resolution", "64", "--channels", "3", "--batch", "64"], "stat": "median_ms"},
+    "dcgan32": {"gan": ["tools/bench/dcgan32_gray.yaml"], "torch": "tools/bench/torch_dcgan.py",
+                "torch_args": ["--resolution", "32", "--channels", "1", "--batch", "128"], "stat": "median_ms"},
+    "sample64": {"gan": ["tools/bench/dcgan64_rgb.yaml", "--sample", "--batch", "256"],
+                 "torch": "tools/bench/torch_dcgan.py",
+                 "torch_args": ["--resolution", "64", "--channels", "3", "--batch", "256", "--sample"],
+                 "stat": "median_ms"},
+    "stylegan2_32": {"gan": ["tools/bench/stylegan2_32_gray.yaml"], "torch": "tools/bench/torch_stylegan2.py",
+                     "torch_args": ["--resolution", "32", "--channels", "1", "--batch", "32"], "stat": "mean_ms",
+                     "steps": 16},
 }
 
 
@@ -61,7 +71,7 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--workloads", default="dcgan64,dcgan32,sample64")
+    ap.add_argument("--workloads", default="dcgan64,dcgan32,sample64,stylegan2_32")
     ap.add_argument("--gan", default="build/src/gan/gan", help="the gan executable (relative to the repository)")
     ap.add_argument("--torch-env", action="append", default=[], metavar="VAR=VALUE")
     ap.add_argument("--gan-env", action="append", default=[], metavar="VAR=VALUE")
@@ -75,11 +85,12 @@ def main():
     for name in a.workloads.split(","):
         if name not in WORKLOADS:
             sys.exit("compare: unknown workload %s (known: %s)" % (name, ", ".join(WORKLOADS)))
-        gan_args, torch_args = WORKLOADS[name]
+        w = WORKLOADS[name]
+        stat = w["stat"]
         for threads in [int(t) for t in a.threads.split(",")]:
-            common = ["--steps", str(a.steps), "--warmup", str(a.warmup), "--threads", str(threads)]
-            gan_cmd = [a.gan, "bench"] + gan_args + common + ["--name", name]
-            torch_cmd = ["/usr/bin/python3", "tools/bench/torch_dcgan.py"] + torch_args + common + ["--workload", name]
+            common = ["--steps", str(w.get("steps", a.steps)), "--warmup", str(a.warmup), "--threads", str(threads)]
+            gan_cmd = [a.gan, "bench"] + w["gan"] + common + ["--name", name]
+            torch_cmd = ["/usr/bin/python3", w["torch"]] + w["torch_args"] + common + ["--workload", name]
             runs = {"gan": [], "torch": []}
             for r in range(a.rounds):
                 order = [("gan", gan_cmd, gan_env), ("torch", torch_cmd, torch_env)]
@@ -92,25 +103,25 @@ def main():
                     if log:
                         log.write(json.dumps(j) + "\n")
                         log.flush()
-                    print("  %-8s T=%d round %d %-6s %8.1f ms" % (name, threads, r, engine, j["median_ms"]),
+                    print("  %-12s T=%d round %d %-6s %8.1f ms" % (name, threads, r, engine, j[stat]),
                           file=sys.stderr)
-            g = statistics.median(x["median_ms"] for x in runs["gan"])
-            t = statistics.median(x["median_ms"] for x in runs["torch"])
-            gflop = runs["gan"][0]["gflop_per_step"]
+            g = statistics.median(x[stat] for x in runs["gan"])
+            t = statistics.median(x[stat] for x in runs["torch"])
+            gflop = statistics.median(x["gflop_per_step"] for x in runs["gan"])
             rows.append({
-                "workload": name, "threads": threads, "gan_ms": g, "torch_ms": t, "speedup": t / g,
+                "workload": name, "stat": stat.split("_")[0], "threads": threads, "gan_ms": g, "torch_ms": t, "speedup": t / g,
                 "gan_gflops": gflop / g * 1e3, "torch_gflops": gflop / t * 1e3,
                 "gan_rss_mb": max(x["peak_rss_mb"] for x in runs["gan"]),
                 "torch_rss_mb": max(x["peak_rss_mb"] for x in runs["torch"]),
                 "blas_core": runs["gan"][0]["blas_core"],
             })
 
-    print("| workload | threads | gan.c ms | PyTorch ms | PyTorch/gan.c | gan.c GFLOP/s | PyTorch GFLOP/s "
+    print("| workload | threads | ms/step | gan.c | PyTorch | PyTorch/gan.c | gan.c GFLOP/s | PyTorch GFLOP/s "
           "| gan.c peak MB | PyTorch peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
-            r["workload"], r["threads"], r["gan_ms"], r["torch_ms"], r["speedup"], r["gan_gflops"],
+        print("| %s | %d | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
+            r["workload"], r["threads"], r["stat"], r["gan_ms"], r["torch_ms"], r["speedup"], r["gan_gflops"],
             r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
     print("medians of %d rounds of %d steps each; OpenBLAS kernel: %s" % (a.rounds, a.steps, rows[0]["blas_core"]))
 
