@@ -160,6 +160,13 @@ CPU_DISPATCH static void add_block(float *restrict dst, int64_t dst_ld, const fl
         for (int i = 0; i < n; i++) dst[r * dst_ld + i] += src[r * src_ld + i];
 }
 
+// dst += w * src over rows x n floats (a multiplication then an addition, as everywhere here).
+CPU_DISPATCH static void axpy_block(float *restrict dst, int64_t dst_ld, const float *restrict src, int64_t src_ld,
+                                    int rows, int n, float w) {
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++) dst[r * dst_ld + i] += w * src[r * src_ld + i];
+}
+
 // The column rows of channels [ch0, ch1) of one sample into a column matrix whose rows are `ld`
 // floats apart (ld = S*Ho*Wo when S samples share the matrix; col points at this sample's first
 // column, in the row of tap (0, 0) of channel ch0). `phase` is scratch of phase_floats(g) floats.
@@ -262,6 +269,97 @@ static int col_block_channels(int taps, int channels) {
 // Per-chunk buffers rounded up to whole cache lines, so that no two threads share one.
 static int64_t padded(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
+// --- direct loops for convolutions too thin for a GEMM --------------------------------------
+// A per-group GEMM with a handful of rows (one or two output channels: a 1x1 projection to an
+// image, a one-channel FIR filter) or a reduction of a few taps (a 4-tap FIR pass, a 1x1 conv
+// from an image) is all packing and call overhead. These run as plain loops instead: every
+// output plane the sum over input channels and taps, in that order, of w * the input plane
+// shifted by the tap, row by row through the phase planes and vectorised along the rows.
+// Parallel over samples; deterministic.
+
+// A conv2d whose GEMM (M = Cout/G rows, K = Cin/G * kh * kw) is thin.
+static bool conv_is_thin(int coutg, int K) { return coutg <= 2 || K <= 8; }
+
+// Per sample: for each input channel, its phase planes, then every output channel of its group
+// takes w * each tap's rows.
+static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
+    const ag_tensor *X = node->src[0], *Wt = node->src[1];
+    ag_tensor *Y = node->out;
+    const int N = X->shape.d[0], G = node->p.i[6], Cout = Y->shape.d[1], coutg = Cout / G, cing = g->C / G;
+    const int taps = g->kh * g->kw, P = g->Ho * g->Wo;
+    const int64_t xsz = (int64_t)g->C * g->H * g->W, ysz = (int64_t)Cout * P, stride = padded(phase_floats(g));
+    const phase_geom pg = phase_make(g);
+    float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int t = 0; t < chunks; t++) {
+        float *phase = ws + t * stride;
+        for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
+            float *y = Y->data + n * ysz;
+            memset(y, 0, (size_t)ysz * sizeof(float));
+            for (int ch = 0; ch < g->C; ch++) {
+                const int gr = ch / cing;
+                phase_split(g, pg, X->data + n * xsz + (int64_t)ch * g->H * g->W, phase);
+                for (int co = gr * coutg; co < (gr + 1) * coutg; co++) {
+                    const float *w = Wt->data + ((int64_t)co * cing + ch - gr * cing) * taps;
+                    for (int i = 0; i < g->kh; i++) {
+                        int oh0, oh1;
+                        tap_range(i, g->sh, g->ph, g->H, g->Ho, &oh0, &oh1);
+                        if (oh1 <= oh0) continue;
+                        for (int j = 0; j < g->kw; j++) {
+                            int q, d;
+                            tap_phase(g, j, &q, &d);
+                            const float *src = phase + (int64_t)q * g->H * pg.wp + pg.lm + d +
+                                               (int64_t)(oh0 * g->sh - g->ph + i) * pg.wp;
+                            axpy_block(y + (int64_t)co * P + (int64_t)oh0 * g->Wo, g->Wo, src,
+                                       (int64_t)g->sh * pg.wp, oh1 - oh0, g->Wo, w[i * g->kw + j]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// The transposed conv as direct loops: per sample and output channel, its phase planes take
+// w * each input channel's rows at each tap, then are merged into the output plane.
+static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
+    const ag_tensor *X = node->src[0], *Wt = node->src[1];
+    ag_tensor *Y = node->out;
+    const int N = X->shape.d[0], G = node->p.i[6], Cin = X->shape.d[1], cing = Cin / G, coutg = g->C / G;
+    const int taps = g->kh * g->kw, P = g->Ho * g->Wo;
+    const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g->C * g->H * g->W, stride = padded(phase_floats(g));
+    const phase_geom pg = phase_make(g);
+    float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int t = 0; t < chunks; t++) {
+        float *phase = ws + t * stride;
+        for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
+            for (int co = 0; co < g->C; co++) {
+                const int gr = co / coutg;
+                memset(phase, 0, (size_t)(g->sw * g->H * pg.wp) * sizeof(float));
+                for (int ci = gr * cing; ci < (gr + 1) * cing; ci++) {
+                    const float *x = X->data + n * xsz + (int64_t)ci * P;
+                    const float *w = Wt->data + ((int64_t)ci * coutg + co - gr * coutg) * taps;
+                    for (int i = 0; i < g->kh; i++) {
+                        int oh0, oh1;
+                        tap_range(i, g->sh, g->ph, g->H, g->Ho, &oh0, &oh1);
+                        if (oh1 <= oh0) continue;
+                        for (int j = 0; j < g->kw; j++) {
+                            int q, d;
+                            tap_phase(g, j, &q, &d);
+                            float *acc = phase + (int64_t)q * g->H * pg.wp + pg.lm + d +
+                                         (int64_t)(oh0 * g->sh - g->ph + i) * pg.wp;
+                            axpy_block(acc, (int64_t)g->sh * pg.wp, x + (int64_t)oh0 * g->Wo, g->Wo, oh1 - oh0,
+                                       g->Wo, w[i * g->kw + j]);
+                        }
+                    }
+                }
+                phase_merge(g, pg, phase, Y->data + n * ysz + (int64_t)co * g->H * g->W);
+            }
+        }
+    }
+}
+
 // x (N, Cin, H, W), w (Cout, Cin/G, kh, kw) -> y (N, Cout, Ho, Wo).
 // Per group of S samples and conv group: y_g (Cout/G, S*P) = w_g (Cout/G, K) @ col_g (K, S*P),
 // K = Cin/G*kh*kw, P = Ho*Wo.
@@ -279,6 +377,10 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     }
     const bool pointwise = geom_is_pointwise(&g);
     const int chunks = batch_chunks(N, (int64_t)N * Cout * P * K);
+    if (conv_is_thin(coutg, K)) {
+        conv2d_direct(c, node, &g, chunks);
+        return;
+    }
     // Per sample of a group: a block of its column rows and its slice of the GEMM's output.
     const int taps = g.kh * g.kw, cing = g.C / G, block_ch = col_block_channels(taps, cing);
     const int S = group_size(N, chunks, P, (int64_t)(block_ch * taps + Cout) * P);
@@ -346,6 +448,10 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     }
     const bool pointwise = geom_is_pointwise(&g);
     const int chunks = batch_chunks(N, (int64_t)N * Cin * P * Kt);
+    if (conv_is_thin(cing, coutg * taps)) {  // the adjoint of a thin conv2d
+        conv_transpose2d_direct(c, node, &g, chunks);
+        return;
+    }
     // Per sample of a group: its gathered input (Cin rows); the columns are a block at a time.
     const int S = group_size(N, chunks, P, (int64_t)Cin * P);
     int block_ch = (int)(CONVT_BLOCK_FLOATS / ((int64_t)S * P * taps));
