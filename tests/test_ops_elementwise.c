@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
+#include "rng.h"
 #include "test.h"
 
 typedef struct {
@@ -154,7 +155,62 @@ static const op_case cases[] = {
     {"linear", f_linear, 3, {S(3, 4), S(5, 4), S(5)}, {0.5f, 0.5f, 0.5f}, {0, 0, 0}, .kinks = false},
 };
 
+// sum_to at sizes where the CPU kernel takes each of its paths (long contiguous runs summed in
+// eight lanes with a tail, strided runs, whole rows into a row of sums over more than one
+// column block, one long sum over several chunks): values against a double sum computed here,
+// and bit-identical results on 1 and 2 threads.
+static void test_sum_to_values(void) {
+    const ag_backend *be = ag_backend_cpu();
+    const struct {
+        ag_shape x, to;
+    } sc[] = {
+        {S(4, 5, 37, 29), S(1, 5, 1, 1)},  // per channel: runs of 1073 floats
+        {S(6, 3, 11, 13), S(6, 3, 1, 1)},  // per sample and channel
+        {S(300, 2500), S(2500)},           // rows into a row of sums (three column blocks)
+        {S(7, 40, 9), S(1, 40, 1)},        // per channel of a 3-D tensor
+        {S(9, 6, 5), S(9, 1, 5)},          // strided runs
+        {S(70000), S(1)},                  // one long sum
+    };
+    for (size_t k = 0; k < sizeof sc / sizeof sc[0]; k++) {
+        ag_shape xs = sc[k].x, ts = sc[k].to;
+        int64_t n = ag_shape_numel(xs), m = ag_shape_numel(ts);
+        float *xv = malloc((size_t)n * sizeof *xv), *got[2];
+        ag_philox_fill_normal(xv, n, 90 + k, 0, 1.0f, 0.5f);
+        for (int t = 0; t < 2; t++) {
+            be->set_threads(t + 1);
+            ag_ctx *c = ag_ctx_create(be);
+            ag_tensor *y = ag_sum_to(c, ag_from_host(c, xs, xv), ts);
+            got[t] = malloc((size_t)m * sizeof(float));
+            ag_tensor_to_host(y, got[t]);
+            ag_ctx_free(c);
+        }
+        // The reference: every element added to the output element it broadcasts from.
+        double *want = calloc((size_t)m, sizeof *want);
+        int64_t xst[AG_MAX_DIMS];
+        ag_shape_strides(xs, xst);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t o = 0, mul = 1;
+            for (int d = xs.ndim - 1; d >= 0; d--) {
+                int64_t idx = i / xst[d] % xs.d[d];
+                int td = d - (xs.ndim - ts.ndim);
+                if (td >= 0 && ts.d[td] != 1) o += idx * mul;
+                if (td >= 0) mul *= ts.d[td];
+            }
+            want[o] += xv[i];
+        }
+        int bad = 0;
+        for (int64_t o = 0; o < m; o++) bad += fabs(got[0][o] - want[o]) > 1e-6 * (1.0 + fabs(want[o]));
+        TEST_CHECK(bad == 0, "sum_to %s -> %s: %d of %lld sums differ from the double reference",
+                   AG_SHAPE_STR(xs), AG_SHAPE_STR(ts), bad, (long long)m);
+        TEST_CHECK(!memcmp(got[0], got[1], (size_t)m * sizeof(float)),
+                   "sum_to %s -> %s: 1 and 2 threads differ", AG_SHAPE_STR(xs), AG_SHAPE_STR(ts));
+        free(xv), free(got[0]), free(got[1]), free(want);
+    }
+    printf("%-26s done\n", "sum_to values, threads");
+}
+
 int main(void) {
+    test_sum_to_values();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const op_case *oc = &cases[k];
         ag_tensor *in[4];

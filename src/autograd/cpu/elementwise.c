@@ -1,4 +1,6 @@
-// Elementwise kernels: binary ops with broadcasting, scalar ops, unary math.
+// Elementwise kernels: binary ops with broadcasting, scalar ops, unary math. Every loop runs in
+// a CPU_DISPATCH block function (cpu.h) over contiguous runs, with restrict pointers (an op's
+// output is always a fresh tensor), so it vectorises for the CPU at hand.
 #include <math.h>
 
 #include "broadcast.h"
@@ -8,7 +10,32 @@
 // operand still spreads over all threads.
 #define BLOCK 8192
 
+// Block loops of a binary op: both operands vectors (vv), a scalar b (vs), a scalar a (sv).
+#define BINARY_BLOCKS(NAME, EXPR)                                                           \
+    CPU_DISPATCH static void NAME##_vv(const float *restrict pa, const float *restrict pb,  \
+                                       float *restrict po, int64_t n) {                     \
+        for (int64_t j = 0; j < n; j++) {                                                   \
+            float x = pa[j], y = pb[j];                                                     \
+            po[j] = (EXPR);                                                                 \
+        }                                                                                   \
+    }                                                                                       \
+    CPU_DISPATCH static void NAME##_vs(const float *restrict pa, float y, float *restrict po, \
+                                       int64_t n) {                                         \
+        for (int64_t j = 0; j < n; j++) {                                                   \
+            float x = pa[j];                                                                \
+            po[j] = (EXPR);                                                                 \
+        }                                                                                   \
+    }                                                                                       \
+    CPU_DISPATCH static void NAME##_sv(float x, const float *restrict pb, float *restrict po, \
+                                       int64_t n) {                                         \
+        for (int64_t j = 0; j < n; j++) {                                                   \
+            float y = pb[j];                                                                \
+            po[j] = (EXPR);                                                                 \
+        }                                                                                   \
+    }
+
 #define BINARY_KERNEL(NAME, EXPR)                                                           \
+    BINARY_BLOCKS(NAME, EXPR)                                                               \
     void cpu_##NAME(ag_ctx *c, const ag_node *node) {                                       \
         (void)c;                                                                            \
         const ag_tensor *A = node->src[0], *B = node->src[1];                               \
@@ -26,13 +53,11 @@
             const float *pa = a + oa, *pb = b + ob;                                         \
             float *po = out + o * inner;                                                    \
             if (sa && sb) {                                                                 \
-                for (int64_t j = j0; j < j1; j++) { float x = pa[j], y = pb[j]; po[j] = (EXPR); } \
+                NAME##_vv(pa + j0, pb + j0, po + j0, j1 - j0);                              \
             } else if (sa) {                                                                \
-                float y = pb[0];                                                            \
-                for (int64_t j = j0; j < j1; j++) { float x = pa[j]; po[j] = (EXPR); }      \
+                NAME##_vs(pa + j0, pb[0], po + j0, j1 - j0);                                \
             } else if (sb) {                                                                \
-                float x = pa[0];                                                            \
-                for (int64_t j = j0; j < j1; j++) { float y = pb[j]; po[j] = (EXPR); }      \
+                NAME##_sv(pa[0], pb + j0, po + j0, j1 - j0);                                \
             } else {                                                                        \
                 float x = pa[0], y = pb[0];                                                 \
                 for (int64_t j = j0; j < j1; j++) po[j] = (EXPR);                           \
@@ -47,25 +72,33 @@ BINARY_KERNEL(div, x / y)
 
 // out[i] = EXPR(x) with x = in[i]; f0, f1 are the op's scalar parameters.
 #define UNARY_KERNEL(NAME, EXPR)                                                            \
+    CPU_DISPATCH static void NAME##_block(const float *restrict in, float *restrict out, int64_t n, \
+                                          float f0, float f1) {                             \
+        (void)f0, (void)f1;                                                                 \
+        for (int64_t i = 0; i < n; i++) {                                                   \
+            float x = in[i];                                                                \
+            out[i] = (EXPR);                                                                \
+        }                                                                                   \
+    }                                                                                       \
     void cpu_##NAME(ag_ctx *c, const ag_node *node) {                                       \
         (void)c;                                                                            \
         const float *in = node->src[0]->data;                                               \
         float *out = node->out->data;                                                       \
-        const int64_t n = node->out->numel;                                                 \
+        const int64_t n = node->out->numel, nblk = (n + BLOCK - 1) / BLOCK;                 \
         const float f0 = node->p.f[0], f1 = node->p.f[1];                                   \
-        (void)f0, (void)f1;                                                                 \
         _Pragma("omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)")              \
-        for (int64_t i = 0; i < n; i++) {                                                   \
-            float x = in[i];                                                                \
-            out[i] = (EXPR);                                                                \
+        for (int64_t b = 0; b < nblk; b++) {                                                \
+            const int64_t i0 = b * BLOCK;                                                   \
+            NAME##_block(in + i0, out + i0, n - i0 < BLOCK ? n - i0 : BLOCK, f0, f1);       \
         }                                                                                   \
     }
 
 UNARY_KERNEL(add_scalar, x + f0)
 UNARY_KERNEL(mul_scalar, x * f0)
 UNARY_KERNEL(pow_scalar, f0 == 2.0f ? x * x : powf(x, f0))
-// Comparisons rather than fminf/fmaxf so that NaN propagates, as torch.clamp does.
-UNARY_KERNEL(clamp, x < f0 ? f0 : (x > f1 ? f1 : x))
+// Comparisons rather than fminf/fmaxf so that NaN propagates, as torch.clamp does (selects, so
+// that the loop has no branch: a NaN compares false both times and stays x).
+UNARY_KERNEL(clamp, cpu_select(x < f0, f0, cpu_select(x > f1, f1, x)))
 UNARY_KERNEL(in_range, (x >= f0 && x <= f1) ? 1.0f : 0.0f)
 UNARY_KERNEL(neg, -x)
 UNARY_KERNEL(exp, expf(x))

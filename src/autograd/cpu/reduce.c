@@ -1,5 +1,6 @@
 // sum_to and expand. Sums accumulate in double in a fixed order that does not depend on the
-// number of threads, so reductions are deterministic on any thread count.
+// number of threads, so reductions are deterministic on any thread count: contiguous runs in
+// eight lanes (sum_run8), strided ones element by element, whole rows into a row of sums.
 #include <string.h>
 
 #include "broadcast.h"
@@ -36,6 +37,35 @@ static rplan rplan_make(ag_shape x, ag_shape to) {
     return p;
 }
 
+// Eight running sums in double: element i of a contiguous run goes to lane i % 8 (GCC vector
+// extensions, one source for every CPU_DISPATCH target), added up in a fixed order at the end.
+// The order does not depend on the thread count, and it vectorises where one running sum is a
+// chain of dependent additions.
+typedef float v8f __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+
+CPU_DISPATCH static void sum_run8(const float *restrict x, int64_t n, double *restrict acc) {
+    v8d a;
+    memcpy(&a, acc, sizeof a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f v;
+        memcpy(&v, x + i, sizeof v);
+        a += __builtin_convertvector(v, v8d);
+    }
+    for (int l = 0; i < n; i++, l++) a[l] += (double)x[i];
+    memcpy(acc, &a, sizeof a);
+}
+
+static double lanes_total(const double *a) {
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+// acc[j] += x[j]: rows added in order, each element's own sum sequential.
+CPU_DISPATCH static void add_row_d(double *restrict acc, const float *restrict x, int64_t n) {
+    for (int64_t j = 0; j < n; j++) acc[j] += (double)x[j];
+}
+
 // Sum of x over the reduced dims of p at the kept-index `o` (flattened over kept dims).
 static double sum_one(const rplan *p, const float *x, int64_t o) {
     int64_t base = 0, rn = 1;
@@ -53,13 +83,8 @@ static double sum_one(const rplan *p, const float *x, int64_t o) {
         }
     }
     // rdims[0] is the innermost reduced dim.
-    double s = 0.0;
-    if (nr == 1 && rstr[0] == 1) {
-        const float *q = x + base;
-        for (int64_t i = 0; i < rn; i++) s += q[i];
-        return s;
-    }
     int64_t inner = nr ? rdims[0] : 1, istr = nr ? rstr[0] : 0;
+    double lanes[8] = {0}, s = 0.0;
     for (int64_t r = 0; r < rn / inner; r++) {
         int64_t off = base, rr = r;
         for (int k = 1; k < nr; k++) {
@@ -67,9 +92,26 @@ static double sum_one(const rplan *p, const float *x, int64_t o) {
             rr /= rdims[k];
         }
         const float *q = x + off;
-        for (int64_t i = 0; i < inner; i++) s += q[i * istr];
+        if (istr == 1) sum_run8(q, inner, lanes);  // contiguous runs: the eight-lane sums
+        else
+            for (int64_t i = 0; i < inner; i++) s += q[i * istr];
     }
-    return s;
+    return istr == 1 ? lanes_total(lanes) : s;
+}
+
+// x (R, C) -> out (C) with the reduced dim outermost and the kept one contiguous: rows added
+// into a row of double sums, in row order (the order sum_one would take, element by element),
+// so that the loop runs along contiguous memory. Columns are split over threads.
+static void sum_rows(ag_ctx *c, const float *x, int64_t rows, int64_t cols, float *out) {
+    const int64_t nblk = (cols + 1023) / 1024;
+    double *acc = ag_ctx_workspace(c, (size_t)cols * sizeof(double));
+#pragma omp parallel for schedule(static) if (rows * cols > CPU_PARALLEL_MIN && nblk > 1)
+    for (int64_t b = 0; b < nblk; b++) {
+        const int64_t j0 = b * 1024, n = cols - j0 < 1024 ? cols - j0 : 1024;
+        memset(acc + j0, 0, (size_t)n * sizeof(double));
+        for (int64_t r = 0; r < rows; r++) add_row_d(acc + j0, x + r * cols + j0, n);
+        for (int64_t j = 0; j < n; j++) out[j0 + j] = (float)acc[j0 + j];
+    }
 }
 
 void cpu_sum_to(ag_ctx *c, const ag_node *node) {
@@ -84,9 +126,9 @@ void cpu_sum_to(ag_ctx *c, const ag_node *node) {
 #pragma omp parallel for schedule(static) if (nchunk > 1)
         for (int64_t k = 0; k < nchunk; k++) {
             int64_t e = (k + 1) * CHUNK < n ? (k + 1) * CHUNK : n;
-            double s = 0.0;
-            for (int64_t i = k * CHUNK; i < e; i++) s += x[i];
-            part[k] = s;
+            double lanes[8] = {0};
+            sum_run8(x + k * CHUNK, e - k * CHUNK, lanes);
+            part[k] = lanes_total(lanes);
         }
         double s = 0.0;
         for (int64_t k = 0; k < nchunk; k++) s += part[k];
@@ -94,6 +136,10 @@ void cpu_sum_to(ag_ctx *c, const ag_node *node) {
         return;
     }
     rplan p = rplan_make(X->shape, node->out->shape);
+    if (p.nd == 2 && p.red[0] && !p.red[1]) {
+        sum_rows(c, X->data, p.n[0], p.n[1], out);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
     for (int64_t o = 0; o < nout; o++) out[o] = (float)sum_one(&p, X->data, o);
 }
