@@ -41,6 +41,10 @@ static ag_tensor *f_square(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return
 static ag_tensor *f_abs(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_abs(c, X); }
 static ag_tensor *f_relu(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_relu(c, X); }
 static ag_tensor *f_leaky(ag_ctx *c, ag_tensor **in, void *u) { return ag_leaky_relu(c, X, CASE->f[0]); }
+// Squared so that the gradient of the gradient with respect to x is not zero.
+static ag_tensor *f_bias_act(ag_ctx *c, ag_tensor **in, void *u) {
+    return ag_square(c, ag_bias_act(c, X, in[1], CASE->f[0], CASE->f[1]));
+}
 static ag_tensor *f_tanh(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_tanh(c, X); }
 static ag_tensor *f_sigmoid(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sigmoid(c, X); }
 static ag_tensor *f_softplus(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_softplus(c, X); }
@@ -122,6 +126,9 @@ static const op_case cases[] = {
     {"abs", f_abs, 1, {S(4, 5)}, {1}, {0}, .kinks = true},
     {"relu", f_relu, 1, {S(4, 5)}, {1}, {0}, .kinks = true},
     {"leaky_relu", f_leaky, 1, {S(4, 5)}, {1}, {0}, .kinks = true, .f = {0.2f}},
+    {"bias_act lrelu 4-D", f_bias_act, 2, {S(2, 3, 2, 3), S(3)}, {1, 1}, {0, 0}, .kinks = true, .f = {0.2f, 1.4142135f}},
+    {"bias_act linear 2-D", f_bias_act, 2, {S(4, 5), S(5)}, {1, 1}, {0, 0}, .f = {1.0f, 0.7f}},
+    {"bias_act relu 3-D", f_bias_act, 2, {S(2, 4, 3), S(4)}, {1, 1}, {0, 0}, .kinks = true, .f = {0.0f, 2.0f}},
     {"tanh", f_tanh, 1, {S(3, 5)}, {1}, {0}, .kinks = false},
     {"sigmoid", f_sigmoid, 1, {S(3, 5)}, {1}, {0}, .kinks = false},
     {"softplus", f_softplus, 1, {S(3, 5)}, {2}, {0}, .kinks = false},
@@ -209,8 +216,57 @@ static void test_sum_to_values(void) {
     printf("%-26s done\n", "sum_to values, threads");
 }
 
+// bias_act against the three ops it replaces (add the bias, leaky_relu, scale), bit for bit:
+// output, x.grad and b.grad, at a size where the kernels go parallel, on 1 and 2 threads.
+static void test_bias_act_matches_unfused(void) {
+    const ag_backend *be = ag_backend_cpu();
+    const float slopes[2] = {0.2f, 1.0f}, gains[2] = {1.4142135f, 0.70710677f};
+    const ag_shape shapes[2] = {S(5, 7, 30, 31), S(600, 70)};
+    for (int threads = 1; threads <= 2; threads++)
+        for (int k = 0; k < 2; k++) {
+            be->set_threads(threads);
+            ag_shape xs = shapes[k];
+            int C = xs.d[1];
+            int64_t n = ag_shape_numel(xs);
+            float *res[2][3];
+            for (int fused = 0; fused < 2; fused++) {
+                ag_ctx *c = ag_ctx_create(be);
+                ag_tensor *x = gc_input(xs, 300 + k, 1.0f, 0.1f), *b = gc_input(S(C), 310 + k, 0.5f, 0.0f);
+                ag_tensor *w = gc_input(xs, 320 + k, 1.0f, 0.0f);
+                ag_tensor *y;
+                if (fused) {
+                    y = ag_bias_act(c, x, b, slopes[k], gains[k]);
+                } else {
+                    ag_shape bs = xs;
+                    for (int d = 0; d < bs.ndim; d++) bs.d[d] = d == 1 ? C : 1;
+                    y = ag_add(c, x, ag_reshape(c, b, bs));
+                    if (slopes[k] != 1.0f) y = ag_leaky_relu(c, y, slopes[k]);
+                    y = ag_scale(c, y, gains[k]);
+                }
+                ag_backward(c, ag_sum(c, ag_mul(c, y, w)));
+                const ag_tensor *outs[3] = {y, x->grad, b->grad};
+                for (int i = 0; i < 3; i++) {
+                    res[fused][i] = malloc((size_t)outs[i]->numel * sizeof(float));
+                    ag_tensor_to_host(outs[i], res[fused][i]);
+                }
+                ag_ctx_free(c);
+                ag_tensor_free(x), ag_tensor_free(b), ag_tensor_free(w);
+            }
+            const char *what[3] = {"output", "x.grad", "b.grad"};
+            const int64_t sizes[3] = {n, n, C};
+            for (int i = 0; i < 3; i++) {
+                TEST_CHECK(!memcmp(res[0][i], res[1][i], (size_t)sizes[i] * sizeof(float)),
+                           "bias_act %s on %d threads: %s differs from add + leaky_relu + scale",
+                           AG_SHAPE_STR(xs), threads, what[i]);
+                free(res[0][i]), free(res[1][i]);
+            }
+        }
+    printf("%-26s done\n", "bias_act = add+lrelu+scale");
+}
+
 int main(void) {
     test_sum_to_values();
+    test_bias_act_matches_unfused();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const op_case *oc = &cases[k];
         ag_tensor *in[4];

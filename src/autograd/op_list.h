@@ -72,7 +72,10 @@
     /* norm.c: batchnorm fused with its activation (leaky_relu; slope 0 is relu) */     \
     OP(BATCHNORM2D_ACT, batchnorm2d_act, 3, AG_GRAD_ONCE) /* f2 = slope */               \
     OP(BATCHNORM2D_ACT_BACKWARD, batchnorm2d_act_backward, 6, AG_GRAD_NONE) /* f0 = slope */ \
-    OP(CHANNEL_AFFINE_ACT, channel_affine_act, 3, AG_GRAD_TWICE) /* f0 = slope */
+    OP(CHANNEL_AFFINE_ACT, channel_affine_act, 3, AG_GRAD_TWICE) /* f0 = slope */        \
+    /* activation.c: bias + leaky_relu + gain as one op (StyleGAN2's bias_act) */        \
+    OP(BIAS_ACT, bias_act, 2, AG_GRAD_TWICE)        /* f0 = slope (1: linear), f1 = gain */ \
+    OP(BIAS_ACT_GRAD, bias_act_grad, 2, AG_GRAD_TWICE) /* g, y; f0 = slope, f1 = gain */
 
 typedef enum ag_grad_kind { AG_GRAD_TWICE, AG_GRAD_ONCE, AG_GRAD_ZERO, AG_GRAD_NONE } ag_grad_kind;
 

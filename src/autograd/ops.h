@@ -132,3 +132,12 @@ ag_tensor *ag_batchnorm2d_eval_act(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag
 // leaky_relu(x * scale + shift, slope) with per-channel scale and shift (C) for x (N, C, H, W);
 // slope >= 0, and slope 1 is the affine map alone. Twice-differentiable.
 ag_tensor *ag_channel_affine_act(ag_ctx *c, ag_tensor *x, ag_tensor *scale, ag_tensor *shift, float slope);
+
+// --- bias + activation + gain (ops/activation.c) ----------------------------------------------
+// y = leaky_relu(x + b, slope) * gain for x (N, C, ...) and b (C) added along dim 1: StyleGAN2's
+// bias_act as one op with one output (slope 1 is linear; gain > 0, slope >= 0). The same values
+// as ag_add_channel_bias, ag_leaky_relu and ag_scale in a row, one pass and one tensor where
+// those take three. Twice-differentiable.
+ag_tensor *ag_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, float slope, float gain);
+// Its gradient: g * gain where y > 0, g * gain * slope elsewhere (y: bias_act's output).
+ag_tensor *ag_bias_act_grad(ag_ctx *c, ag_tensor *g, ag_tensor *y, float slope, float gain);

@@ -68,3 +68,47 @@ MAP2(tanh_grad, g * (1.0f - v * v))
 MAP1(sigmoid, sigmoidf(x))
 MAP2(sigmoid_grad, g * v * (1.0f - v))
 MAP1(softplus, softplusf(x))
+
+// y = leaky_relu(x + b, slope) * gain along a run of one channel: the roundings of the add, the
+// select and the scale done one after another, as the three separate ops do.
+CPU_DISPATCH static void bias_act_run(const float *restrict x, float b, int64_t n, float slope, float gain,
+                                      float *restrict y) {
+    for (int64_t i = 0; i < n; i++) {
+        float t = x[i] + b;
+        y[i] = cpu_select(t > 0.0f, t, t * slope) * gain;
+    }
+}
+
+// x (N, C, ...), b (C) -> y; one task per (sample, channel) run, or per block of a long one.
+void cpu_bias_act(ag_ctx *c, const ag_node *node) {
+    (void)c;
+    const ag_tensor *X = node->src[0];
+    const int64_t C = X->shape.d[1], planes = X->shape.d[0] * C, inner = X->numel / (planes ? planes : 1);
+    const int64_t nblk = (inner + MAP_BLOCK - 1) / MAP_BLOCK, ntask = planes * nblk;
+    const float *x = X->data, *b = node->src[1]->data, slope = node->p.f[0], gain = node->p.f[1];
+    float *y = node->out->data;
+#pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
+    for (int64_t t = 0; t < ntask; t++) {
+        const int64_t pl = t / nblk, i0 = (t % nblk) * MAP_BLOCK;
+        const int64_t len = inner - i0 < MAP_BLOCK ? inner - i0 : MAP_BLOCK, off = pl * inner + i0;
+        bias_act_run(x + off, b[pl % C], len, slope, gain, y + off);
+    }
+}
+
+// g * gain where y > 0, (g * gain) * slope elsewhere: the scale op's gradient, then the leaky
+// ReLU's, in that order.
+CPU_DISPATCH static void bias_act_grad_block(const float *restrict gp, const float *restrict yp, float *restrict out,
+                                             int64_t n, float slope, float gain) {
+    for (int64_t i = 0; i < n; i++) {
+        float g = gp[i] * gain;
+        out[i] = cpu_select(yp[i] > 0.0f, g, g * slope);
+    }
+}
+
+void cpu_bias_act_grad(ag_ctx *c, const ag_node *node) {
+    (void)c;
+    const float *gp = node->src[0]->data, *yp = node->src[1]->data;
+    float *out = node->out->data;
+    const float slope = node->p.f[0], gain = node->p.f[1];
+    MAP_BLOCKS(node->out->numel, bias_act_grad_block(gp + i0, yp + i0, out + i0, len, slope, gain));
+}

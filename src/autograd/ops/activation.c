@@ -55,3 +55,46 @@ void ag_backward_sigmoid_grad(ag_ctx *c, const ag_node *n, ag_tensor *gg, ag_ten
 void ag_backward_softplus(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
     gin[0] = ag_mul(c, g, ag_sigmoid(c, n->src[0]));
 }
+
+// --- bias + activation + gain -----------------------------------------------------------------
+// The backward reads the activation's mask from the output: with gain > 0 and slope >= 0,
+// y > 0 exactly where x + b > 0.
+
+static void check_bias_act(const char *op, float slope, float gain) {
+    AG_CHECK(slope >= 0.0f && gain > 0.0f, "%s: slope %g must be >= 0 and gain %g > 0 (the backward reads the "
+             "activation's mask from the output)", op, slope, gain);
+}
+
+ag_tensor *ag_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, float slope, float gain) {
+    check_bias_act("bias_act", slope, gain);
+    AG_CHECK(x->shape.ndim >= 2 && b->shape.ndim == 1 && b->shape.d[0] == x->shape.d[1],
+             "bias_act: input %s and bias %s (expected (N, C, ...) and (C))", AG_SHAPE_STR(x->shape),
+             AG_SHAPE_STR(b->shape));
+    ag_op_params p = {.f = {slope, gain}};
+    return ag_op_run(c, AG_OP_BIAS_ACT, ag_new(c, x->shape), (ag_tensor *[]){x, b}, 2, &p, NULL, 0);
+}
+
+ag_tensor *ag_bias_act_grad(ag_ctx *c, ag_tensor *g, ag_tensor *y, float slope, float gain) {
+    check_bias_act("bias_act_grad", slope, gain);
+    AG_CHECK(ag_shape_equal(g->shape, y->shape), "bias_act_grad: gradient %s for output %s",
+             AG_SHAPE_STR(g->shape), AG_SHAPE_STR(y->shape));
+    ag_op_params p = {.f = {slope, gain}};
+    return ag_op_run(c, AG_OP_BIAS_ACT_GRAD, ag_new(c, g->shape), (ag_tensor *[]){g, y}, 2, &p, NULL, 0);
+}
+
+// dx = bias_act_grad(g, y); db = its sum over every dim but 1.
+void ag_backward_bias_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
+    ag_tensor *ga = ag_bias_act_grad(c, g, n->out, n->p.f[0], n->p.f[1]);
+    if (ag_node_needs_grad(n, 0)) gin[0] = ga;
+    if (ag_node_needs_grad(n, 1)) {
+        ag_shape per_channel = n->out->shape;
+        for (int d = 0; d < per_channel.ndim; d++)
+            if (d != 1) per_channel.d[d] = 1;
+        gin[1] = ag_reshape(c, ag_sum_to(c, ga, per_channel), n->src[1]->shape);
+    }
+}
+
+// Linear in g with y's mask; piecewise constant in y.
+void ag_backward_bias_act_grad(ag_ctx *c, const ag_node *n, ag_tensor *gg, ag_tensor **gin) {
+    if (ag_node_needs_grad(n, 0)) gin[0] = ag_bias_act_grad(c, gg, n->src[1], n->p.f[0], n->p.f[1]);
+}
