@@ -223,9 +223,9 @@ static int run(const bench_args *a, gan_err *err) {
     workload_name(name, sizeof name, a, &cfg, batch);
     printf("{\"engine\": \"gan.c\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
            "\"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"cpu_ms\": %.3f, \"images_per_sec\": %.2f, "
-           "\"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
+           "\"flops_per_step\": %.0f, \"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
            "\"backend\": \"%s\"}\n",
-           name, threads, a->steps, med, mean_ms, min_ms, med_cpu, batch * 1e3 / mean_ms, flops / 1e9,
+           name, threads, a->steps, med, mean_ms, min_ms, med_cpu, batch * 1e3 / mean_ms, flops, flops / 1e9,
            flops / (mean_ms * 1e6),
            ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, openblas_get_corename(), be->describe());
     fflush(stdout);
