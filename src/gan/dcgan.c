@@ -16,18 +16,6 @@ bool gan_dcgan_shape_valid(gan_dcgan_shape s, char *why, int why_size) {
     return true;
 }
 
-// BatchNorm2d followed by leaky_relu(slope) (relu at 0) as one fused op (ops.h): the same
-// values as nn_batchnorm2d_forward then the activation, one pass and one tensor less each way.
-// The layer's num_batches_tracked counter advances as nn_batchnorm2d_forward advances it.
-static ag_tensor *bn_act(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x, bool train, float slope) {
-    if (!train)
-        return ag_batchnorm2d_eval_act(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->eps, slope);
-    float n = ag_item(l->num_batches) + 1.0f;
-    ag_tensor_from_host(l->num_batches, &n);
-    return ag_batchnorm2d_act_train(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->momentum, l->eps,
-                                    slope);
-}
-
 static char *main_name(char *buf, int index) {
     snprintf(buf, 32, "main.%d", index);
     return buf;
@@ -81,7 +69,7 @@ ag_tensor *gan_dcgan_g_forward(ag_ctx *c, gan_dcgan_g *g, ag_tensor *z, bool tra
              "dcgan generator: z %s, expected (N, %d, 1, 1)", AG_SHAPE_STR(z->shape), g->shape.nz);
     ag_tensor *h = z;
     for (int i = 0; i < g->nblocks; i++) {
-        h = bn_act(c, &g->bn[i], nn_conv_transpose2d_forward(c, &g->conv[i], h), train, 0.0f);
+        h = nn_batchnorm2d_act_forward(c, &g->bn[i], nn_conv_transpose2d_forward(c, &g->conv[i], h), train, 0.0f);
     }
     return ag_tanh(c, nn_conv_transpose2d_forward(c, &g->conv[g->nblocks], h));
 }
@@ -129,7 +117,7 @@ ag_tensor *gan_dcgan_d_forward(ag_ctx *c, gan_dcgan_d *d, ag_tensor *x, bool tra
              "dcgan discriminator: x %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(x->shape), d->shape.nc, R, R);
     ag_tensor *h = ag_leaky_relu(c, nn_conv2d_forward(c, &d->conv[0], x), 0.2f);
     for (int j = 1; j < d->nblocks; j++) {
-        h = bn_act(c, &d->bn[j], nn_conv2d_forward(c, &d->conv[j], h), train, 0.2f);
+        h = nn_batchnorm2d_act_forward(c, &d->bn[j], nn_conv2d_forward(c, &d->conv[j], h), train, 0.2f);
     }
     h = nn_conv2d_forward(c, &d->conv[d->nblocks], h);  // (N, 1, 1, 1)
     h = ag_reshape(c, h, AG_SHAPE(x->shape.d[0]));

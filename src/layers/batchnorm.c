@@ -21,12 +21,24 @@ void nn_batchnorm2d_reset(nn_batchnorm2d *l) {
     ag_tensor_fill(l->num_batches, 0.0f);
 }
 
+// The counter lives on the backend like the other buffers; it is tiny, so a host round trip per
+// forward is cheap next to the normalisation itself.
+static void count_batch(nn_batchnorm2d *l) {
+    float n = ag_item(l->num_batches) + 1.0f;
+    ag_tensor_from_host(l->num_batches, &n);
+}
+
 ag_tensor *nn_batchnorm2d_forward(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x, bool train) {
     if (!train)
         return ag_batchnorm2d_eval(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->eps);
-    // The counter lives on the backend like the other buffers; it is tiny, so a host round
-    // trip per forward is cheap next to the normalisation itself.
-    float n = ag_item(l->num_batches) + 1.0f;
-    ag_tensor_from_host(l->num_batches, &n);
+    count_batch(l);
     return ag_batchnorm2d_train(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->momentum, l->eps);
+}
+
+ag_tensor *nn_batchnorm2d_act_forward(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x, bool train, float slope) {
+    if (!train)
+        return ag_batchnorm2d_eval_act(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->eps, slope);
+    count_batch(l);
+    return ag_batchnorm2d_act_train(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->momentum, l->eps,
+                                    slope);
 }

@@ -18,3 +18,5 @@ typedef struct nn_batchnorm2d {
 void nn_batchnorm2d_init(nn_batchnorm2d *l, ag_params *ps, ag_params *buffers, const char *prefix, int channels);
 void nn_batchnorm2d_reset(nn_batchnorm2d *l);
 ag_tensor *nn_batchnorm2d_forward(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x, bool train);
+// The same followed by leaky ReLU with `slope` (0: ReLU), fused into one pass each way.
+ag_tensor *nn_batchnorm2d_act_forward(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x, bool train, float slope);
