@@ -8,8 +8,6 @@ cd "$(dirname "$0")"
 tools/setup.sh
 
 run="runs/dcgan_fmnist-$(date +%Y%m%d-%H%M%S)"
-# A passive OpenMP wait policy keeps idle worker threads from spinning on shared cores.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 build/src/gan/gan train experiments/dcgan_fmnist.yaml --run-dir "$run" "$@"
 build/src/gan/gan sample "$run" --n 64 --seed 0 --out "$run/sample.png"
 echo
