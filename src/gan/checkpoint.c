@@ -148,6 +148,12 @@ static int write_adam(gan_ckpt_writer *w, const char *group, const ag_adam *o, g
     return 0;
 }
 
+int gan_ckpt_write_module(gan_ckpt_writer *w, const char *group, ag_params *const *sets, int nsets, gan_err *err) {
+    for (int i = 0; i < nsets; i++)
+        if (gan_ckpt_write_params(w, group, sets[i], err) != 0) return -1;
+    return 0;
+}
+
 int gan_ckpt_write_adam(gan_ckpt_writer *w, const char *group, const ag_adam *o, gan_err *err) {
     return writer_result(w, write_adam(w, group, o, err));
 }

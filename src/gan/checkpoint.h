@@ -38,6 +38,9 @@ int gan_ckpt_create(const char *path, gan_ckpt_writer **w, gan_err *err);
 // One dataset per parameter of ps, named by its state_dict name, under `group` (created as
 // needed; several sets, e.g. parameters and buffers, may share one group).
 int gan_ckpt_write_params(gan_ckpt_writer *w, const char *group, const ag_params *ps, gan_err *err);
+// Several sets sharing one group (a module's parameters and buffers, like one state_dict): the
+// counterpart of gan_ckpt_read_module.
+int gan_ckpt_write_module(gan_ckpt_writer *w, const char *group, ag_params *const *sets, int nsets, gan_err *err);
 // Adam state of o->ps: <group>/exp_avg/<name>, <group>/exp_avg_sq/<name>, and attributes step,
 // lr, beta1, beta2, eps, weight_decay on <group>.
 int gan_ckpt_write_adam(gan_ckpt_writer *w, const char *group, const ag_adam *o, gan_err *err);

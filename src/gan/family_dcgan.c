@@ -74,13 +74,9 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
                       .values = {s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2}};
 }
 
-static int write_module(gan_ckpt_writer *w, const char *group, ag_params *params, ag_params *buffers, gan_err *err) {
-    return gan_ckpt_write_params(w, group, params, err) || gan_ckpt_write_params(w, group, buffers, err) ? -1 : 0;
-}
-
 static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {
-    return write_module(w, "/G", m->g->params, m->g->buffers, err) ||
-                   write_module(w, "/D", m->d->params, m->d->buffers, err) ||
+    return gan_ckpt_write_module(w, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err) ||
+                   gan_ckpt_write_module(w, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
                    gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) || gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err)
                ? -1
                : 0;

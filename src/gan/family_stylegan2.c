@@ -75,15 +75,11 @@ static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, a
                                  s.ran_pl ? s.pl_penalty : NAN, s.pl_mean}};
 }
 
-static int write_net(gan_ckpt_writer *w, const char *group, ag_params *params, ag_params *buffers, gan_err *err) {
-    return gan_ckpt_write_params(w, group, params, err) || gan_ckpt_write_params(w, group, buffers, err) ? -1 : 0;
-}
-
 static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
     const gan_sg2_model *m = gm->m;
-    return write_net(w, "/G", m->g->params, m->g->buffers, err) ||
-                   write_net(w, "/G_ema", m->g_ema->params, m->g_ema->buffers, err) ||
-                   write_net(w, "/D", m->d->params, m->d->buffers, err) ||
+    return gan_ckpt_write_module(w, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err) ||
+                   gan_ckpt_write_module(w, "/G_ema", (ag_params *[]){m->g_ema->params, m->g_ema->buffers}, 2, err) ||
+                   gan_ckpt_write_module(w, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
                    gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) ||
                    gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err) ||
                    gan_ckpt_set_attr_f64(w, "/", "pl_mean", m->pl_mean, err)
