@@ -83,22 +83,28 @@ AG_NO_BACKWARD(batchnorm2d_backward)
 
 // Eval mode: y = x * scale + shift with scale = gamma / sqrt(running_var + eps) and
 // shift = beta - running_mean * scale, per channel (the order of torch's CPU kernel).
-ag_tensor *ag_batchnorm2d_eval(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
-                               ag_tensor *running_mean, ag_tensor *running_var, float eps) {
-    AG_CHECK(x->shape.ndim == 4, "batchnorm2d (eval): input %s, expected (N, C, H, W)",
-             AG_SHAPE_STR(x->shape));
-    AG_CHECK(gamma && beta, "batchnorm2d (eval): gamma and beta are required");
-    AG_CHECK(running_mean && running_var, "batchnorm2d (eval): running statistics are required");
+// Checks the eval-mode arguments and returns the per-channel scale and shift; the plain and the
+// fused eval paths share it so they compute bit-identical affine coefficients.
+static void eval_scale_shift(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta, ag_tensor *running_mean,
+                             ag_tensor *running_var, float eps, ag_tensor **scale, ag_tensor **shift) {
+    AG_CHECK(x->shape.ndim == 4, "batchnorm2d (eval): input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
+    AG_CHECK(gamma && beta && running_mean && running_var,
+             "batchnorm2d (eval): gamma, beta and the running statistics are required");
     int C = x->shape.d[1];
     check_channel_vector("gamma", gamma, x, C);
     check_channel_vector("beta", beta, x, C);
     check_channel_vector("running_mean", running_mean, x, C);
     check_channel_vector("running_var", running_var, x, C);
     AG_CHECK(eps > 0.0f, "batchnorm2d (eval): eps %g must be > 0", eps);
+    *scale = ag_mul(c, gamma, ag_rsqrt(c, ag_add_scalar(c, running_var, eps)));
+    *shift = ag_sub(c, beta, ag_mul(c, running_mean, *scale));
+}
 
-    ag_tensor *scale = ag_mul(c, gamma, ag_rsqrt(c, ag_add_scalar(c, running_var, eps)));
-    ag_tensor *shift = ag_sub(c, beta, ag_mul(c, running_mean, scale));
-    ag_shape per_channel = AG_SHAPE(1, C, 1, 1);
+ag_tensor *ag_batchnorm2d_eval(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                               ag_tensor *running_mean, ag_tensor *running_var, float eps) {
+    ag_tensor *scale, *shift;
+    eval_scale_shift(c, x, gamma, beta, running_mean, running_var, eps, &scale, &shift);
+    ag_shape per_channel = AG_SHAPE(1, x->shape.d[1], 1, 1);
     return ag_add(c, ag_mul(c, x, ag_reshape(c, scale, per_channel)), ag_reshape(c, shift, per_channel));
 }
 
@@ -179,17 +185,7 @@ void ag_backward_channel_affine_act(ag_ctx *c, const ag_node *n, ag_tensor *g, a
 
 ag_tensor *ag_batchnorm2d_eval_act(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
                                    ag_tensor *running_mean, ag_tensor *running_var, float eps, float slope) {
-    AG_CHECK(x->shape.ndim == 4, "batchnorm2d (eval): input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
-    AG_CHECK(gamma && beta && running_mean && running_var,
-             "batchnorm2d (eval): gamma, beta and the running statistics are required");
-    int C = x->shape.d[1];
-    check_channel_vector("gamma", gamma, x, C);
-    check_channel_vector("beta", beta, x, C);
-    check_channel_vector("running_mean", running_mean, x, C);
-    check_channel_vector("running_var", running_var, x, C);
-    AG_CHECK(eps > 0.0f, "batchnorm2d (eval): eps %g must be > 0", eps);
-    // The scale and shift of ag_batchnorm2d_eval, in the same order of operations.
-    ag_tensor *scale = ag_mul(c, gamma, ag_rsqrt(c, ag_add_scalar(c, running_var, eps)));
-    ag_tensor *shift = ag_sub(c, beta, ag_mul(c, running_mean, scale));
+    ag_tensor *scale, *shift;
+    eval_scale_shift(c, x, gamma, beta, running_mean, running_var, eps, &scale, &shift);
     return ag_channel_affine_act(c, x, scale, shift, slope);
 }
