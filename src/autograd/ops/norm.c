@@ -28,28 +28,35 @@ static void check_running(const ag_tensor *running_mean, const ag_tensor *runnin
 // backward, and saved[2..3] = the running statistics, which the kernel updates in place; they
 // are not inputs of the graph. p.f[0] = momentum, p.f[1] = eps, p.i[0] = 1 when running
 // statistics are given.
-ag_tensor *ag_batchnorm2d_train(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
-                                ag_tensor *running_mean, ag_tensor *running_var, float momentum,
-                                float eps) {
-    AG_CHECK(x->shape.ndim == 4, "batchnorm2d: input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
-    AG_CHECK(gamma && beta, "batchnorm2d: gamma and beta are required (use ones and zeros for no affine)");
+// Training mode, plain or fused with its activation: the same checks, saved tensors and params
+// (p.f[2] = the activation's slope, unused by the plain op).
+static ag_tensor *batchnorm2d_train_node(ag_ctx *c, ag_op op, const char *name, ag_tensor *x, ag_tensor *gamma,
+                                         ag_tensor *beta, ag_tensor *running_mean, ag_tensor *running_var,
+                                         float momentum, float eps, float slope) {
+    AG_CHECK(x->shape.ndim == 4, "%s: input %s, expected (N, C, H, W)", name, AG_SHAPE_STR(x->shape));
+    AG_CHECK(gamma && beta, "%s: gamma and beta are required (use ones and zeros for no affine)", name);
     int C = x->shape.d[1];
     check_channel_vector("gamma", gamma, x, C);
     check_channel_vector("beta", beta, x, C);
-    AG_CHECK(!running_mean == !running_var,
-             "batchnorm2d: give both running_mean and running_var, or neither");
+    AG_CHECK(!running_mean == !running_var, "%s: give both running_mean and running_var, or neither", name);
     if (running_mean) check_running(running_mean, running_var, x, C);
-    int64_t count = x->numel / (C ? C : 1);
     // As torch: a single value per channel has no variance to normalise by.
-    AG_CHECK(count > 1, "batchnorm2d: expected more than 1 value per channel when training, got input %s",
-             AG_SHAPE_STR(x->shape));
-    AG_CHECK(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f,
-             "batchnorm2d: eps %g must be > 0 and momentum %g in [0, 1]", eps, momentum);
+    AG_CHECK(x->numel / (C ? C : 1) > 1, "%s: expected more than 1 value per channel when training, got input %s",
+             name, AG_SHAPE_STR(x->shape));
+    AG_CHECK(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f, "%s: eps %g must be > 0 and momentum %g in [0, 1]",
+             name, eps, momentum);
 
     ag_tensor *saved[4] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C)), running_mean, running_var};
-    ag_op_params p = {.f = {momentum, eps}, .i = {running_mean != NULL}};
-    return ag_op_run(c, AG_OP_BATCHNORM2D, ag_new(c, x->shape), (ag_tensor *[]){x, gamma, beta}, 3,
-                     &p, saved, running_mean ? 4 : 2);
+    ag_op_params p = {.f = {momentum, eps, slope}, .i = {running_mean != NULL}};
+    return ag_op_run(c, op, ag_new(c, x->shape), (ag_tensor *[]){x, gamma, beta}, 3, &p, saved,
+                     running_mean ? 4 : 2);
+}
+
+ag_tensor *ag_batchnorm2d_train(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_tensor *beta,
+                                ag_tensor *running_mean, ag_tensor *running_var, float momentum,
+                                float eps) {
+    return batchnorm2d_train_node(c, AG_OP_BATCHNORM2D, "batchnorm2d", x, gamma, beta, running_mean, running_var,
+                                  momentum, eps, 0.0f);
 }
 
 // The fused backward: dx is the output, dgamma and dbeta come back through `dgamma_out` and
@@ -121,24 +128,8 @@ ag_tensor *ag_batchnorm2d_act_train(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, a
                                     ag_tensor *running_mean, ag_tensor *running_var, float momentum,
                                     float eps, float slope) {
     check_slope("batchnorm2d_act", slope);
-    // The same checks and saved tensors as the plain op: build its node, then run the fused one.
-    AG_CHECK(x->shape.ndim == 4, "batchnorm2d_act: input %s, expected (N, C, H, W)", AG_SHAPE_STR(x->shape));
-    AG_CHECK(gamma && beta, "batchnorm2d_act: gamma and beta are required (use ones and zeros for no affine)");
-    int C = x->shape.d[1];
-    check_channel_vector("gamma", gamma, x, C);
-    check_channel_vector("beta", beta, x, C);
-    AG_CHECK(!running_mean == !running_var,
-             "batchnorm2d_act: give both running_mean and running_var, or neither");
-    if (running_mean) check_running(running_mean, running_var, x, C);
-    AG_CHECK(x->numel / (C ? C : 1) > 1,
-             "batchnorm2d_act: expected more than 1 value per channel when training, got input %s",
-             AG_SHAPE_STR(x->shape));
-    AG_CHECK(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f,
-             "batchnorm2d_act: eps %g must be > 0 and momentum %g in [0, 1]", eps, momentum);
-    ag_tensor *saved[4] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C)), running_mean, running_var};
-    ag_op_params p = {.f = {momentum, eps, slope}, .i = {running_mean != NULL}};
-    return ag_op_run(c, AG_OP_BATCHNORM2D_ACT, ag_new(c, x->shape), (ag_tensor *[]){x, gamma, beta}, 3,
-                     &p, saved, running_mean ? 4 : 2);
+    return batchnorm2d_train_node(c, AG_OP_BATCHNORM2D_ACT, "batchnorm2d_act", x, gamma, beta, running_mean,
+                                  running_var, momentum, eps, slope);
 }
 
 void ag_backward_batchnorm2d_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
