@@ -23,6 +23,7 @@
 #include "family.h"
 #include "progress.h"
 #include "rng.h"
+#include "trainer.h"
 
 static const char usage[] =
     "usage: gan bench CONFIG.yaml [key.path=value ...] [options]\n"
@@ -132,18 +133,7 @@ static int source_init(batch_source *s, const gan_config *cfg, int batch, bool r
         ag_philox_fill_uniform(buf, floats, (uint64_t)cfg->seed, 0, -1.0f, 1.0f);
         return 0;
     }
-    gan_data_format fmt;
-    if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
-        return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
-    gan_data_opts o = {.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
-                       .channels = cfg->model.channels, .resolution = cfg->model.resolution};
-    if (gan_dataset_load(&o, &s->ds, err) != 0) return -1;
-    if (gan_loader_init(&s->loader, &s->ds, batch, cfg->model.resolution, cfg->model.channels,
-                        (uint64_t)cfg->seed, err) != 0) {
-        gan_dataset_free(&s->ds);
-        return -1;
-    }
-    return 0;
+    return gan_trainer_open_data(cfg, batch, (uint64_t)cfg->seed, &s->ds, &s->loader, err);
 }
 
 static void source_free(batch_source *s) {

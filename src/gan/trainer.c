@@ -37,6 +37,21 @@ static int resolve_threads(int requested) {
     return requested > 0 ? requested : omp_get_num_procs();
 }
 
+int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
+                          gan_loader *loader, gan_err *err) {
+    gan_data_format fmt;
+    if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
+        return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
+    gan_data_opts o = {.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
+                       .channels = cfg->model.channels, .resolution = cfg->model.resolution};
+    if (gan_dataset_load(&o, ds, err) != 0) return -1;
+    if (gan_loader_init(loader, ds, batch, cfg->model.resolution, cfg->model.channels, data_seed, err) != 0) {
+        gan_dataset_free(ds);
+        return -1;
+    }
+    return 0;
+}
+
 // Data, model and buffers: what a new run and a resumed one share. The model gets fresh
 // weights from the seed; a resumed run then overwrites them from its checkpoint.
 static int setup(gan_trainer *tr, gan_err *err) {
@@ -52,15 +67,7 @@ static int setup(gan_trainer *tr, gan_err *err) {
     tr->model = tr->family->create(cfg, tr->be, &s.init, err);
     if (!tr->model) return -1;
 
-    gan_data_format fmt;
-    if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
-        return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
-    gan_data_opts dopts = {.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
-                           .channels = cfg->model.channels, .resolution = cfg->model.resolution};
-    if (gan_dataset_load(&dopts, &tr->ds, err) != 0) return -1;
-    if (gan_loader_init(&tr->loader, &tr->ds, cfg->train.batch_size, cfg->model.resolution,
-                        cfg->model.channels, s.data_seed, err) != 0)
-        return -1;
+    if (gan_trainer_open_data(cfg, cfg->train.batch_size, s.data_seed, &tr->ds, &tr->loader, err) != 0) return -1;
     tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
 

@@ -39,6 +39,12 @@ typedef struct gan_trainer {
     float *real_buf;        // host staging for one step's batches
 } gan_trainer;
 
+// The config's data (data.path, data.format, data.limit at model.channels and model.resolution)
+// and a loader over it in batches of `batch`, shuffled from `data_seed`. On failure nothing is
+// left allocated.
+int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
+                          gan_loader *loader, gan_err *err);
+
 // A new run from a loaded config into run_dir (which must not exist or be empty). Loads the
 // data before anything is written, so bad data leaves no directory behind.
 int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err);
