@@ -40,7 +40,7 @@ tests/fixtures/ops.h5 -- single ops, one group per case (`h5ls tests/fixtures/op
     every group also has a string attribute `expr`: the PyTorch expression, for humans.
 
 tests/fixtures/dcgan32.h5, tests/fixtures/dcgan64.h5 -- the Generator and Discriminator of
-pytorch/examples/dcgan/main.py (nn.Sequential `main`) at nz=16, ngf=8, ndf=8, batch B=4;
+pytorch/examples/dcgan/main.py (tools/dcgan_reference.py) at nz=16, ngf=8, ndf=8, batch B=4;
 64x64 with nc=3 is exactly the reference architecture, 32x32 with nc=1 drops one block from each
 network (G: ngf*4 -> ngf*2 -> ngf -> nc; D: nc -> ndf -> ndf*2 -> ndf*4 -> 1). Weights are
 initialised as the reference weights_init (conv N(0, 0.02), BN weight N(1, 0.02), BN bias 0).
@@ -90,6 +90,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from dcgan_reference import Discriminator, Generator, weights_init
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
 
@@ -315,59 +317,19 @@ def write_ops():
 NZ, NGF, NDF, BATCH = 16, 8, 8, 4
 
 
-def weights_init(m):  # as pytorch/examples/dcgan/main.py
-    classname = m.__class__.__name__
-    if classname.find("Conv") != -1:
-        torch.nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find("BatchNorm") != -1:
-        torch.nn.init.normal_(m.weight, 1.0, 0.02)
-        torch.nn.init.zeros_(m.bias)
-
-
-class Generator(nn.Module):
-    def __init__(self, size, nc):
-        super().__init__()
-        mult = 8 if size == 64 else 4  # one ConvT-BN-ReLU block less at 32x32
-        layers = [nn.ConvTranspose2d(NZ, NGF * mult, 4, 1, 0, bias=False),
-                  nn.BatchNorm2d(NGF * mult), nn.ReLU(True)]
-        while mult > 1:
-            layers += [nn.ConvTranspose2d(NGF * mult, NGF * mult // 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(NGF * mult // 2), nn.ReLU(True)]
-            mult //= 2
-        layers += [nn.ConvTranspose2d(NGF, nc, 4, 2, 1, bias=False), nn.Tanh()]
-        self.main = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.main(x)
-
-
-class Discriminator(nn.Module):
-    def __init__(self, size, nc):
-        super().__init__()
-        top = 8 if size == 64 else 4
-        layers = [nn.Conv2d(nc, NDF, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
-        mult = 1
-        while mult < top:
-            layers += [nn.Conv2d(NDF * mult, NDF * mult * 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(NDF * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
-            mult *= 2
-        layers += [nn.Conv2d(NDF * top, 1, 4, 1, 0, bias=False), nn.Sigmoid()]
-        self.main = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.main(x)
-
-
-def put_state(f, prefix, module):
+def put_state(f, prefix, module, skip=None):
+    """Every state_dict entry of module into the new group f/prefix, but those whose names end
+    with skip."""
     g = new_group(f, prefix)
     for name, t in module.state_dict().items():
-        put(g, name, t)
+        if skip is None or not name.endswith(skip):
+            put(g, name, t)
 
 
 def write_dcgan(size, nc):
     name = "dcgan%d.h5" % size
     seed_for(name)
-    netG, netD = Generator(size, nc), Discriminator(size, nc)
+    netG, netD = Generator(size, NZ, NGF, nc), Discriminator(size, NDF, nc)
     netG.apply(weights_init)
     netD.apply(weights_init)
     noise = torch.randn(BATCH, NZ, 1, 1)

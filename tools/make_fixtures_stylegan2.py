@@ -65,13 +65,12 @@ import os
 import sys
 import zlib
 
-import h5py
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stylegan2_reference as ref  # noqa: E402
-from make_fixtures import FIXTURES, new_group, put  # noqa: E402
+from make_fixtures import FIXTURES, new_group, put, put_state  # noqa: E402
 import make_fixtures  # noqa: E402
 
 
@@ -85,13 +84,6 @@ def open_out(name, cfg=None):
     for k, v in (cfg or {}).items():
         f.attrs[k] = np.asarray(v, dtype=np.float64 if isinstance(v, float) else np.int64)
     return f
-
-
-def put_state(f, group, module, skip=None):
-    g = new_group(f, group)
-    for n, t in module.state_dict().items():
-        if skip is None or not n.endswith(skip):
-            put(g, n, t)
 
 
 def put_grads(f, group, module):

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Load a gan.c DCGAN checkpoint's generator into the Generator of pytorch/examples/dcgan and
-check that the same latents give the same images as `gan sample --z`.
+"""Load a gan.c DCGAN checkpoint's generator into the Generator of pytorch/examples/dcgan
+(tools/dcgan_reference.py) and check that the same latents give the same images as
+`gan sample --z`.
 
     /usr/bin/python3 tools/torch_interop.py CKPT.h5 --gan build/src/gan/gan [--n 16]
 
@@ -18,39 +19,19 @@ import tempfile
 import h5py
 import numpy as np
 import torch
-import torch.nn as nn
 
-
-def generator(nz, widths, nc):
-    """pytorch/examples/dcgan's Generator: ConvT(4,1,0) BN ReLU, then ConvT(4,2,1) BN ReLU
-    blocks, and ConvT(4,2,1) Tanh; widths are the block outputs (ngf*8, ngf*4, ... at 64x64)."""
-    layers, cin = [], nz
-    for i, w in enumerate(widths):
-        layers += [nn.ConvTranspose2d(cin, w, 4, 1 if i == 0 else 2, 0 if i == 0 else 1, bias=False),
-                   nn.BatchNorm2d(w), nn.ReLU(True)]
-        cin = w
-    layers += [nn.ConvTranspose2d(cin, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    return nn.Sequential(*layers)
-
-
-class Generator(nn.Module):
-    def __init__(self, nz, widths, nc):
-        super().__init__()
-        self.main = generator(nz, widths, nc)
-
-    def forward(self, z):
-        return self.main(z)
+from dcgan_reference import Generator
 
 
 def load_generator(path):
     with h5py.File(path, "r") as f:
         state = {name: torch.from_numpy(np.array(f["G"][name])) for name in f["G"]}
-    convs = sorted((int(k.split(".")[1]), v.shape) for k, v in state.items()
-                   if k.endswith(".weight") and v.dim() == 4)
-    nz = convs[0][1][0]
-    widths = [shape[1] for _, shape in convs[:-1]]
-    nc = convs[-1][1][1]
-    g = Generator(nz, widths, nc)
+    # The transposed convolutions' weights, (in, out, 4, 4) in layer order: nz in first, ngf in
+    # and nc out last, one per doubling of the 4x4 of the first.
+    convs = [shape for _, shape in sorted((int(k.split(".")[1]), v.shape) for k, v in state.items()
+                                          if k.endswith(".weight") and v.dim() == 4)]
+    nz, ngf, nc = convs[0][0], convs[-1][0], convs[-1][1]
+    g = Generator(4 << (len(convs) - 1), nz, ngf, nc)
     g.load_state_dict(state, strict=True)
     return g.eval(), nz
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The PyTorch side of `gan bench`: the same DCGAN training step (or G-forward sampling) on
-synthetic data, timed the same way, printed as the same one-line JSON.
+synthetic data, timed the same way, printed as the same one-line JSON. The networks are
+tools/dcgan_reference.py's.
 
     /usr/bin/python3 tools/bench/torch_dcgan.py --resolution 64 --channels 3 --batch 64 \
         --threads 1 [--steps 20] [--warmup 3] [--sample]
@@ -10,47 +11,20 @@ D on a real batch, D on detach(G(z)), D step, then G through D with label 1. D's
 frozen during the G step, as gan.c does, so neither side computes D weight gradients that the
 reference would throw away: both run the same arithmetic. Threads: torch.set_num_threads(T);
 run it with OPENBLAS_NUM_THREADS=1 (torch's transposed convs call OpenBLAS from inside its own
-OpenMP pool, and two pools on the same cores fight); tools/bench/compare.sh does.
+OpenMP pool, and two pools on the same cores fight); tools/bench/compare.py does.
 """
 import argparse
 import json
+import os
 import resource
+import sys
 import time
 
 import torch
 import torch.nn as nn
 
-
-def weights_init(m):
-    name = m.__class__.__name__
-    if name.find("Conv") != -1:
-        nn.init.normal_(m.weight, 0.0, 0.02)
-    elif name.find("BatchNorm") != -1:
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
-
-
-def generator(res, nz, ngf, nc):
-    mult = 8 if res == 64 else 4
-    layers = [nn.ConvTranspose2d(nz, ngf * mult, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * mult), nn.ReLU(True)]
-    while mult > 1:
-        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False),
-                   nn.BatchNorm2d(ngf * mult // 2), nn.ReLU(True)]
-        mult //= 2
-    layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    return nn.Sequential(*layers)
-
-
-def discriminator(res, ndf, nc):
-    top = 8 if res == 64 else 4
-    layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
-    mult = 1
-    while mult < top:
-        layers += [nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False),
-                   nn.BatchNorm2d(ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
-        mult *= 2
-    layers += [nn.Conv2d(ndf * top, 1, 4, 1, 0, bias=False), nn.Sigmoid()]
-    return nn.Sequential(*layers)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dcgan_reference import Discriminator, Generator, weights_init  # noqa: E402
 
 
 def main():
@@ -71,7 +45,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     R, B, nc = a.resolution, a.batch, a.channels
-    G, D = generator(R, a.nz, a.ngf, nc), discriminator(R, a.ndf, nc)
+    G, D = Generator(R, a.nz, a.ngf, nc), Discriminator(R, a.ndf, nc)
     G.apply(weights_init)
     D.apply(weights_init)
     crit = nn.BCELoss()
