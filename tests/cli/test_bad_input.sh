@@ -52,10 +52,10 @@ sed -i "s|path: [^,]*, limit: 200|path: $SCRATCH/imgs|" folder.yaml
 expect_exit 1 "a.png" "$GAN" train folder.yaml --run-dir r4
 
 # An existing run is never overwritten by a new one.
-"$GAN" train ok.yaml --run-dir kept >/dev/null
+check "a run to keep" "$GAN" train ok.yaml --run-dir kept >/dev/null
 before=$(md5sum kept/checkpoints/latest.h5 kept/config.yaml kept/metrics.jsonl)
 expect_exit 2 "already exists" "$GAN" train ok.yaml --run-dir kept
-check "the old run is untouched" test "$before" = "$(md5sum kept/checkpoints/latest.h5 kept/config.yaml kept/metrics.jsonl)"
+check "the old run is untouched" unchanged "$before" kept/checkpoints/latest.h5 kept/config.yaml kept/metrics.jsonl
 
 # Sample and info arguments.
 expect_exit 2 "no checkpoint given" "$GAN" sample

@@ -12,7 +12,7 @@ field() { sed -nE "s/.*\"$2\": \"?([^\",}]*)\"?.*/\1/p" <<<"$1"; }
 
 out=$("$GAN" bench tiny.yaml --steps 3 --warmup 1 --threads 1 2>&1); rc=$?
 check "gan bench exits 0 (got $rc): $out" test "$rc" = 0
-check "one line of output: $out" test "$(wc -l <<<"$out")" = 1
+check "one line of output: $out" test -n "$out" -a "$(wc -l <<<"$out")" = 1
 for f in workload threads steps median_ms mean_ms min_ms cpu_ms images_per_sec flops_per_step gflops \
          peak_rss_mb blas_core; do
   check "field $f in: $out" test -n "$(field "$out" "$f")"

@@ -13,14 +13,14 @@ check "second half" "$GAN" train --resume half train.steps=6 >/dev/null
 
 a=full/checkpoints/ckpt-00000006.h5 b=half/checkpoints/ckpt-00000006.h5
 for obj in /G /D /optim /fixed_noise; do
-  check "$obj identical after resume" h5diff -q "$a" "$b" "$obj" "$obj"
+  check "$obj identical after resume" same_datasets "$a" "$b" "$obj"
 done
-for attr in step noise_rng data_epoch data_position; do
-  check "attribute $attr identical" cmp -s <(h5dump -a "/$attr" "$a" | tail -n +3) <(h5dump -a "/$attr" "$b" | tail -n +3)
+for attr in step rng data_epoch data_position; do
+  check "attribute $attr identical" same_attr "$a" "$b" "$attr"
 done
-check "same samples" cmp -s full/samples/step-00000006.png half/samples/step-00000006.png
+check "same samples" same_files full/samples/step-00000006.png half/samples/step-00000006.png
 check "metrics continue without duplicates" \
-  test "$(grep -o '"step": [0-9]*' half/metrics.jsonl | tr -d '\n')" = "$(grep -o '"step": [0-9]*' full/metrics.jsonl | tr -d '\n')"
+  same_text "$(grep -o '"step": [0-9]*' half/metrics.jsonl | tr -d '\n')" "$(grep -o '"step": [0-9]*' full/metrics.jsonl | tr -d '\n')"
 check "keep: 2 checkpoints kept" test "$(ls half/checkpoints/ckpt-*.h5 | wc -l)" = 2
 check "latest.h5 points at the newest" test "$(readlink half/checkpoints/latest.h5)" = ckpt-00000006.h5
 
@@ -34,8 +34,8 @@ opts=(train.loss=logits train.d_steps=2 train.label_smoothing=0.1)
 check "options: unbroken" "$GAN" train exp.yaml --run-dir ofull "${opts[@]}" >/dev/null
 check "options: first half" "$GAN" train exp.yaml --run-dir ohalf train.steps=3 "${opts[@]}" >/dev/null
 check "options: resumed" "$GAN" train --resume ohalf train.steps=6 >/dev/null
-check "options: identical after resume" h5diff -q ofull/checkpoints/latest.h5 ohalf/checkpoints/latest.h5 /G /G
-check "options change the run" bash -c "! h5diff -q full/checkpoints/latest.h5 ofull/checkpoints/latest.h5 /G /G"
+check "options: identical after resume" same_datasets ofull/checkpoints/latest.h5 ohalf/checkpoints/latest.h5 /G
+check "options change the run" different_datasets full/checkpoints/latest.h5 ofull/checkpoints/latest.h5 /G
 check "options are stored" grep -q "loss: logits" ohalf/config.yaml
 
 expect_exit 2 "model.ngf cannot change when resuming" "$GAN" train --resume full model.ngf=8 train.steps=8
