@@ -10,16 +10,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "rng.h"
-
-#define GAN_STATS_MAX 8
-
-// What one training step measured. names[0] and names[1] are always "loss_d" and "loss_g".
-// A value is NAN when the step did not measure it (a lazy regulariser that did not run).
-typedef struct gan_stats {
-    int n;
-    const char *names[GAN_STATS_MAX];
-    float values[GAN_STATS_MAX];
-} gan_stats;
+#include "stats.h"
 
 // How `gan sample` wants images made.
 typedef struct gan_sample_opts {

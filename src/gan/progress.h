@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "family.h"
+#include "stats.h"
 
 typedef struct gan_progress {
     FILE *out;
