@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fsutil.h"
+#include "gan_check.h"
 #include "h5io.h"
 
 #define RT GAN_EXIT_RUNTIME
@@ -96,7 +97,7 @@ static int write_block(gan_ckpt_writer *w, const char *group, const ag_params *p
         int rc;
         if (is_torch_int64(p)) {
             int64_t n = (int64_t)v[0];
-            AG_CHECK((float)n == v[0], "checkpoint: %s holds %g, not a whole number", p->name, (double)v[0]);
+            GAN_CHECK((float)n == v[0], "checkpoint: %s holds %g, not a whole number", p->name, (double)v[0]);
             rc = gan_h5_write_i64(&w->f, dset, 0, NULL, &n, err);
         } else {
             rc = gan_h5_write_f32(&w->f, dset, p->t->shape, v, err);
@@ -107,7 +108,7 @@ static int write_block(gan_ckpt_writer *w, const char *group, const ag_params *p
 }
 
 int gan_ckpt_write_params(gan_ckpt_writer *w, const char *group, const ag_params *ps, gan_err *err) {
-    AG_CHECK(ps->finalized, "gan_ckpt_write_params(%s): the set is not finalized", group);
+    GAN_CHECK(ps->finalized, "gan_ckpt_write_params(%s): the set is not finalized", group);
     float *host = block_to_host(ps->values);
     int rc = write_block(w, group, ps, host, err);
     free(host);
@@ -286,7 +287,7 @@ static int check_layout(gan_ckpt_reader *r, const char *group, const ag_params *
     int rc = 0;
     for (int s = 0; s < nsets && rc == 0; s++) {
         const ag_params *ps = sets[s];
-        AG_CHECK(ps->finalized, "checkpoint: reading %s into a set that is not finalized", group);
+        GAN_CHECK(ps->finalized, "checkpoint: reading %s into a set that is not finalized", group);
         for (int i = 0; i < ps->count && rc == 0; i++) {
             const ag_param *p = &ps->items[i];
             int k = 0;
@@ -295,7 +296,7 @@ static int check_layout(gan_ckpt_reader *r, const char *group, const ag_params *
                 diff_add(&d, "missing %s", p->name);
                 continue;
             }
-            AG_CHECK(!used[k], "checkpoint: parameter %s appears in two of the sets read from %s", p->name, group);
+            GAN_CHECK(!used[k], "checkpoint: parameter %s appears in two of the sets read from %s", p->name, group);
             used[k] = true;
             gan_h5_info info;
             if (obj_join(dset, sizeof dset, group, p->name, file, err) != 0 ||
@@ -337,7 +338,7 @@ static int stage_read(gan_ckpt_reader *r, const char *group, const ag_params *ps
 
 int gan_ckpt_read_module(gan_ckpt_reader *r, const char *group, ag_params *const *sets, int nsets,
                          gan_err *err) {
-    AG_CHECK(nsets >= 1, "gan_ckpt_read_module(%s): no sets", group);
+    GAN_CHECK(nsets >= 1, "gan_ckpt_read_module(%s): no sets", group);
     if (check_layout(r, group, (const ag_params *const *)sets, nsets, err) != 0) return -1;
     float **stage = ag_xcalloc((size_t)nsets, sizeof *stage);
     int rc = 0;
@@ -419,7 +420,7 @@ int gan_ckpt_get_attr_rng(gan_ckpt_reader *r, const char *obj, const char *name,
 // --- a run's checkpoint directory ---------------------------------------------------------
 
 int gan_ckpt_step_path(char *dst, size_t size, const char *dir, int64_t step, gan_err *err) {
-    AG_CHECK(step >= 0, "gan_ckpt_step_path: negative step %lld", (long long)step);
+    GAN_CHECK(step >= 0, "gan_ckpt_step_path: negative step %lld", (long long)step);
     char name[64];
     snprintf(name, sizeof name, "ckpt-%08lld.h5", (long long)step);
     return gan_fs_join(dst, size, dir, name, err);
@@ -472,7 +473,7 @@ static int update_latest(const char *dir, const char *target, gan_err *err) {
 }
 
 int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
-    AG_CHECK(keep >= 1, "gan_ckpt_rotate: keep %d, at least 1 expected", keep);
+    GAN_CHECK(keep >= 1, "gan_ckpt_rotate: keep %d, at least 1 expected", keep);
     DIR *d = opendir(dir);
     if (!d) return gan_errf(err, RT, "cannot list checkpoint directory %s: %s", dir, strerror(errno));
     ckpt_entry *list = NULL;

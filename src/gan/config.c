@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "config_schema.h"
+#include "gan_check.h"
 
 // "runs/exp.v2.yaml" -> "exp.v2"; "ckpt.h5:/config" -> "config".
 static void default_name(const char *source, char *buf, size_t size) {
@@ -19,8 +20,8 @@ static void default_name(const char *source, char *buf, size_t size) {
 }
 
 static int check_overrides(int n, const char *const *overrides) {
-    AG_CHECK(n >= 0 && (n == 0 || overrides), "config: %d overrides but no array", n);
-    for (int i = 0; i < n; i++) AG_CHECK(overrides[i], "config: override %d is NULL", i);
+    GAN_CHECK(n >= 0 && (n == 0 || overrides), "config: %d overrides but no array", n);
+    for (int i = 0; i < n; i++) GAN_CHECK(overrides[i], "config: override %d is NULL", i);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "config_schema.h"
+#include "gan_check.h"
 
 #define COMMENT_COL 34  // comments start here when the key and value leave room
 
@@ -23,7 +24,7 @@ static void sb_printf(strbuf *b, const char *fmt, ...) {
         va_start(ap, fmt);
         int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
         va_end(ap);
-        AG_CHECK(n >= 0, "config: formatting failed");
+        GAN_CHECK(n >= 0, "config: formatting failed");
         if ((size_t)n < b->cap - b->len) {
             b->len += (size_t)n;
             return;

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "check.h"
 #include "config_schema.h"
+#include "gan_check.h"
 
 int gan_cfg_find(const gan_cfg_schema *s, const char *path) {
     for (int i = 0; i < s->nkeys; i++)
@@ -128,12 +128,12 @@ int gan_cfg_suggest_choice(const char *choices, const char *text, char *buf, siz
 // "model.type=stylegan2" against the struct's current model.type.
 static bool when_holds(const gan_cfg_schema *s, const void *base, const char *when) {
     const char *eq = strchr(when, '=');
-    AG_CHECK(eq, "config schema: .when '%s' is not key=value", when);
+    GAN_CHECK(eq, "config schema: .when '%s' is not key=value", when);
     char key[256];
     snprintf(key, sizeof key, "%.*s", (int)(eq - when), when);
     int i = gan_cfg_find(s, key);
-    AG_CHECK(i >= 0 && s->keys[i].type != GAN_CFG_SECTION,
-             "config schema: .when '%s' names no key", when);
+    GAN_CHECK(i >= 0 && s->keys[i].type != GAN_CFG_SECTION,
+              "config schema: .when '%s' names no key", when);
     char value[256];
     gan_cfg_format_value(&s->keys[i], base, value, sizeof value);
     return !strcmp(value, eq + 1);
@@ -145,7 +145,7 @@ int gan_cfg_applies(const gan_cfg_schema *s, const void *base, int i, const char
     // The key itself, then each enclosing section.
     for (;;) {
         int k = gan_cfg_find(s, path);
-        AG_CHECK(k >= 0, "config schema: section '%s' has no entry", path);
+        GAN_CHECK(k >= 0, "config schema: section '%s' has no entry", path);
         const char *when = s->keys[k].when;
         if (when && !when_holds(s, base, when)) {
             if (why) *why = when;

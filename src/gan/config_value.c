@@ -13,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "check.h"
 #include "config_schema.h"
+#include "gan_check.h"
 
 int gan_cfg_is_null_word(const char *t) {
     return !strcmp(t, "") || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") ||
@@ -127,7 +127,7 @@ void gan_cfg_describe(const gan_cfg_key *k, char *buf, size_t size) {
     switch (k->type) {
     case GAN_CFG_SECTION: snprintf(buf, size, "a section (a mapping of keys)"); return;
     case GAN_CFG_STRING: snprintf(buf, size, "a string"); return;
-    case GAN_CFG_ENUM: AG_FATAL("config schema: %s is an enum without choices", k->path);
+    case GAN_CFG_ENUM: GAN_FATAL("config schema: %s is an enum without choices", k->path);
     case GAN_CFG_INT:
     case GAN_CFG_INT64: {
         int64_t top = k->type == GAN_CFG_INT ? INT_MAX : INT64_MAX;
@@ -214,7 +214,7 @@ static int set_text(const gan_cfg_key *k, char *field, const gan_cfg_value *v, c
 
 int gan_cfg_set_value(const gan_cfg_key *k, void *base, const gan_cfg_value *v, const char *where,
                       gan_err *err) {
-    AG_CHECK(k->type != GAN_CFG_SECTION, "config: %s is a section, not a value", k->path);
+    GAN_CHECK(k->type != GAN_CFG_SECTION, "config: %s is a section, not a value", k->path);
     char *field = (char *)base + k->offset;
     bool text = v->kind == GAN_CFG_PLAIN || v->kind == GAN_CFG_QUOTED;
     if (!text) return reject(k, v, where, NULL, err);
@@ -236,10 +236,10 @@ int gan_cfg_set_value(const gan_cfg_key *k, void *base, const gan_cfg_value *v, 
         bool ok = k->choices ? in_choices(k->choices, canon) : x >= k->imin && x <= k->imax;
         if (!ok) return reject(k, v, where, NULL, err);
         if (k->type == GAN_CFG_INT) {
-            AG_CHECK(k->size == sizeof(int), "config schema: %s is not an int field", k->path);
+            GAN_CHECK(k->size == sizeof(int), "config schema: %s is not an int field", k->path);
             *(int *)field = (int)x;
         } else {
-            AG_CHECK(k->size == sizeof(int64_t), "config schema: %s is not int64_t", k->path);
+            GAN_CHECK(k->size == sizeof(int64_t), "config schema: %s is not int64_t", k->path);
             *(int64_t *)field = x;
         }
         return 0;
@@ -250,12 +250,12 @@ int gan_cfg_set_value(const gan_cfg_key *k, void *base, const gan_cfg_value *v, 
         bool lo = k->fmin_open ? x > k->fmin : x >= k->fmin;
         bool hi = k->fmax_open ? x < k->fmax : x <= k->fmax;
         if (!lo || !hi) return reject(k, v, where, NULL, err);
-        AG_CHECK(k->size == sizeof(double), "config schema: %s is not a double field", k->path);
+        GAN_CHECK(k->size == sizeof(double), "config schema: %s is not a double field", k->path);
         *(double *)field = x;
         return 0;
     }
     }
-    AG_FATAL("config schema: %s has an unknown type %d", k->path, (int)k->type);
+    GAN_FATAL("config schema: %s has an unknown type %d", k->path, (int)k->type);
 }
 
 void gan_cfg_set_defaults(const gan_cfg_schema *s, void *base) {
@@ -266,7 +266,7 @@ void gan_cfg_set_defaults(const gan_cfg_schema *s, void *base) {
         gan_cfg_value v = {GAN_CFG_PLAIN, k->def, strlen(k->def)};
         gan_err err;
         if (gan_cfg_set_value(k, base, &v, "config schema default", &err) != 0)
-            AG_FATAL("%s", err.msg);
+            GAN_FATAL("%s", err.msg);
     }
 }
 
@@ -301,7 +301,7 @@ void gan_cfg_format_value(const gan_cfg_key *k, const void *base, char *buf, siz
             return;
         }
         size_t n = 0;
-        AG_CHECK(size >= 3, "config: format buffer too small for %s", k->path);
+        GAN_CHECK(size >= 3, "config: format buffer too small for %s", k->path);
         buf[n++] = '"';
         for (const char *p = field; *p && n + 3 < size; p++) {
             if (*p == '"' || *p == '\\') buf[n++] = '\\';

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "gan_check.h"
 
 static int blocks_for(int resolution) { return resolution == 64 ? 4 : 3; }
 
@@ -23,7 +24,7 @@ static char *main_name(char *buf, int index) {
 
 gan_dcgan_g *gan_dcgan_g_create(const ag_backend *be, gan_dcgan_shape s) {
     char why[160], name[32];
-    AG_CHECK(gan_dcgan_shape_valid(s, why, sizeof why), "dcgan generator: %s", why);
+    GAN_CHECK(gan_dcgan_shape_valid(s, why, sizeof why), "dcgan generator: %s", why);
     gan_dcgan_g *g = ag_xcalloc(1, sizeof *g);
     g->shape = s;
     g->nblocks = blocks_for(s.resolution);
@@ -65,8 +66,8 @@ void gan_dcgan_g_init(gan_dcgan_g *g, ag_rng *rng) {
 }
 
 ag_tensor *gan_dcgan_g_forward(ag_ctx *c, gan_dcgan_g *g, ag_tensor *z, bool train) {
-    AG_CHECK(z->shape.ndim == 4 && z->shape.d[1] == g->shape.nz && z->shape.d[2] == 1 && z->shape.d[3] == 1,
-             "dcgan generator: z %s, expected (N, %d, 1, 1)", AG_SHAPE_STR(z->shape), g->shape.nz);
+    GAN_CHECK(z->shape.ndim == 4 && z->shape.d[1] == g->shape.nz && z->shape.d[2] == 1 && z->shape.d[3] == 1,
+              "dcgan generator: z %s, expected (N, %d, 1, 1)", AG_SHAPE_STR(z->shape), g->shape.nz);
     ag_tensor *h = z;
     for (int i = 0; i < g->nblocks; i++) {
         h = nn_batchnorm2d_act_forward(c, &g->bn[i], nn_conv_transpose2d_forward(c, &g->conv[i], h), train, 0.0f);
@@ -76,7 +77,7 @@ ag_tensor *gan_dcgan_g_forward(ag_ctx *c, gan_dcgan_g *g, ag_tensor *z, bool tra
 
 gan_dcgan_d *gan_dcgan_d_create(const ag_backend *be, gan_dcgan_shape s) {
     char why[160], name[32];
-    AG_CHECK(gan_dcgan_shape_valid(s, why, sizeof why), "dcgan discriminator: %s", why);
+    GAN_CHECK(gan_dcgan_shape_valid(s, why, sizeof why), "dcgan discriminator: %s", why);
     gan_dcgan_d *d = ag_xcalloc(1, sizeof *d);
     d->shape = s;
     d->nblocks = blocks_for(s.resolution);
@@ -113,8 +114,8 @@ void gan_dcgan_d_init(gan_dcgan_d *d, ag_rng *rng) {
 
 ag_tensor *gan_dcgan_d_forward(ag_ctx *c, gan_dcgan_d *d, ag_tensor *x, bool train, bool logits) {
     int R = d->shape.resolution;
-    AG_CHECK(x->shape.ndim == 4 && x->shape.d[1] == d->shape.nc && x->shape.d[2] == R && x->shape.d[3] == R,
-             "dcgan discriminator: x %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(x->shape), d->shape.nc, R, R);
+    GAN_CHECK(x->shape.ndim == 4 && x->shape.d[1] == d->shape.nc && x->shape.d[2] == R && x->shape.d[3] == R,
+              "dcgan discriminator: x %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(x->shape), d->shape.nc, R, R);
     ag_tensor *h = ag_leaky_relu(c, nn_conv2d_forward(c, &d->conv[0], x), 0.2f);
     for (int j = 1; j < d->nblocks; j++) {
         h = nn_batchnorm2d_act_forward(c, &d->bn[j], nn_conv2d_forward(c, &d->conv[j], h), train, 0.2f);

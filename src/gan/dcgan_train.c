@@ -1,7 +1,7 @@
 #include "dcgan_train.h"
 
 #include "autograd.h"
-#include "check.h"
+#include "gan_check.h"
 
 static ag_tensor *loss_vs(ag_ctx *c, ag_tensor *out, float label, bool logits) {
     ag_tensor *y = ag_full(c, out->shape, label);
@@ -18,7 +18,7 @@ static float mean_prob(ag_ctx *c, ag_tensor *out, bool logits) {
 void gan_dcgan_train_step(ag_ctx *c, gan_dcgan_g *g, gan_dcgan_d *d, ag_adam *opt_g, ag_adam *opt_d,
                           const gan_dcgan_step_opts *o, int batch, const float *real, const float *z,
                           gan_dcgan_step_stats *stats) {
-    AG_CHECK(o->d_steps >= 1, "dcgan step: d_steps %d", o->d_steps);
+    GAN_CHECK(o->d_steps >= 1, "dcgan step: d_steps %d", o->d_steps);
     const gan_dcgan_shape s = g->shape;
     const int R = s.resolution;
     const int64_t real_size = (int64_t)batch * s.nc * R * R, z_size = (int64_t)batch * s.nz;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "gan_check.h"
 
 #define RT GAN_EXIT_RUNTIME
 #define CLOSE(fn, id)                                                                    \
@@ -399,7 +400,7 @@ static const char *class_name(gan_h5_class c) {
 }
 
 int gan_h5_write_f32(gan_h5 *f, const char *dset, ag_shape shape, const float *data, gan_err *err) {
-    AG_CHECK(shape.ndim >= 1 && shape.ndim <= AG_MAX_DIMS, "gan_h5_write_f32(%s): rank %d", dset, shape.ndim);
+    GAN_CHECK(shape.ndim >= 1 && shape.ndim <= AG_MAX_DIMS, "gan_h5_write_f32(%s): rank %d", dset, shape.ndim);
     hsize_t dims[AG_MAX_DIMS];
     for (int i = 0; i < shape.ndim; i++) dims[i] = (hsize_t)shape.d[i];
     return write_dataset(f, dset, shape.ndim, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sizeof(float), data, err);
@@ -456,10 +457,10 @@ int gan_h5_read_tensor(const gan_h5 *f, const char *dset, ag_tensor *t, gan_err 
 
 int gan_h5_write_i64(gan_h5 *f, const char *dset, int rank, const int64_t *dims, const int64_t *data,
                      gan_err *err) {
-    AG_CHECK(rank >= 0 && rank <= H5S_MAX_RANK, "gan_h5_write_i64(%s): rank %d", dset, rank);
+    GAN_CHECK(rank >= 0 && rank <= H5S_MAX_RANK, "gan_h5_write_i64(%s): rank %d", dset, rank);
     hsize_t hd[H5S_MAX_RANK];
     for (int i = 0; i < rank; i++) {
-        AG_CHECK(dims[i] >= 0, "gan_h5_write_i64(%s): negative dimension", dset);
+        GAN_CHECK(dims[i] >= 0, "gan_h5_write_i64(%s): negative dimension", dset);
         hd[i] = (hsize_t)dims[i];
     }
     return write_dataset(f, dset, rank, hd, H5T_STD_I64LE, H5T_NATIVE_INT64, sizeof(int64_t), data, err);
@@ -545,7 +546,7 @@ int gan_h5_set_attr_f64(gan_h5 *f, const char *obj, const char *name, double val
 
 int gan_h5_set_attr_u64s(gan_h5 *f, const char *obj, const char *name, const uint64_t *values, int n,
                          gan_err *err) {
-    AG_CHECK(n >= 1, "gan_h5_set_attr_u64s(%s): %d values", name, n);
+    GAN_CHECK(n >= 1, "gan_h5_set_attr_u64s(%s): %d values", name, n);
     return write_attr(f, obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, n, values, err);
 }
 
@@ -636,7 +637,7 @@ int gan_h5_get_attr_f64(const gan_h5 *f, const char *obj, const char *name, doub
 
 int gan_h5_get_attr_u64s(const gan_h5 *f, const char *obj, const char *name, uint64_t *values, int n,
                          gan_err *err) {
-    AG_CHECK(n >= 1, "gan_h5_get_attr_u64s(%s): %d values", name, n);
+    GAN_CHECK(n >= 1, "gan_h5_get_attr_u64s(%s): %d values", name, n);
     return read_attr(f, obj, name, false, H5T_NATIVE_UINT64, n, values, err);
 }
 

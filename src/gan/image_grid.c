@@ -8,8 +8,8 @@
 
 #include <stb_image_write.h>
 
-#include "../autograd/check.h"
 #include "fsutil.h"
+#include "gan_check.h"
 
 // Smallest k with k * k >= n, in integers so that perfect squares never round up.
 static int ceil_sqrt(int n) {
@@ -27,9 +27,9 @@ static void grid_shape(int n, int nrow, int *rows, int *cols) {
 }
 
 static void check_args(const char *fn, int n, int h, int w, int nrow, int pad) {
-    AG_CHECK(n >= 1 && h >= 1 && w >= 1 && nrow >= 0 && pad >= 0,
-             "%s: need n >= 1, h, w >= 1, nrow >= 0, pad >= 0 (got n=%d h=%d w=%d nrow=%d pad=%d)",
-             fn, n, h, w, nrow, pad);
+    GAN_CHECK(n >= 1 && h >= 1 && w >= 1 && nrow >= 0 && pad >= 0,
+              "%s: need n >= 1, h, w >= 1, nrow >= 0, pad >= 0 (got n=%d h=%d w=%d nrow=%d pad=%d)",
+              fn, n, h, w, nrow, pad);
 }
 
 // In 64 bits: callers ask for the size before knowing whether it fits an int.
@@ -44,8 +44,8 @@ void gan_grid_dims(int n, int h, int w, int nrow, int pad, int *grid_h, int *gri
     check_args("gan_grid_dims", n, h, w, nrow, pad);
     int64_t gh, gw;
     grid_dims64(n, h, w, nrow, pad, &gh, &gw);
-    AG_CHECK(gh <= INT_MAX && gw <= INT_MAX, "gan_grid_dims: grid %lld x %lld overflows int",
-             (long long)gh, (long long)gw);
+    GAN_CHECK(gh <= INT_MAX && gw <= INT_MAX, "gan_grid_dims: grid %lld x %lld overflows int",
+              (long long)gh, (long long)gw);
     *grid_h = (int)gh;
     *grid_w = (int)gw;
 }
@@ -78,7 +78,7 @@ static void png_append(void *ctx, void *data, int size) {
 int gan_grid_write_png(const char *path, const float *images, int n, int c, int h, int w,
                        int nrow, int pad, gan_err *err) {
     check_args("gan_grid_write_png", n, h, w, nrow, pad);
-    AG_CHECK(c == 1 || c == 3, "gan_grid_write_png: c must be 1 (grayscale) or 3 (RGB), got %d", c);
+    GAN_CHECK(c == 1 || c == 3, "gan_grid_write_png: c must be 1 (grayscale) or 3 (RGB), got %d", c);
     int64_t gh, gw;
     grid_dims64(n, h, w, nrow, pad, &gh, &gw);
     // stb's PNG encoder sizes its scanline buffer, (gw * c + 1) * gh, in an int.
@@ -120,9 +120,9 @@ int gan_grid_write_png(const char *path, const float *images, int n, int c, int 
 
 void gan_images_center_crop(const float *src, int n, int c, int h, int w, int ch, int cw,
                             float *dst) {
-    AG_CHECK(n >= 0 && c >= 1 && ch >= 1 && cw >= 1 && ch <= h && cw <= w,
-             "gan_images_center_crop: cannot crop (%d, %d, %d, %d) images to %dx%d", n, c, h, w,
-             ch, cw);
+    GAN_CHECK(n >= 0 && c >= 1 && ch >= 1 && cw >= 1 && ch <= h && cw <= w,
+              "gan_images_center_crop: cannot crop (%d, %d, %d, %d) images to %dx%d", n, c, h, w,
+              ch, cw);
     int top = (h - ch) / 2, left = (w - cw) / 2;
     // Every destination row starts at or before its source row, so a forward pass of memmove
     // never overwrites a row it still has to read: in place works.

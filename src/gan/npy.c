@@ -10,6 +10,7 @@
 
 #include "../autograd/check.h"
 #include "fsutil.h"
+#include "gan_check.h"
 
 // The data is copied to and from memory as is, which is '<f4' only on a little-endian host.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -36,14 +37,14 @@ static void shape_repr(char *buf, size_t size, int ndim, const int64_t *shape) {
 
 int gan_npy_write_f32(const char *path, int ndim, const int64_t *shape, const float *data,
                       gan_err *err) {
-    AG_CHECK(ndim >= 0 && ndim <= GAN_NPY_MAX_DIMS, "gan_npy_write_f32: ndim %d not in 0..%d",
-             ndim, GAN_NPY_MAX_DIMS);
+    GAN_CHECK(ndim >= 0 && ndim <= GAN_NPY_MAX_DIMS, "gan_npy_write_f32: ndim %d not in 0..%d",
+              ndim, GAN_NPY_MAX_DIMS);
     size_t count = 1;
     for (int i = 0; i < ndim; i++) {
-        AG_CHECK(shape[i] >= 0, "gan_npy_write_f32: negative dim %lld", (long long)shape[i]);
+        GAN_CHECK(shape[i] >= 0, "gan_npy_write_f32: negative dim %lld", (long long)shape[i]);
         count *= (size_t)shape[i];
     }
-    AG_CHECK(count == 0 || data, "gan_npy_write_f32: NULL data for %zu elements", count);
+    GAN_CHECK(count == 0 || data, "gan_npy_write_f32: NULL data for %zu elements", count);
 
     char shp[GAN_NPY_MAX_DIMS * 24 + 8];
     shape_repr(shp, sizeof shp, ndim, shape);

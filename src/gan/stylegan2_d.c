@@ -5,12 +5,13 @@
 
 #include "check.h"
 #include "conv.h"
+#include "gan_check.h"
 #include "mbstd.h"
 #include "stylegan2.h"
 
 gan_sg2_d *gan_sg2_d_create(const ag_backend *be, gan_sg2_shape s) {
     char why[200], prefix[AG_PARAM_NAME_MAX], name[AG_PARAM_NAME_MAX];
-    AG_CHECK(gan_sg2_shape_valid(s, why, sizeof why), "stylegan2 discriminator: %s", why);
+    GAN_CHECK(gan_sg2_shape_valid(s, why, sizeof why), "stylegan2 discriminator: %s", why);
     gan_sg2_d *d = ag_xcalloc(1, sizeof *d);
     d->shape = s;
     d->params = ag_params_create(be, true);
@@ -62,9 +63,9 @@ void gan_sg2_d_init(gan_sg2_d *d, ag_rng *rng) {
 ag_tensor *gan_sg2_d_forward(ag_ctx *c, gan_sg2_d *d, ag_tensor *img) {
     const gan_sg2_shape s = d->shape;
     const int R = s.resolution;
-    AG_CHECK(img->shape.ndim == 4 && img->shape.d[1] == s.img_channels && img->shape.d[2] == R && img->shape.d[3] == R,
-             "stylegan2 discriminator: images %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(img->shape),
-             s.img_channels, R, R);
+    GAN_CHECK(img->shape.ndim == 4 && img->shape.d[1] == s.img_channels && img->shape.d[2] == R && img->shape.d[3] == R,
+              "stylegan2 discriminator: images %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(img->shape),
+              s.img_channels, R, R);
     const int N = img->shape.d[0];
     const double half = sqrt(0.5);  // keeps the residual sum's variance
     ag_tensor *x = img;

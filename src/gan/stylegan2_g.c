@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "conv.h"
+#include "gan_check.h"
 #include "modconv.h"
 #include "pixelnorm.h"
 #include "stylegan2.h"
@@ -29,7 +30,7 @@ static void torgb_init(gan_sg2_torgb *t, gan_sg2_g *g, const char *prefix, int i
 
 gan_sg2_g *gan_sg2_g_create(const ag_backend *be, gan_sg2_shape s) {
     char why[200], prefix[AG_PARAM_NAME_MAX], name[AG_PARAM_NAME_MAX];
-    AG_CHECK(gan_sg2_shape_valid(s, why, sizeof why), "stylegan2 generator: %s", why);
+    GAN_CHECK(gan_sg2_shape_valid(s, why, sizeof why), "stylegan2 generator: %s", why);
     gan_sg2_g *g = ag_xcalloc(1, sizeof *g);
     g->shape = s;
     g->params = ag_params_create(be, true);
@@ -93,14 +94,14 @@ void gan_sg2_g_init(gan_sg2_g *g, ag_rng *rng) {
 }
 
 int gan_sg2_layer_res(const gan_sg2_g *g, int i) {
-    AG_CHECK(i >= 0 && i < g->num_layers, "stylegan2: layer %d of %d", i, g->num_layers);
+    GAN_CHECK(i >= 0 && i < g->num_layers, "stylegan2: layer %d of %d", i, g->num_layers);
     return 4 << ((i + 1) / 2);  // layer 0 is 4x4; then two per resolution
 }
 
 ag_tensor *gan_sg2_mapping(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, bool update_w_avg) {
     const gan_sg2_shape s = g->shape;
-    AG_CHECK(z->shape.ndim == 2 && z->shape.d[1] == s.z_dim, "stylegan2 mapping: z %s, expected (N, %d)",
-             AG_SHAPE_STR(z->shape), s.z_dim);
+    GAN_CHECK(z->shape.ndim == 2 && z->shape.d[1] == s.z_dim, "stylegan2 mapping: z %s, expected (N, %d)",
+              AG_SHAPE_STR(z->shape), s.z_dim);
     ag_tensor *x = nn_pixel_norm(c, z, 1e-8f);
     for (int i = 0; i < s.mapping_layers; i++) x = nn_eq_linear_forward(c, &g->fc[i], x);
     if (update_w_avg) {
@@ -116,8 +117,8 @@ ag_tensor *gan_sg2_mapping(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, bool update_w_
 
 ag_tensor *gan_sg2_broadcast(ag_ctx *c, gan_sg2_g *g, ag_tensor *w, float psi) {
     const int N = w->shape.d[0], D = g->shape.w_dim;
-    AG_CHECK(w->shape.ndim == 2 && w->shape.d[1] == D, "stylegan2 broadcast: w %s, expected (N, %d)",
-             AG_SHAPE_STR(w->shape), D);
+    GAN_CHECK(w->shape.ndim == 2 && w->shape.d[1] == D, "stylegan2 broadcast: w %s, expected (N, %d)",
+              AG_SHAPE_STR(w->shape), D);
     ag_tensor *ws = ag_expand(c, ag_reshape(c, w, AG_SHAPE(N, 1, D)), AG_SHAPE(N, g->num_ws, D));
     if (psi == 1.0f) return ws;
     return ag_add(c, g->w_avg, ag_scale(c, ag_sub(c, ws, g->w_avg), psi));
@@ -146,14 +147,14 @@ static ag_tensor *torgb_forward(ag_ctx *c, const gan_sg2_g *g, const gan_sg2_tor
 static ag_tensor *noise_image(ag_ctx *c, const gan_sg2_g *g, gan_sg2_noise nz, int i, int n) {
     if (nz.mode != NN_NOISE_RANDOM) return NULL;
     if (nz.images) return nz.images[i];
-    AG_CHECK(nz.rng, "stylegan2 synthesis: random noise needs images or an rng");
+    GAN_CHECK(nz.rng, "stylegan2 synthesis: random noise needs images or an rng");
     int r = gan_sg2_layer_res(g, i);
     return ag_normal(c, nz.rng, AG_SHAPE(n, 1, r, r), 0.0f, 1.0f);
 }
 
 ag_tensor *gan_sg2_synthesis(ag_ctx *c, gan_sg2_g *g, ag_tensor *ws, gan_sg2_noise noise) {
-    AG_CHECK(ws->shape.ndim == 3 && ws->shape.d[1] == g->num_ws && ws->shape.d[2] == g->shape.w_dim,
-             "stylegan2 synthesis: ws %s, expected (N, %d, %d)", AG_SHAPE_STR(ws->shape), g->num_ws, g->shape.w_dim);
+    GAN_CHECK(ws->shape.ndim == 3 && ws->shape.d[1] == g->num_ws && ws->shape.d[2] == g->shape.w_dim,
+              "stylegan2 synthesis: ws %s, expected (N, %d, %d)", AG_SHAPE_STR(ws->shape), g->num_ws, g->shape.w_dim);
     const int N = ws->shape.d[0];
     ag_tensor *x = NULL, *img = NULL;
     int layer = 0;  // synthesis layer index: its noise input and its w (ws[:, layer])

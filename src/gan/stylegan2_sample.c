@@ -1,6 +1,6 @@
 #include "stylegan2_sample.h"
 
-#include "check.h"
+#include "gan_check.h"
 
 ag_tensor *gan_sg2_sample_ws(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, float psi) {
     bool prev = ag_set_grad_enabled(c, false);
@@ -11,9 +11,9 @@ ag_tensor *gan_sg2_sample_ws(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, float psi) {
 
 ag_tensor *gan_sg2_mix_ws(ag_ctx *c, ag_tensor *ws, ag_tensor *src, int lo, int hi) {
     const int L = ws->shape.d[1];
-    AG_CHECK(ws->shape.ndim == 3 && ag_shape_equal(ws->shape, src->shape) && 0 <= lo && lo <= hi && hi <= L,
-             "stylegan2 mix: ws %s, src %s, layers [%d, %d)", AG_SHAPE_STR(ws->shape), AG_SHAPE_STR(src->shape), lo,
-             hi);
+    GAN_CHECK(ws->shape.ndim == 3 && ag_shape_equal(ws->shape, src->shape) && 0 <= lo && lo <= hi && hi <= L,
+              "stylegan2 mix: ws %s, src %s, layers [%d, %d)", AG_SHAPE_STR(ws->shape), AG_SHAPE_STR(src->shape), lo,
+              hi);
     if (lo == hi) return ws;
     bool prev = ag_set_grad_enabled(c, false);
     ag_tensor *parts[3];

@@ -6,6 +6,7 @@
 
 #include "autograd.h"
 #include "check.h"
+#include "gan_check.h"
 
 gan_sg2_train_opts gan_sg2_train_opts_default(int batch) {
     // The 'stylegan2' configuration of the official train.py (config F of the paper).
@@ -57,7 +58,7 @@ ag_adam *gan_sg2_adam_create(ag_params *ps, float lr, float beta1, float beta2, 
 gan_sg2_model *gan_sg2_model_create(const ag_backend *be, gan_sg2_shape s, const gan_sg2_train_opts *o,
                                     ag_rng *init_rng) {
     char why[200];
-    AG_CHECK(gan_sg2_train_opts_valid(o, s, why, sizeof why), "stylegan2 model: %s", why);
+    GAN_CHECK(gan_sg2_train_opts_valid(o, s, why, sizeof why), "stylegan2 model: %s", why);
     gan_sg2_model *m = ag_xcalloc(1, sizeof *m);
     m->g = gan_sg2_g_create(be, s);
     m->g_ema = gan_sg2_g_create(be, s);
@@ -126,7 +127,7 @@ void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o
 ag_tensor *gan_sg2_mixed_ws(ag_ctx *c, gan_sg2_g *g, const gan_sg2_latents *lat, bool update_w_avg) {
     ag_tensor *ws = gan_sg2_broadcast(c, g, gan_sg2_mapping(c, g, lat->z, update_w_avg), 1.0f);
     if (lat->cutoff >= g->num_ws) return ws;
-    AG_CHECK(lat->cutoff >= 1 && lat->z2, "stylegan2 mixing: cutoff %d of %d needs z2", lat->cutoff, g->num_ws);
+    GAN_CHECK(lat->cutoff >= 1 && lat->z2, "stylegan2 mixing: cutoff %d of %d needs z2", lat->cutoff, g->num_ws);
     ag_tensor *ws2 = gan_sg2_broadcast(c, g, gan_sg2_mapping(c, g, lat->z2, false), 1.0f);
     ag_tensor *parts[2] = {ag_narrow(c, ws, 1, 0, lat->cutoff),
                            ag_narrow(c, ws2, 1, lat->cutoff, g->num_ws - lat->cutoff)};
@@ -139,7 +140,7 @@ static ag_tensor *sum_per_sample(ag_ctx *c, ag_tensor *x) {  // (N, ...) -> (N)
 }
 
 ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tensor **logits) {
-    AG_CHECK(!real->node, "stylegan2 r1: the real batch must carry no history");
+    GAN_CHECK(!real->node, "stylegan2 r1: the real batch must carry no history");
     ag_tensor *x = ag_requires_grad(ag_detach(c, real), true);
     ag_tensor *out = gan_sg2_d_forward(c, d, x);
     ag_tensor *total = ag_sum(c, out), *g;
@@ -151,8 +152,8 @@ ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tenso
 ag_tensor *gan_sg2_pl_penalty(ag_ctx *c, gan_sg2_g *g, ag_tensor *ws, ag_tensor *pl_noise, gan_sg2_noise noise,
                               float *pl_mean, float decay, ag_tensor **lengths) {
     ag_tensor *img = gan_sg2_synthesis(c, g, ws, noise);
-    AG_CHECK(ag_shape_equal(pl_noise->shape, img->shape), "stylegan2 path length: noise %s for images %s",
-             AG_SHAPE_STR(pl_noise->shape), AG_SHAPE_STR(img->shape));
+    GAN_CHECK(ag_shape_equal(pl_noise->shape, img->shape), "stylegan2 path length: noise %s for images %s",
+              AG_SHAPE_STR(pl_noise->shape), AG_SHAPE_STR(img->shape));
     float scale = (float)(1.0 / sqrt((double)img->shape.d[2] * img->shape.d[3]));
     ag_tensor *y = ag_scale(c, pl_noise, scale);
     ag_tensor *out = ag_sum(c, ag_mul(c, img, y)), *gw;

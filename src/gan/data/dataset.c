@@ -9,13 +9,14 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "gan_check.h"
 #include "pixels.h"
 #include "sources.h"
 
 static const char *const format_names[] = {"auto", "idx", "folder", "cifar10"};
 
 const char *gan_data_format_name(gan_data_format f) {
-    AG_CHECK(f >= GAN_DATA_AUTO && f <= GAN_DATA_CIFAR10, "gan_data_format_name: bad format %d", (int)f);
+    GAN_CHECK(f >= GAN_DATA_AUTO && f <= GAN_DATA_CIFAR10, "gan_data_format_name: bad format %d", (int)f);
     return format_names[f];
 }
 

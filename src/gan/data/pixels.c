@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "check.h"
+#include "gan_check.h"
 
 void gan_px_interleaved_to_planar(const uint8_t *src, int h, int w, int comp, int c_out,
                                   uint8_t *dst) {
-    AG_CHECK(comp >= 1 && comp <= 4 && (c_out == 1 || c_out == 3),
-             "gan_px_interleaved_to_planar: comp %d -> c_out %d", comp, c_out);
+    GAN_CHECK(comp >= 1 && comp <= 4 && (c_out == 1 || c_out == 3),
+              "gan_px_interleaved_to_planar: comp %d -> c_out %d", comp, c_out);
     int64_t hw = (int64_t)h * w;
     for (int64_t p = 0; p < hw; p++) {
         const uint8_t *s = src + p * comp;
@@ -35,8 +36,8 @@ void gan_px_interleaved_to_planar(const uint8_t *src, int h, int w, int comp, in
 }
 
 void gan_px_convert_planar(const uint8_t *src, int c_in, int c_out, int64_t hw, uint8_t *dst) {
-    AG_CHECK((c_in == 1 || c_in == 3) && (c_out == 1 || c_out == 3),
-             "gan_px_convert_planar: %d -> %d channels", c_in, c_out);
+    GAN_CHECK((c_in == 1 || c_in == 3) && (c_out == 1 || c_out == 3),
+              "gan_px_convert_planar: %d -> %d channels", c_in, c_out);
     if (c_in == c_out) {
         if (dst != src) memcpy(dst, src, (size_t)(c_in * hw));
     } else if (c_in == 1) {
@@ -95,8 +96,8 @@ static uint8_t to_u8(float v) {
 }
 
 void gan_px_crop_resize(const uint8_t *src, int c, int h, int w, int res, uint8_t *dst) {
-    AG_CHECK(c >= 1 && h >= 1 && w >= 1 && res >= 1, "gan_px_crop_resize: c %d h %d w %d res %d",
-             c, h, w, res);
+    GAN_CHECK(c >= 1 && h >= 1 && w >= 1 && res >= 1, "gan_px_crop_resize: c %d h %d w %d res %d",
+              c, h, w, res);
     int side = h < w ? h : w;
     int y0 = (h - side) / 2, x0 = (w - side) / 2;
     if (side == res) {
