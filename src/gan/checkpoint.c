@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "fsutil.h"
 #include "gan_check.h"
 #include "h5io.h"
@@ -46,7 +46,7 @@ static bool is_torch_int64(const ag_param *p) {
 }
 
 static float *block_to_host(const ag_tensor *block) {
-    float *host = ag_xmalloc((size_t)block->numel * sizeof *host);
+    float *host = gan_xmalloc((size_t)block->numel * sizeof *host, "a parameter block's host copy");
     ag_tensor_to_host(block, host);
     return host;
 }
@@ -66,7 +66,7 @@ int gan_ckpt_create(const char *path, gan_ckpt_writer **out, gan_err *err) {
     if (!gan_fs_is_dir(dir))
         return gan_errf(err, RT, "cannot write checkpoint %s: directory %s does not exist", path, dir);
 
-    gan_ckpt_writer *w = ag_xcalloc(1, sizeof *w);
+    gan_ckpt_writer *w = gan_xcalloc(1, sizeof *w, "a checkpoint writer");
     snprintf(w->path, sizeof w->path, "%s", path);
     gan_fs_tmp_path(path, w->tmp, sizeof w->tmp);
     if (gan_h5_create(&w->f, w->tmp, err) != 0) {
@@ -212,7 +212,7 @@ void gan_ckpt_abort(gan_ckpt_writer *w) {
 
 int gan_ckpt_open(const char *path, gan_ckpt_reader **out, gan_err *err) {
     *out = NULL;
-    gan_ckpt_reader *r = ag_xcalloc(1, sizeof *r);
+    gan_ckpt_reader *r = gan_xcalloc(1, sizeof *r, "a checkpoint reader");
     if (gan_h5_open(&r->f, path, err) != 0) {
         free(r);
         return -1;
@@ -281,7 +281,7 @@ static int check_layout(gan_ckpt_reader *r, const char *group, const ag_params *
     char **names;
     int count;
     if (gan_h5_list(&r->f, group, &names, &count, err) != 0) return -1;
-    bool *used = ag_xcalloc((size_t)count + 1, sizeof *used);
+    bool *used = gan_xcalloc((size_t)count + 1, sizeof *used, "a checkpoint group's name flags");
     diff_list d = {0};
     char dset[GAN_PATH_MAX], a[128], b[128];
     int rc = 0;
@@ -340,7 +340,7 @@ int gan_ckpt_read_module(gan_ckpt_reader *r, const char *group, ag_params *const
                          gan_err *err) {
     GAN_CHECK(nsets >= 1, "gan_ckpt_read_module(%s): no sets", group);
     if (check_layout(r, group, (const ag_params *const *)sets, nsets, err) != 0) return -1;
-    float **stage = ag_xcalloc((size_t)nsets, sizeof *stage);
+    float **stage = gan_xcalloc((size_t)nsets, sizeof *stage, "the staging of parameter sets");
     int rc = 0;
     // Staging starts from the current block so the padding between parameters is kept as is.
     for (int s = 0; s < nsets && rc == 0; s++) {
@@ -483,11 +483,10 @@ int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
         if (step < 0) continue;
         if (count == cap) {
             cap = cap ? 2 * cap : 16;
-            list = ag_xrealloc(list, (size_t)cap * sizeof *list);
+            list = gan_xrealloc(list, (size_t)cap * sizeof *list, "the list of checkpoints");
         }
-        size_t n = strlen(e->d_name) + 1;
         list[count].step = step;
-        list[count].name = memcpy(ag_xmalloc(n), e->d_name, n);
+        list[count].name = gan_xstrdup(e->d_name, "a checkpoint's file name");
         count++;
     }
     closedir(d);

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "cli.h"
 #include "config.h"
 #include "data/dataset.h"
@@ -66,8 +67,7 @@ static int parse_int(const char *s, long lo, long hi, int *out) {
 
 static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
     *a = (bench_args){.steps = 20, .warmup = 3, .threads = -1, .batch = -1};
-    a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
-    if (!a->overrides) return gan_errf(err, GAN_EXIT_RUNTIME, "out of memory");
+    a->overrides = gan_xcalloc((size_t)argc + 1, sizeof *a->overrides, "the config overrides");
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "--real")) a->real = true;
@@ -170,14 +170,13 @@ static int run(const bench_args *a, gan_err *err) {
     gan_model *m = fam->create(&cfg, be, &init, err);
     if (!m) return -1;
     // Training: k real batches per step. Sampling: the latents in and the images out.
-    float *real = malloc((size_t)(a->sample ? batch * image_floats : k * batch_floats) * sizeof(float));
-    float *z = malloc((size_t)batch * nz * sizeof(float));
-    double *ms = malloc((size_t)a->steps * 2 * sizeof *ms), *cpu_ms = ms + a->steps;
+    float *real = gan_xmalloc((size_t)(a->sample ? batch * image_floats : k * batch_floats) * sizeof(float),
+                              a->sample ? "the images" : "the batches");
+    float *z = gan_xmalloc((size_t)batch * nz * sizeof(float), "the latents");
+    double *ms = gan_xmalloc((size_t)a->steps * 2 * sizeof *ms, "the step times"), *cpu_ms = ms + a->steps;
     batch_source src = {0};
-    int rc = 0;
-    if (!real || !z || !ms) rc = gan_errf(err, GAN_EXIT_RUNTIME, "out of memory for batches of %d images", batch);
-    if (rc == 0) rc = source_init(&src, &cfg, cfg.train.batch_size, a->real && !a->sample, real,
-                                  a->sample ? 0 : k * batch_floats, err);
+    int rc = source_init(&src, &cfg, cfg.train.batch_size, a->real && !a->sample, real,
+                         a->sample ? 0 : k * batch_floats, err);
     if (rc != 0) {
         free(real), free(z), free(ms);
         fam->free(m);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "family.h"
@@ -176,11 +177,12 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         if (a->mix_layers && (sscanf(a->mix_layers, "%d:%d", &lo, &hi) != 2 || lo < 0 || hi > num_ws || lo >= hi))
             return gan_errf(err, GAN_EXIT_USAGE, "--mix-layers %s: expected LO:HI with 0 <= LO < HI <= %d", a->mix_layers,
                             num_ws);
-        float *rz = malloc((size_t)count[0] * nz * sizeof(float)), *cz = malloc((size_t)count[1] * nz * sizeof(float));
+        float *rz = gan_xmalloc((size_t)count[0] * nz * sizeof(float), "the mixing grid's row latents");
+        float *cz = gan_xmalloc((size_t)count[1] * nz * sizeof(float), "the mixing grid's column latents");
         for (int i = 0; i < count[0]; i++) draw_latents(seeds[0][i], 1, nz, rz + (int64_t)i * nz);
         for (int j = 0; j < count[1]; j++) draw_latents(seeds[1][j], 1, nz, cz + (int64_t)j * nz);
         *n = (count[0] + 1) * (count[1] + 1);
-        *img = malloc((size_t)*n * per * sizeof(float));
+        *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
         fam->mixing_grid(m, c, rz, count[0], cz, count[1], lo, hi, so, *img);
         if (!*nrow) *nrow = count[1] + 1;
         free(rz);
@@ -190,8 +192,9 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
     if (a->interp) {
         if (parse_seeds("--interpolate", a->interp, 2, seeds[0], 64, &count[0], err) != 0) return -1;
         *n = (count[0] - 1) * a->steps;
-        *img = malloc((size_t)*n * per * sizeof(float));
-        float *za = malloc((size_t)nz * sizeof(float)), *zb = malloc((size_t)nz * sizeof(float));
+        *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
+        float *za = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
+        float *zb = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
         for (int p = 0; p + 1 < count[0]; p++) {
             draw_latents(seeds[0][p], 1, nz, za);  // the first image of `--seed S`
             draw_latents(seeds[0][p + 1], 1, nz, zb);
@@ -206,10 +209,10 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         if (read_latents(a->z_path, nz, &z, n, err) != 0) return -1;
     } else {
         *n = a->n;
-        z = malloc((size_t)*n * nz * sizeof(float));
+        z = gan_xmalloc((size_t)*n * nz * sizeof(float), "the latents");
         draw_latents(a->seed, *n, nz, z);
     }
-    *img = malloc((size_t)*n * per * sizeof(float));
+    *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
     fam->generate(m, c, z, *n, so, *img);
     free(z);
     return 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "cli.h"
 #include "config.h"
 #include "trainer.h"
@@ -24,7 +25,7 @@ static const char usage[] =
 
 int gan_cmd_train(int argc, char **argv) {
     const char *config_path = NULL, *run_dir = NULL, *resume = NULL;
-    const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    const char **overrides = gan_xcalloc((size_t)argc + 1, sizeof *overrides, "the config overrides");
     int noverrides = 0;
     gan_err err = {0};
     for (int i = 0; i < argc; i++) {

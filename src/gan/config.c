@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "config_schema.h"
 #include "gan_check.h"
 
@@ -29,7 +29,7 @@ int gan_config_parse(const char *yaml_text, const char *source_name, int noverri
                      const char *const *overrides, gan_config *cfg, gan_err *err) {
     const gan_cfg_schema *s = &gan_config_schema;
     check_overrides(noverrides, overrides);
-    gan_cfg_origin *origin = ag_xcalloc((size_t)s->nkeys, sizeof *origin);
+    gan_cfg_origin *origin = gan_xcalloc((size_t)s->nkeys, sizeof *origin, "the config keys' origins");
     gan_cfg_run run = {s, cfg, source_name, origin};
     gan_cfg_set_defaults(s, cfg);
     int rc = gan_cfg_read_yaml(&run, yaml_text, strlen(yaml_text), err);
@@ -69,7 +69,7 @@ int gan_config_apply_overrides(gan_config *cfg, int noverrides, const char *cons
     const gan_cfg_schema *s = &gan_config_schema;
     check_overrides(noverrides, overrides);
     gan_config next = *cfg;
-    gan_cfg_origin *origin = ag_xcalloc((size_t)s->nkeys, sizeof *origin);
+    gan_cfg_origin *origin = gan_xcalloc((size_t)s->nkeys, sizeof *origin, "the config keys' origins");
     gan_cfg_run run = {s, &next, "overrides", origin};
     int rc = 0;
     for (int i = 0; rc == 0 && i < noverrides; i++)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "config_schema.h"
 #include "gan_check.h"
 
@@ -30,7 +30,7 @@ static void sb_printf(strbuf *b, const char *fmt, ...) {
             return;
         }
         b->cap = 2 * b->cap + (size_t)n;
-        b->s = ag_xrealloc(b->s, b->cap);
+        b->s = gan_xrealloc(b->s, b->cap, "the YAML text");
     }
 }
 
@@ -41,7 +41,7 @@ static int depth_of(const char *path) {
 }
 
 char *gan_cfg_to_yaml(const gan_cfg_schema *s, const void *base, const char *header) {
-    strbuf b = {ag_xmalloc(1024), 0, 1024};
+    strbuf b = {gan_xmalloc(1024, "the YAML text"), 0, 1024};
     b.s[0] = '\0';
     for (const char *p = header; p && *p;) {
         size_t n = strcspn(p, "\n");
@@ -57,7 +57,7 @@ char *gan_cfg_to_yaml(const gan_cfg_schema *s, const void *base, const char *hea
         sb_printf(&b, "%*s%s:", 2 * depth, "", gan_cfg_leaf(k->path));
         if (k->type != GAN_CFG_SECTION) {
             size_t size = 2 * k->size + 16;  // room for a string quoted and escaped
-            char *value = ag_xmalloc(size);
+            char *value = gan_xmalloc(size, "a config value's text");
             gan_cfg_format_value(k, base, value, size);
             sb_printf(&b, " %s", value);
             free(value);

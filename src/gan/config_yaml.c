@@ -8,7 +8,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "config_schema.h"
 
 #define PATH_MAX_ 256  // longest key path we look up; longer ones are unknown keys anyway
@@ -232,7 +232,7 @@ int gan_cfg_apply_override(gan_cfg_run *run, const char *override, gan_err *err)
         return gan_errf(err, GAN_EXIT_USAGE, "override '%s': '%s' is a section; set one of its "
                         "keys (%s) as %s.KEY=value", override, key, keys, key);
     }
-    char *text = ag_xmalloc(vn + 1);
+    char *text = gan_xmalloc(vn + 1, "an override's value");
     memcpy(text, vp, vn);
     text[vn] = '\0';
     gan_cfg_value v = {gan_cfg_is_null_word(text) ? GAN_CFG_EMPTY : GAN_CFG_PLAIN, text, vn};

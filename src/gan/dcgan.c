@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "gan_check.h"
 
 static int blocks_for(int resolution) { return resolution == 64 ? 4 : 3; }
@@ -25,7 +25,7 @@ static char *main_name(char *buf, int index) {
 gan_dcgan_g *gan_dcgan_g_create(const ag_backend *be, gan_dcgan_shape s) {
     char why[160], name[32];
     GAN_CHECK(gan_dcgan_shape_valid(s, why, sizeof why), "dcgan generator: %s", why);
-    gan_dcgan_g *g = ag_xcalloc(1, sizeof *g);
+    gan_dcgan_g *g = gan_xcalloc(1, sizeof *g, "a dcgan generator");
     g->shape = s;
     g->nblocks = blocks_for(s.resolution);
     g->params = ag_params_create(be, true);
@@ -78,7 +78,7 @@ ag_tensor *gan_dcgan_g_forward(ag_ctx *c, gan_dcgan_g *g, ag_tensor *z, bool tra
 gan_dcgan_d *gan_dcgan_d_create(const ag_backend *be, gan_dcgan_shape s) {
     char why[160], name[32];
     GAN_CHECK(gan_dcgan_shape_valid(s, why, sizeof why), "dcgan discriminator: %s", why);
-    gan_dcgan_d *d = ag_xcalloc(1, sizeof *d);
+    gan_dcgan_d *d = gan_xcalloc(1, sizeof *d, "a dcgan discriminator");
     d->shape = s;
     d->nblocks = blocks_for(s.resolution);
     d->params = ag_params_create(be, true);

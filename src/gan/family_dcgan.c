@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "dcgan.h"
 #include "dcgan_train.h"
 #include "family.h"
@@ -43,7 +44,7 @@ static gan_model *dcgan_create(const gan_config *cfg, const ag_backend *be, ag_r
         return NULL;
     }
     gan_dcgan_shape s = shape_of(cfg);
-    gan_model *m = calloc(1, sizeof *m);
+    gan_model *m = gan_xcalloc(1, sizeof *m, "a dcgan model");
     m->g = gan_dcgan_g_create(be, s);
     m->d = gan_dcgan_d_create(be, s);
     gan_dcgan_g_init(m->g, init_rng);
@@ -54,12 +55,7 @@ static gan_model *dcgan_create(const gan_config *cfg, const ag_backend *be, ag_r
     m->opts = (gan_dcgan_step_opts){.logits = !strcmp(t->loss, "logits"),
                                     .label_smoothing = (float)t->label_smoothing, .d_steps = t->d_steps};
     m->batch = t->batch_size;
-    m->z = malloc((size_t)t->d_steps * t->batch_size * s.nz * sizeof(float));
-    if (!m->z) {
-        dcgan_free(m);
-        gan_errf(err, GAN_EXIT_RUNTIME, "out of memory for the noise of %d-image batches", t->batch_size);
-        return NULL;
-    }
+    m->z = gan_xmalloc((size_t)t->d_steps * t->batch_size * s.nz * sizeof(float), "a step's latents");
     return m;
 }
 
@@ -124,7 +120,7 @@ static void slerp(const float *a, const float *b, int n, double t, float *out) {
 static void dcgan_interpolate(gan_model *m, ag_ctx *c, const float *za, const float *zb, int steps,
                               const gan_sample_opts *o, float *out) {
     int nz = m->g->shape.nz;
-    float *z = malloc((size_t)steps * nz * sizeof(float));
+    float *z = gan_xmalloc((size_t)steps * nz * sizeof(float), "the interpolated latents");
     for (int k = 0; k < steps; k++) slerp(za, zb, nz, steps > 1 ? (double)k / (steps - 1) : 0.0, z + (int64_t)k * nz);
     dcgan_generate(m, c, z, steps, o, out);
     free(z);

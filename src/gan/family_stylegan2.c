@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "family.h"
 #include "ops.h"
 #include "stylegan2.h"
@@ -60,7 +61,7 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
         gan_errf(err, GAN_EXIT_USAGE, "train.batch_size / stylegan2: %s", why);
         return NULL;
     }
-    gan_model *m = calloc(1, sizeof *m);
+    gan_model *m = gan_xcalloc(1, sizeof *m, "a stylegan2 model");
     m->opts = o;
     m->m = gan_sg2_model_create(be, s, &o, init_rng);
     return m;

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 void gan_fs_tmp_path(const char *path, char *tmp, size_t size) {
     snprintf(tmp, size, "%s.tmp.%ld", path, (long)getpid());
 }
@@ -93,18 +95,12 @@ int gan_fs_read_all(const char *path, char **data, size_t *size, gan_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
+    char *buf = gan_xmalloc(cap, "a file's contents");
     for (;;) {
-        if (!buf) {
-            fclose(f);
-            return gan_errf(err, GAN_EXIT_RUNTIME, "%s: out of memory reading", path);
-        }
         n += fread(buf + n, 1, cap - n - 1, f);
         if (n < cap - 1) break;
         cap *= 2;
-        char *grown = realloc(buf, cap);
-        if (!grown) free(buf);
-        buf = grown;
+        buf = gan_xrealloc(buf, cap, "a file's contents");
     }
     int bad = ferror(f);
     fclose(f);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "gan_check.h"
 
 #define RT GAN_EXIT_RUNTIME
@@ -224,10 +224,10 @@ static herr_t list_cb(hid_t g, const char *name, const H5L_info_t *info, void *d
     name_list *l = data;
     if (l->count == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 16;
-        l->names = ag_xrealloc(l->names, (size_t)l->cap * sizeof *l->names);
+        l->names = gan_xrealloc(l->names, (size_t)l->cap * sizeof *l->names, "an HDF5 group's list of names");
     }
     size_t n = strlen(name) + 1;
-    l->names[l->count] = ag_xmalloc(n);
+    l->names[l->count] = gan_xmalloc(n, "an HDF5 name");
     memcpy(l->names[l->count++], name, n);
     return 0;
 }
@@ -407,7 +407,7 @@ int gan_h5_write_f32(gan_h5 *f, const char *dset, ag_shape shape, const float *d
 }
 
 int gan_h5_write_tensor(gan_h5 *f, const char *dset, const ag_tensor *t, gan_err *err) {
-    float *host = ag_xmalloc((size_t)t->numel * sizeof *host);
+    float *host = gan_xmalloc((size_t)t->numel * sizeof *host, "a tensor's host copy");
     ag_tensor_to_host(t, host);
     int rc = gan_h5_write_f32(f, dset, t->shape, host, err);
     free(host);
@@ -448,7 +448,7 @@ int gan_h5_read_f32_n(const gan_h5 *f, const char *dset, int64_t n, float *data,
 }
 
 int gan_h5_read_tensor(const gan_h5 *f, const char *dset, ag_tensor *t, gan_err *err) {
-    float *host = ag_xmalloc((size_t)t->numel * sizeof *host);
+    float *host = gan_xmalloc((size_t)t->numel * sizeof *host, "a tensor's host copy");
     int rc = gan_h5_read_f32(f, dset, t->shape, host, err);
     if (rc == 0) ag_tensor_from_host(t, host);
     free(host);
@@ -659,14 +659,14 @@ int gan_h5_get_attr_str(const gan_h5 *f, const char *obj, const char *name, char
             rc = h5_fail(f->path, obj, what, err);
         } else {
             size_t n = s ? strlen(s) + 1 : 1;
-            *value = ag_xmalloc(n);
+            *value = gan_xmalloc(n, "an HDF5 string attribute");
             memcpy(*value, s ? s : "", n);
             H5free_memory(s);
         }
     } else {
         // Fixed-length (numpy bytes): read the stored bytes and terminate them ourselves.
         size_t n = H5Tget_size(t);
-        char *buf = ag_xcalloc(n + 1, 1);
+        char *buf = gan_xcalloc(n + 1, 1, "an HDF5 string attribute");
         if ((mt = H5Tcopy(t)) < 0 || H5Aread(a, mt, buf) < 0) {
             free(buf);
             rc = h5_fail(f->path, obj, what, err);

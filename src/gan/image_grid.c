@@ -8,6 +8,7 @@
 
 #include <stb_image_write.h>
 
+#include "alloc.h"
 #include "fsutil.h"
 #include "gan_check.h"
 
@@ -59,19 +60,13 @@ static uint8_t to_byte(float x) {
 typedef struct {
     unsigned char *data;
     size_t size;
-    int failed;
 } png_buf;
 
 // stb calls this once with the whole encoded file.
 static void png_append(void *ctx, void *data, int size) {
     png_buf *b = ctx;
-    unsigned char *grown = realloc(b->data, b->size + (size_t)size);
-    if (!grown) {
-        b->failed = 1;
-        return;
-    }
-    memcpy(grown + b->size, data, (size_t)size);
-    b->data = grown;
+    b->data = gan_xrealloc(b->data, b->size + (size_t)size, "an encoded PNG");
+    memcpy(b->data + b->size, data, (size_t)size);
     b->size += (size_t)size;
 }
 
@@ -90,9 +85,7 @@ int gan_grid_write_png(const char *path, const float *images, int n, int c, int 
     int rows, cols;
     grid_shape(n, nrow, &rows, &cols);
     size_t stride = (size_t)gw * c;
-    uint8_t *pix = calloc((size_t)gh, stride);  // zero = black padding
-    if (!pix) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: out of memory for a %lldx%lld grid",
-                              path, (long long)gw, (long long)gh);
+    uint8_t *pix = gan_xcalloc((size_t)gh, stride, "a PNG grid's pixels");  // zero = black padding
     size_t plane = (size_t)h * w;
     for (int i = 0; i < n; i++) {
         const float *img = images + (size_t)i * c * plane;  // (c, h, w)
@@ -109,7 +102,7 @@ int gan_grid_write_png(const char *path, const float *images, int n, int c, int 
     png_buf buf = {0};
     int ok = stbi_write_png_to_func(png_append, &buf, (int)gw, (int)gh, c, pix, (int)stride);
     free(pix);
-    if (!ok || buf.failed) {
+    if (!ok) {
         free(buf.data);
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: PNG encoding failed (out of memory?)", path);
     }

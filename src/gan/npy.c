@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../autograd/check.h"
+#include "alloc.h"
 #include "fsutil.h"
 #include "gan_check.h"
 
@@ -299,7 +299,7 @@ static int read_file_body(FILE *f, const char *path, size_t fsize, int *ndim, in
     if (fsize - pre_len < hlen)
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: truncated .npy header: expected %zu bytes, "
                         "got %zu", path, hlen, fsize - pre_len);
-    char *hdr = ag_xmalloc(hlen + 1);
+    char *hdr = gan_xmalloc(hlen + 1, "a .npy header");
     int rc = -1;
     if (fread(hdr, 1, hlen, f) != hlen) {
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: read error in the .npy header", path);
@@ -328,7 +328,7 @@ static int read_file_body(FILE *f, const char *path, size_t fsize, int *ndim, in
                      path, have - need, shp, need, have);
         goto done;
     }
-    *data = ag_xmalloc(need);
+    *data = gan_xmalloc(need, "a .npy file's data");
     if (fread(*data, 1, need, f) != need) {
         free(*data);
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: read error in the .npy data", path);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "conv.h"
 #include "gan_check.h"
 #include "mbstd.h"
@@ -12,7 +12,7 @@
 gan_sg2_d *gan_sg2_d_create(const ag_backend *be, gan_sg2_shape s) {
     char why[200], prefix[AG_PARAM_NAME_MAX], name[AG_PARAM_NAME_MAX];
     GAN_CHECK(gan_sg2_shape_valid(s, why, sizeof why), "stylegan2 discriminator: %s", why);
-    gan_sg2_d *d = ag_xcalloc(1, sizeof *d);
+    gan_sg2_d *d = gan_xcalloc(1, sizeof *d, "a stylegan2 discriminator");
     d->shape = s;
     d->params = ag_params_create(be, true);
     d->buffers = ag_params_create(be, false);

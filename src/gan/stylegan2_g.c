@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "conv.h"
 #include "gan_check.h"
 #include "modconv.h"
@@ -31,7 +31,7 @@ static void torgb_init(gan_sg2_torgb *t, gan_sg2_g *g, const char *prefix, int i
 gan_sg2_g *gan_sg2_g_create(const ag_backend *be, gan_sg2_shape s) {
     char why[200], prefix[AG_PARAM_NAME_MAX], name[AG_PARAM_NAME_MAX];
     GAN_CHECK(gan_sg2_shape_valid(s, why, sizeof why), "stylegan2 generator: %s", why);
-    gan_sg2_g *g = ag_xcalloc(1, sizeof *g);
+    gan_sg2_g *g = gan_xcalloc(1, sizeof *g, "a stylegan2 generator");
     g->shape = s;
     g->params = ag_params_create(be, true);
     g->buffers = ag_params_create(be, false);

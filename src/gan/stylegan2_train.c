@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "autograd.h"
-#include "check.h"
 #include "gan_check.h"
 
 gan_sg2_train_opts gan_sg2_train_opts_default(int batch) {
@@ -59,7 +59,7 @@ gan_sg2_model *gan_sg2_model_create(const ag_backend *be, gan_sg2_shape s, const
                                     ag_rng *init_rng) {
     char why[200];
     GAN_CHECK(gan_sg2_train_opts_valid(o, s, why, sizeof why), "stylegan2 model: %s", why);
-    gan_sg2_model *m = ag_xcalloc(1, sizeof *m);
+    gan_sg2_model *m = gan_xcalloc(1, sizeof *m, "a stylegan2 model");
     m->g = gan_sg2_g_create(be, s);
     m->g_ema = gan_sg2_g_create(be, s);
     m->d = gan_sg2_d_create(be, s);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "checkpoint.h"
 #include "image_grid.h"
 #include "progress.h"
@@ -73,10 +74,8 @@ static int setup(gan_trainer *tr, gan_err *err) {
 
     int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
     int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
-    tr->real_buf = malloc((size_t)(k * B * cfg->model.channels * R * R) * sizeof(float));
-    tr->fixed_noise = malloc((size_t)nfixed * sizeof(float));
-    if (!tr->real_buf || !tr->fixed_noise)
-        return gan_errf(err, GAN_EXIT_RUNTIME, "out of memory for batches of %lld images", (long long)B);
+    tr->real_buf = gan_xmalloc((size_t)(k * B * cfg->model.channels * R * R) * sizeof(float), "a step's real batches");
+    tr->fixed_noise = gan_xmalloc((size_t)nfixed * sizeof(float), "the snapshot latents");
     ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
     return 0;
 }
@@ -89,7 +88,7 @@ static int path_in(char *dst, const char *dir, const char *name, gan_err *err) {
 // snapshots use each layer's stored noise, so successive grids differ only by training.
 static int write_snapshot(gan_trainer *tr, const char *path, gan_err *err) {
     int n = tr->cfg.sample.n, R = tr->cfg.model.resolution, C = tr->cfg.model.channels;
-    float *host = malloc((size_t)n * C * R * R * sizeof(float));
+    float *host = gan_xmalloc((size_t)n * C * R * R * sizeof(float), "a snapshot's images");
     gan_sample_opts o = {.psi = 1.0f, .noise_mode = 0};
     tr->family->generate(tr->model, tr->c, tr->fixed_noise, n, &o, host);
     ag_ctx_reset(tr->c);
@@ -105,8 +104,8 @@ static int write_snapshot(gan_trainer *tr, const char *path, gan_err *err) {
 static int write_real_grid(gan_trainer *tr, gan_err *err) {
     int n = tr->cfg.sample.n < tr->ds.n ? tr->cfg.sample.n : (int)tr->ds.n;
     int R = tr->cfg.model.resolution, C = tr->cfg.model.channels;
-    int64_t *idx = malloc((size_t)n * sizeof *idx);
-    float *img = malloc((size_t)n * C * R * R * sizeof(float));
+    int64_t *idx = gan_xmalloc((size_t)n * sizeof *idx, "the real grid's indices");
+    float *img = gan_xmalloc((size_t)n * C * R * R * sizeof(float), "the real grid's images");
     for (int i = 0; i < n; i++) idx[i] = i;
     gan_loader_fill(&tr->loader, idx, n, img);
     int h, w;
@@ -194,7 +193,7 @@ static int truncate_metrics(const char *run_dir, int64_t step, gan_err *err) {
     char *text;
     size_t n;
     if (gan_fs_read_all(path, &text, &n, err) != 0) return -1;
-    char *out = malloc(n + 1);
+    char *out = gan_xmalloc(n + 1, "the kept metrics lines");
     size_t m = 0;
     for (char *line = text; *line;) {
         char *end = strchr(line, '\n');

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "gan_check.h"
 #include "rng.h"
 
@@ -82,8 +82,8 @@ int gan_loader_init(gan_loader *l, const gan_dataset *ds, int batch, int res, in
     gan_data_placement(ds->h, ds->w, res, &l->y0, &l->x0);
     gan_dataset_background(ds, l->background);
     for (int v = 0; v < 256; v++) l->lut[v] = (float)v / 127.5f - 1.0f;
-    l->perm = ag_xmalloc(sizeof(uint32_t) * (size_t)ds->n);
-    l->index = ag_xmalloc(sizeof(int64_t) * (size_t)batch);
+    l->perm = gan_xmalloc(sizeof(uint32_t) * (size_t)ds->n, "the data order");
+    l->index = gan_xmalloc(sizeof(int64_t) * (size_t)batch, "a batch's indices");
     make_permutation(l, 0);
     return 0;
 }

@@ -1,9 +1,10 @@
 #include "pixels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "gan_check.h"
 
 void gan_px_interleaved_to_planar(const uint8_t *src, int h, int w, int comp, int c_out,
@@ -111,9 +112,9 @@ void gan_px_crop_resize(const uint8_t *src, int c, int h, int w, int res, uint8_
     int max_taps = side > res ? (side + res - 1) / res + 1 : 2;
     size_t stride = sizeof(tap) + sizeof(float) * (size_t)max_taps;
     stride = (stride + 7) & ~(size_t)7;
-    unsigned char *taps = ag_xmalloc(stride * (size_t)res);
+    unsigned char *taps = gan_xmalloc(stride * (size_t)res, "the resampling taps");
     make_taps(side, res, taps, stride);
-    float *rows = ag_xmalloc(sizeof(float) * (size_t)side * res);  // (side, res): columns done
+    float *rows = gan_xmalloc(sizeof(float) * (size_t)side * res, "an image resized");  // (side, res): columns done
     for (int k = 0; k < c; k++) {
         const uint8_t *plane = src + (int64_t)k * h * w;
         for (int y = 0; y < side; y++) {
