@@ -241,8 +241,6 @@ void gan_ckpt_close(gan_ckpt_reader *r) {
     free(r);
 }
 
-const char *gan_ckpt_path(const gan_ckpt_reader *r) { return r->f.path; }
-
 // Differences between a group and the sets that should fill it, gathered into one message.
 typedef struct diff_list {
     char text[800];

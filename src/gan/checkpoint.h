@@ -67,7 +67,6 @@ void gan_ckpt_abort(gan_ckpt_writer *w);
 // without format_version and one of another format version (naming both numbers).
 int gan_ckpt_open(const char *path, gan_ckpt_reader **r, gan_err *err);
 void gan_ckpt_close(gan_ckpt_reader *r);  // NULL is fine
-const char *gan_ckpt_path(const gan_ckpt_reader *r);
 
 // Loads a parameter set from `group`. Every parameter must be there with its shape and the group
 // must hold nothing else; otherwise the error lists every difference ("missing main.3.weight;

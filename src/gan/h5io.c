@@ -64,12 +64,6 @@ char *gan_h5_dims_str(int rank, const int64_t *dims, char *buf, int size) {
     return buf;
 }
 
-static char *shape_str(ag_shape s, char *buf, int size) {
-    int64_t d[AG_MAX_DIMS];
-    for (int i = 0; i < s.ndim; i++) d[i] = s.d[i];
-    return gan_h5_dims_str(s.ndim, d, buf, size);
-}
-
 // --- files --------------------------------------------------------------------------------
 
 static hid_t file_access_plist(bool for_writing) {
@@ -428,9 +422,9 @@ int gan_h5_read_f32(const gan_h5 *f, const char *dset, ag_shape shape, float *da
     bool same = info.rank == shape.ndim;
     for (int i = 0; same && i < shape.ndim; i++) same = info.dims[i] == shape.d[i];
     if (!same) {
-        char a[128], b[128];
+        char a[128];
         return gan_errf(err, RT, "%s:%s: shape %s in file vs %s expected", f->path, dset,
-                        gan_h5_dims_str(info.rank, info.dims, a, sizeof a), shape_str(shape, b, sizeof b));
+                        gan_h5_dims_str(info.rank, info.dims, a, sizeof a), AG_SHAPE_STR(shape));
     }
     if (info.numel == 0) return 0;
     return read_dataset(f, dset, H5T_NATIVE_FLOAT, data, err);

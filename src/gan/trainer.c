@@ -255,9 +255,10 @@ void gan_trainer_free(gan_trainer *tr) {
 }
 
 static int checkpoint_now(gan_trainer *tr, gan_err *err) {
-    char dir[GAN_PATH_MAX], name[64], path[GAN_PATH_MAX];
-    snprintf(name, sizeof name, "ckpt-%08lld.h5", (long long)tr->step);
-    if (path_in(dir, tr->run_dir, "checkpoints", err) != 0 || path_in(path, dir, name, err) != 0) return -1;
+    char dir[GAN_PATH_MAX], path[GAN_PATH_MAX];
+    if (path_in(dir, tr->run_dir, "checkpoints", err) != 0 ||
+        gan_ckpt_step_path(path, sizeof path, dir, tr->step, err) != 0)
+        return -1;
     if (gan_train_state_save(tr, path, err) != 0) return -1;
     return gan_ckpt_rotate(dir, tr->cfg.checkpoint.keep, err);
 }
