@@ -116,9 +116,10 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
     return 0;
 }
 
-// n latents of stream `seed`, image i from draws [i*nz, (i+1)*nz): one fill of n*nz values.
-static void draw_latents(int64_t seed, int n, int nz, float *z) {
-    ag_philox_fill_normal(z, (int64_t)n * nz, (uint64_t)seed, 0, 0.0f, 1.0f);
+// The latent of the first image of `--seed S`: the first nz draws of stream S.
+static void first_latent(int64_t seed, int nz, float *z) {
+    ag_rng r = ag_rng_make((uint64_t)seed);
+    ag_philox_fill_normal(z, nz, r.seed, ag_rng_reserve(&r, nz), 0.0f, 1.0f);
 }
 
 // "1,2,3" -> seeds; at least `min` of them.
@@ -152,11 +153,16 @@ static int read_latents(const char *path, int nz, float **z, int *n, gan_err *er
 }
 
 // The images a request asks for, into *img (n of them, (C, R, R) each), laid out with *nrow
-// per grid row.
+// per grid row. `stream` is --seed's stream, the one so->rng draws random noise from.
 static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan_config *cfg, const sample_args *a,
-                       const gan_sample_opts *so, float **img, int *n, int *nrow, gan_err *err) {
+                       ag_rng *stream, const gan_sample_opts *so, float **img, int *n, int *nrow, gan_err *err) {
     const int nz = fam->latent_dim(cfg), R = cfg->model.resolution;
     const int64_t per = (int64_t)cfg->model.channels * R * R;
+    // --seed's stream starts with the latents of --n images (image i: draws [i*nz, (i+1)*nz)), in
+    // every mode, so the random noise drawn after them does not depend on where the latents come
+    // from (--z, --mix and --interpolate leave them unused).
+    const int64_t nlatent = (int64_t)a->n * nz;
+    const uint64_t latent_counter = ag_rng_reserve(stream, nlatent);
     float *z = NULL;
     int64_t seeds[2][64];
     int count[2];
@@ -173,14 +179,14 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         if (parse_seeds("--mix rows", rows, 1, seeds[0], 64, &count[0], err) ||
             parse_seeds("--mix columns", cols, 1, seeds[1], 64, &count[1], err))
             return -1;
-        int num_ws = 2 * (int)round(log2(R)) - 2, lo = 0, hi = num_ws / 2;
-        if (a->mix_layers && (sscanf(a->mix_layers, "%d:%d", &lo, &hi) != 2 || lo < 0 || hi > num_ws || lo >= hi))
+        int layers = fam->style_layers(cfg), lo = 0, hi = layers / 2;
+        if (a->mix_layers && (sscanf(a->mix_layers, "%d:%d", &lo, &hi) != 2 || lo < 0 || hi > layers || lo >= hi))
             return gan_errf(err, GAN_EXIT_USAGE, "--mix-layers %s: expected LO:HI with 0 <= LO < HI <= %d", a->mix_layers,
-                            num_ws);
+                            layers);
         float *rz = gan_xmalloc((size_t)count[0] * nz * sizeof(float), "the mixing grid's row latents");
         float *cz = gan_xmalloc((size_t)count[1] * nz * sizeof(float), "the mixing grid's column latents");
-        for (int i = 0; i < count[0]; i++) draw_latents(seeds[0][i], 1, nz, rz + (int64_t)i * nz);
-        for (int j = 0; j < count[1]; j++) draw_latents(seeds[1][j], 1, nz, cz + (int64_t)j * nz);
+        for (int i = 0; i < count[0]; i++) first_latent(seeds[0][i], nz, rz + (int64_t)i * nz);
+        for (int j = 0; j < count[1]; j++) first_latent(seeds[1][j], nz, cz + (int64_t)j * nz);
         *n = (count[0] + 1) * (count[1] + 1);
         *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
         fam->mixing_grid(m, c, rz, count[0], cz, count[1], lo, hi, so, *img);
@@ -196,8 +202,8 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         float *za = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
         float *zb = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
         for (int p = 0; p + 1 < count[0]; p++) {
-            draw_latents(seeds[0][p], 1, nz, za);  // the first image of `--seed S`
-            draw_latents(seeds[0][p + 1], 1, nz, zb);
+            first_latent(seeds[0][p], nz, za);
+            first_latent(seeds[0][p + 1], nz, zb);
             fam->interpolate(m, c, za, zb, a->steps, so, *img + (int64_t)p * a->steps * per);
         }
         free(za);
@@ -209,8 +215,8 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         if (read_latents(a->z_path, nz, &z, n, err) != 0) return -1;
     } else {
         *n = a->n;
-        z = gan_xmalloc((size_t)*n * nz * sizeof(float), "the latents");
-        draw_latents(a->seed, *n, nz, z);
+        z = gan_xmalloc((size_t)nlatent * sizeof(float), "the latents");
+        ag_philox_fill_normal(z, nlatent, stream->seed, latent_counter, 0.0f, 1.0f);
     }
     *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
     fam->generate(m, c, z, *n, so, *img);
@@ -233,14 +239,13 @@ int gan_cmd_sample(int argc, char **argv) {
         gan_errf(&err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", ckpt, cfg.model.type);
         return gan_cli_fail("sample", &err);
     }
-    if ((a.psi_given || a.noise) && !fam->mixing_grid) {
+    if ((a.psi_given || a.noise) && !fam->style_layers) {
         gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
         return gan_cli_fail("sample", &err);
     }
     const ag_backend *be = ag_backend_cpu();
     be->set_threads(cfg.train.threads);
-    ag_rng init = ag_rng_make(0), noise = ag_rng_make((uint64_t)a.seed);
-    noise.counter = ((uint64_t)a.n * fam->latent_dim(&cfg) + 3) / 4;  // after the latents of --seed
+    ag_rng init = ag_rng_make(0), stream = ag_rng_make((uint64_t)a.seed);
     gan_model *m = fam->create(&cfg, be, &init, &err);
     gan_ckpt_reader *r = NULL;
     int64_t h = cfg.model.resolution, w = cfg.model.resolution;
@@ -256,9 +261,9 @@ int gan_cmd_sample(int argc, char **argv) {
     int n = 0, nrow = 0;
     const int R = cfg.model.resolution, C = cfg.model.channels;
     if (rc == 0) {
-        gan_sample_opts so = {.psi = (float)a.psi, .noise_mode = a.noise && !strcmp(a.noise, "random"), .rng = &noise};
+        gan_sample_opts so = {.psi = (float)a.psi, .noise_mode = a.noise && !strcmp(a.noise, "random"), .rng = &stream};
         ag_ctx *c = ag_ctx_create(be);
-        rc = make_images(fam, m, c, &cfg, &a, &so, &img, &n, &nrow, &err);
+        rc = make_images(fam, m, c, &cfg, &a, &stream, &so, &img, &n, &nrow, &err);
         ag_ctx_free(c);
     }
     if (rc == 0) {

@@ -45,6 +45,10 @@ typedef struct gan_family {
     // `steps` images from latent a to latent b (DCGAN: slerp in z; StyleGAN2: lerp in W).
     void (*interpolate)(gan_model *m, ag_ctx *c, const float *za, const float *zb, int steps,
                         const gan_sample_opts *o, float *out);
+    // The generator's style (W) layers, the ones a mixing grid chooses from: `gan sample
+    // --mix-layers LO:HI` takes [LO, HI) within them, by default the coarse half. NULL for
+    // families without styles, as is mixing_grid: the two come together.
+    int (*style_layers)(const gan_config *cfg);
     // A style-mixing grid: (1 + nrows) x (1 + ncols) images, the first row the column sources,
     // the first column the row sources, cell (i, j) row i's styles with layers [lo, hi) from
     // column j. NULL for families without styles.

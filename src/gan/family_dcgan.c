@@ -146,6 +146,7 @@ const gan_family gan_family_dcgan = {
     .load_generator = dcgan_load_generator,
     .generate = dcgan_generate,
     .interpolate = dcgan_interpolate,
+    .style_layers = NULL,
     .mixing_grid = NULL,
     .describe = dcgan_describe,
 };

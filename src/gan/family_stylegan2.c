@@ -42,6 +42,7 @@ static int batches_per_step(const gan_config *cfg) {
     return 1;
 }
 static int latent_dim(const gan_config *cfg) { return cfg->model.z_dim; }
+static int style_layers(const gan_config *cfg) { return gan_sg2_num_ws(shape_of(cfg)); }
 
 static void sg2_free(gan_model *m) {
     if (!m) return;
@@ -188,6 +189,7 @@ const gan_family gan_family_stylegan2 = {
     .load_generator = sg2_load_generator,
     .generate = sg2_generate,
     .interpolate = sg2_interpolate,
+    .style_layers = style_layers,
     .mixing_grid = sg2_mixing_grid,
     .describe = sg2_describe,
 };

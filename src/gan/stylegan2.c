@@ -14,6 +14,12 @@ int gan_sg2_channels(gan_sg2_shape s, int res) {
     return ch > 1 ? ch : 1;
 }
 
+int gan_sg2_num_ws(gan_sg2_shape s) {
+    int blocks = 0;
+    for (int res = 4; res <= s.resolution; res *= 2) blocks++;
+    return 2 * blocks;  // conv1 in every block, conv0 in all but the 4x4 one, and the last ToRGB
+}
+
 static bool power_of_two(int n) { return n > 0 && (n & (n - 1)) == 0; }
 
 bool gan_sg2_shape_valid(gan_sg2_shape s, char *why, int why_size) {

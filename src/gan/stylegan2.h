@@ -53,6 +53,9 @@ gan_sg2_shape gan_sg2_shape_default(int resolution, int img_channels);
 bool gan_sg2_shape_valid(gan_sg2_shape s, char *why, int why_size);
 // min(channel_base / res, channel_max), at least 1.
 int gan_sg2_channels(gan_sg2_shape s, int res);
+// The synthesis network's style inputs, num_ws = 2 log2(R) - 2: one per modulated 3x3
+// convolution and one more for the last ToRGB (a gan_sg2_g's num_ws, known without building it).
+int gan_sg2_num_ws(gan_sg2_shape s);
 
 // One modulated convolution of the synthesis network (the official SynthesisLayer):
 // styles = affine(w); modulated conv (demodulated); + noise * noise_strength; bias; leaky ReLU

@@ -54,6 +54,8 @@ gan_sg2_g *gan_sg2_g_create(const ag_backend *be, gan_sg2_shape s) {
         torgb_init(&b->torgb, g, nn_name(name, prefix, "torgb"), b->out);
     }
     g->num_ws = g->num_layers + 1;
+    GAN_CHECK(g->num_ws == gan_sg2_num_ws(s), "stylegan2 generator: %d style inputs, gan_sg2_num_ws says %d",
+              g->num_ws, gan_sg2_num_ws(s));
     for (int i = 0; i < s.mapping_layers; i++) {
         snprintf(prefix, sizeof prefix, "mapping.fc%d", i);
         nn_eq_linear_init(&g->fc[i], g->params, prefix, i == 0 ? s.z_dim : s.w_dim, s.w_dim, NN_ACT_LRELU,
