@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "data/dataset.h"
-#include "data/loader.h"
+#include "dataset.h"
 #include "error.h"
 #include "family.h"
 #include "fsutil.h"
+#include "loader.h"
 #include "rng.h"
 
 typedef struct gan_trainer {
