@@ -14,8 +14,8 @@
 
 #include <stb_image_write.h>
 
-#include "data/dataset.h"
-#include "data/loader.h"
+#include "dataset.h"
+#include "loader.h"
 #include "test.h"
 
 static char tmp_root[64];

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "sources.h"
 
 #define CIFAR_PIXELS 3072
@@ -41,8 +41,8 @@ static int list_files(const char *path, char ***files, int *nfiles, gan_err *err
     *files = NULL;
     *nfiles = 0;
     if (!gan_fs_is_dir(path)) {
-        *files = ag_xmalloc(sizeof(char *));
-        (*files)[0] = strdup(path);
+        *files = gan_xmalloc(sizeof(char *), "the list of CIFAR-10 files");
+        (*files)[0] = gan_xstrdup(path, "a CIFAR-10 file name");
         *nfiles = 1;
         return 0;
     }
@@ -58,8 +58,8 @@ static int list_files(const char *path, char ***files, int *nfiles, gan_err *err
             free_list(list, n);
             return -1;
         }
-        list = ag_xrealloc(list, sizeof(char *) * (size_t)(n + 1));
-        list[n++] = strdup(full);
+        list = gan_xrealloc(list, sizeof(char *) * (size_t)(n + 1), "the list of CIFAR-10 files");
+        list[n++] = gan_xstrdup(full, "a CIFAR-10 file name");
     }
     closedir(d);
     if (n == 0)
@@ -110,7 +110,7 @@ int gan_cifar10_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *
     char **files;
     int nfiles;
     if (list_files(path, &files, &nfiles, err) != 0) return -1;
-    int64_t *counts = ag_xmalloc(sizeof(int64_t) * (size_t)nfiles), total = 0;
+    int64_t *counts = gan_xmalloc(sizeof(int64_t) * (size_t)nfiles, "the CIFAR-10 image counts"), total = 0;
     int rc = 0;
     for (int i = 0; i < nfiles && rc == 0; i++) {
         rc = record_count(files[i], &counts[i], err);
@@ -118,7 +118,7 @@ int gan_cifar10_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *
     }
     if (rc == 0) {
         int64_t n = limit > 0 && limit < total ? limit : total;
-        uint8_t *px = ag_xmalloc((size_t)(n * CIFAR_PIXELS));
+        uint8_t *px = gan_xmalloc((size_t)(n * CIFAR_PIXELS), "the dataset's pixels");
         int64_t done = 0;
         for (int i = 0; i < nfiles && done < n && rc == 0; i++) {
             int64_t take = counts[i] < n - done ? counts[i] : n - done;

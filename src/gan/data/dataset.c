@@ -8,14 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
+#include "alloc.h"
+#include "gan_check.h"
 #include "pixels.h"
 #include "sources.h"
 
 static const char *const format_names[] = {"auto", "idx", "folder", "cifar10"};
 
 const char *gan_data_format_name(gan_data_format f) {
-    AG_CHECK(f >= GAN_DATA_AUTO && f <= GAN_DATA_CIFAR10, "gan_data_format_name: bad format %d", (int)f);
+    GAN_CHECK(f >= GAN_DATA_AUTO && f <= GAN_DATA_CIFAR10, "gan_data_format_name: bad format %d", (int)f);
     return format_names[f];
 }
 
@@ -97,7 +98,7 @@ int gan_dataset_load(const gan_data_opts *o, gan_dataset *ds, gan_err *err) {
     snprintf(ds->path, sizeof ds->path, "%s", path);
     if (o->channels != 0 && o->channels != ds->c) {
         int64_t hw = (int64_t)ds->h * ds->w;
-        uint8_t *conv = ag_xmalloc((size_t)(ds->n * o->channels * hw));
+        uint8_t *conv = gan_xmalloc((size_t)(ds->n * o->channels * hw), "the dataset's converted pixels");
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < ds->n; i++)
             gan_px_convert_planar(ds->pixels + i * ds->c * hw, ds->c, o->channels, hw,

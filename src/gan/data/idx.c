@@ -3,10 +3,11 @@
 // unchanged, so one path handles both .gz and uncompressed files.
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "sources.h"
 
 #define IDX_MAGIC_U8_3D 0x00000803u
@@ -101,7 +102,7 @@ int gan_idx_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err)
     }
     if (limit > 0 && limit < n) n = limit;
     int64_t bytes = n * h * w;
-    uint8_t *px = ag_xmalloc((size_t)bytes);
+    uint8_t *px = gan_xmalloc((size_t)bytes, "the dataset's pixels");
     got = gz_read_full(f, px, bytes);
     if (got < bytes) {
         char reason[300];

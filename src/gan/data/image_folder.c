@@ -11,7 +11,7 @@
 
 #include <stb_image.h>
 
-#include "check.h"
+#include "alloc.h"
 #include "pixels.h"
 #include "sources.h"
 
@@ -31,9 +31,9 @@ typedef struct {
 static void list_push(path_list *l, const char *path) {
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 256;
-        l->paths = ag_xrealloc(l->paths, sizeof(char *) * (size_t)l->cap);
+        l->paths = gan_xrealloc(l->paths, sizeof(char *) * (size_t)l->cap, "the list of image files");
     }
-    l->paths[l->n++] = strdup(path);
+    l->paths[l->n++] = gan_xstrdup(path, "an image file name");
 }
 
 static void list_free(path_list *l) {
@@ -101,13 +101,13 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
     qsort(files.paths, (size_t)files.n, sizeof(char *), cmp_path);
     int64_t n = limit > 0 && limit < files.n ? limit : files.n;
 
-    int *comp = ag_xcalloc((size_t)n, sizeof(int));
+    int *comp = gan_xcalloc((size_t)n, sizeof(int), "the images' channel counts");
     int h = resolution, w = resolution;
     first_failure ff = {.index = n};
     if (channels == 0 || resolution == 0) {
         // Header pass: decides the channels and checks that native sizes agree before any
         // pixel memory is committed.
-        int64_t *dims = ag_xmalloc(sizeof(int64_t) * 2 * (size_t)n);
+        int64_t *dims = gan_xmalloc(sizeof(int64_t) * 2 * (size_t)n, "the images' sizes");
 #pragma omp parallel for schedule(dynamic, 16)
         for (int64_t i = 0; i < n; i++) {
             int iw, ih;
@@ -145,7 +145,7 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
     uint8_t *px = NULL;
     int64_t image_bytes = (int64_t)channels * h * w;
     if (ff.index == n) {
-        px = ag_xmalloc((size_t)(n * image_bytes));
+        px = gan_xmalloc((size_t)(n * image_bytes), "the dataset's pixels");
 #pragma omp parallel for schedule(dynamic, 4)
         for (int64_t i = 0; i < n; i++) {
             int iw, ih;
@@ -167,7 +167,7 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
             if (resolution == 0) {
                 gan_px_interleaved_to_planar(img, ih, iw, comp[i], channels, dst);
             } else {
-                uint8_t *planar = ag_xmalloc((size_t)channels * (size_t)ih * (size_t)iw);
+                uint8_t *planar = gan_xmalloc((size_t)channels * (size_t)ih * (size_t)iw, "an image before resizing");
                 gan_px_interleaved_to_planar(img, ih, iw, comp[i], channels, planar);
                 gan_px_crop_resize(planar, channels, ih, iw, resolution, dst);
                 free(planar);

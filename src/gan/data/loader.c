@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
+#include "gan_check.h"
 #include "rng.h"
 
 // Epoch e draws from the Philox counters [e << 40, (e + 1) << 40): room for far more draws than
@@ -35,7 +36,7 @@ static void make_permutation(gan_loader *l, int64_t epoch) {
 }
 
 void gan_data_placement(int h, int w, int res, int *y0, int *x0) {
-    AG_CHECK(h <= res && w <= res, "gan_data_placement: %dx%d image in a %d square", w, h, res);
+    GAN_CHECK(h <= res && w <= res, "gan_data_placement: %dx%d image in a %d square", w, h, res);
     *y0 = (res - h) / 2;
     *x0 = (res - w) / 2;
 }
@@ -64,11 +65,11 @@ void gan_dataset_background(const gan_dataset *ds, uint8_t *bg) {
 int gan_loader_init(gan_loader *l, const gan_dataset *ds, int batch, int res, int channels,
                     uint64_t seed, gan_err *err) {
     memset(l, 0, sizeof *l);
-    AG_CHECK(batch >= 1 && res >= 1, "gan_loader_init: batch %d res %d", batch, res);
-    AG_CHECK(ds->n >= 1 && ds->n <= UINT32_MAX, "gan_loader_init: dataset of %lld images", (long long)ds->n);
-    AG_CHECK(channels == ds->c && ds->c <= 4,
-             "gan_loader_init: model takes %d channels, dataset has %d (load it with the model's)",
-             channels, ds->c);
+    GAN_CHECK(batch >= 1 && res >= 1, "gan_loader_init: batch %d res %d", batch, res);
+    GAN_CHECK(ds->n >= 1 && ds->n <= UINT32_MAX, "gan_loader_init: dataset of %lld images", (long long)ds->n);
+    GAN_CHECK(channels == ds->c && ds->c <= 4,
+              "gan_loader_init: model takes %d channels, dataset has %d (load it with the model's)",
+              channels, ds->c);
     if (ds->h > res || ds->w > res)
         return gan_errf(err, GAN_EXIT_RUNTIME,
                         "%s: images are %dx%d, larger than model.resolution %d; set model.resolution to "
@@ -81,8 +82,8 @@ int gan_loader_init(gan_loader *l, const gan_dataset *ds, int batch, int res, in
     gan_data_placement(ds->h, ds->w, res, &l->y0, &l->x0);
     gan_dataset_background(ds, l->background);
     for (int v = 0; v < 256; v++) l->lut[v] = (float)v / 127.5f - 1.0f;
-    l->perm = ag_xmalloc(sizeof(uint32_t) * (size_t)ds->n);
-    l->index = ag_xmalloc(sizeof(int64_t) * (size_t)batch);
+    l->perm = gan_xmalloc(sizeof(uint32_t) * (size_t)ds->n, "the data order");
+    l->index = gan_xmalloc(sizeof(int64_t) * (size_t)batch, "a batch's indices");
     make_permutation(l, 0);
     return 0;
 }
@@ -114,8 +115,8 @@ void gan_loader_fill(const gan_loader *l, const int64_t *indices, int n, float *
 #pragma omp parallel for schedule(static) if ((int64_t)n * c * plane >= 32768)
     for (int b = 0; b < n; b++) {
         int64_t i = indices[b];
-        AG_CHECK(i >= 0 && i < ds->n, "gan_loader_fill: index %lld of %lld images", (long long)i,
-                 (long long)ds->n);
+        GAN_CHECK(i >= 0 && i < ds->n, "gan_loader_fill: index %lld of %lld images", (long long)i,
+                  (long long)ds->n);
         const uint8_t *img = gan_dataset_image(ds, i);
         for (int k = 0; k < c; k++) {
             float *dst = out + ((int64_t)b * c + k) * plane;

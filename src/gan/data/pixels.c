@@ -1,14 +1,16 @@
 #include "pixels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "alloc.h"
+#include "gan_check.h"
 
 void gan_px_interleaved_to_planar(const uint8_t *src, int h, int w, int comp, int c_out,
                                   uint8_t *dst) {
-    AG_CHECK(comp >= 1 && comp <= 4 && (c_out == 1 || c_out == 3),
-             "gan_px_interleaved_to_planar: comp %d -> c_out %d", comp, c_out);
+    GAN_CHECK(comp >= 1 && comp <= 4 && (c_out == 1 || c_out == 3),
+              "gan_px_interleaved_to_planar: comp %d -> c_out %d", comp, c_out);
     int64_t hw = (int64_t)h * w;
     for (int64_t p = 0; p < hw; p++) {
         const uint8_t *s = src + p * comp;
@@ -35,8 +37,8 @@ void gan_px_interleaved_to_planar(const uint8_t *src, int h, int w, int comp, in
 }
 
 void gan_px_convert_planar(const uint8_t *src, int c_in, int c_out, int64_t hw, uint8_t *dst) {
-    AG_CHECK((c_in == 1 || c_in == 3) && (c_out == 1 || c_out == 3),
-             "gan_px_convert_planar: %d -> %d channels", c_in, c_out);
+    GAN_CHECK((c_in == 1 || c_in == 3) && (c_out == 1 || c_out == 3),
+              "gan_px_convert_planar: %d -> %d channels", c_in, c_out);
     if (c_in == c_out) {
         if (dst != src) memcpy(dst, src, (size_t)(c_in * hw));
     } else if (c_in == 1) {
@@ -95,8 +97,8 @@ static uint8_t to_u8(float v) {
 }
 
 void gan_px_crop_resize(const uint8_t *src, int c, int h, int w, int res, uint8_t *dst) {
-    AG_CHECK(c >= 1 && h >= 1 && w >= 1 && res >= 1, "gan_px_crop_resize: c %d h %d w %d res %d",
-             c, h, w, res);
+    GAN_CHECK(c >= 1 && h >= 1 && w >= 1 && res >= 1, "gan_px_crop_resize: c %d h %d w %d res %d",
+              c, h, w, res);
     int side = h < w ? h : w;
     int y0 = (h - side) / 2, x0 = (w - side) / 2;
     if (side == res) {
@@ -110,9 +112,9 @@ void gan_px_crop_resize(const uint8_t *src, int c, int h, int w, int res, uint8_
     int max_taps = side > res ? (side + res - 1) / res + 1 : 2;
     size_t stride = sizeof(tap) + sizeof(float) * (size_t)max_taps;
     stride = (stride + 7) & ~(size_t)7;
-    unsigned char *taps = ag_xmalloc(stride * (size_t)res);
+    unsigned char *taps = gan_xmalloc(stride * (size_t)res, "the resampling taps");
     make_taps(side, res, taps, stride);
-    float *rows = ag_xmalloc(sizeof(float) * (size_t)side * res);  // (side, res): columns done
+    float *rows = gan_xmalloc(sizeof(float) * (size_t)side * res, "an image resized");  // (side, res): columns done
     for (int k = 0; k < c; k++) {
         const uint8_t *plane = src + (int64_t)k * h * w;
         for (int y = 0; y < side; y++) {

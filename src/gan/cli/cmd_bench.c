@@ -1,0 +1,237 @@
+// gan bench: time training steps (or sampling) of the model a config describes and print one
+// JSON line. tools/bench/compare.sh runs it beside the same step in PyTorch.
+//
+// A workload is a model from the config plus a mode: training steps, or sampling (the
+// generator's forward pass in inference mode, no gradients). The model is built and stepped
+// through its family (family.h), exactly as `gan train` and `gan sample` do, so every model
+// type the trainer knows can be benchmarked. FLOPs are not estimated here but counted: the
+// backend adds up the nominal FLOPs of every convolution and matmul it runs (ag_ctx.flops), so
+// the figure covers exactly the passes a step performs (no weight gradients for a frozen D, a
+// lazy regulariser only on the steps it runs).
+#include <cblas.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "config.h"
+#include "dataset.h"
+#include "family.h"
+#include "loader.h"
+#include "progress.h"
+#include "rng.h"
+#include "trainer.h"
+
+static const char usage[] =
+    "usage: gan bench CONFIG.yaml [key.path=value ...] [options]\n"
+    "\n"
+    "Runs training steps of the config's model after a warm-up and prints one JSON line: the\n"
+    "median, mean and min ms per step (and the median CPU ms of the process), images/s, GFLOP/s\n"
+    "(the FLOPs of every convolution and matmul the steps ran, forward and backward, at nominal\n"
+    "size, over the mean step time, so that a step with a lazy regulariser counts), peak resident\n"
+    "memory, the BLAS kernel and the thread count.\n"
+    "\n"
+    "options:\n"
+    "  --steps N     timed steps (default 20)\n"
+    "  --warmup W    untimed steps first (default 3)\n"
+    "  --threads T   CPU threads (default: train.threads; 0 = all cores)\n"
+    "  --batch B     batch size (default: train.batch_size, or 256 with --sample)\n"
+    "  --real        real batches from data.path (default: synthetic uniform [-1, 1] images,\n"
+    "                so no dataset is needed)\n"
+    "  --sample      time sampling instead: the generator's inference pass as `gan sample` runs\n"
+    "                it (DCGAN: batchnorm with running statistics; StyleGAN2: G_ema), no gradients\n"
+    "  --name NAME   workload name in the output (default: derived from the model)\n";
+
+typedef struct bench_args {
+    const char *config;
+    int noverrides;
+    const char **overrides;
+    int steps, warmup, threads, batch;  // threads, batch: -1 = from the config
+    bool real, sample;
+    const char *name;
+} bench_args;
+
+// --- the command -----------------------------------------------------------------------------
+
+static int parse_int(const char *s, long lo, long hi, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
+    *a = (bench_args){.steps = 20, .warmup = 3, .threads = -1, .batch = -1};
+    a->overrides = gan_xcalloc((size_t)argc + 1, sizeof *a->overrides, "the config overrides");
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--real")) a->real = true;
+        else if (!strcmp(o, "--sample")) a->sample = true;
+        else if (!strcmp(o, "--steps") || !strcmp(o, "--warmup") || !strcmp(o, "--threads") ||
+                 !strcmp(o, "--batch")) {
+            int *dst = !strcmp(o, "--steps") ? &a->steps : !strcmp(o, "--warmup") ? &a->warmup
+                     : !strcmp(o, "--threads") ? &a->threads : &a->batch;
+            long lo = !strcmp(o, "--steps") || !strcmp(o, "--batch") ? 1 : 0;
+            if (!v || parse_int(v, lo, 1 << 20, dst) != 0)
+                return gan_errf(err, GAN_EXIT_USAGE, "%s expects an integer >= %ld, got '%s'", o, lo, v ? v : "");
+            i++;
+        } else if (!strcmp(o, "--name")) {
+            if (!v) return gan_errf(err, GAN_EXIT_USAGE, "--name expects a value");
+            a->name = v;
+            i++;
+        } else if (o[0] == '-') {
+            return gan_errf(err, GAN_EXIT_USAGE, "unknown option '%s' (see gan bench --help)", o);
+        } else if (!a->config) {
+            a->config = o;
+        } else if (strchr(o, '=')) {
+            a->overrides[a->noverrides++] = o;
+        } else {
+            return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (overrides are key.path=value)", o);
+        }
+    }
+    if (!a->config) return gan_errf(err, GAN_EXIT_USAGE, "expected a config file (usage: gan bench CONFIG.yaml)");
+    return 0;
+}
+
+// CPU time of the whole process (all threads): on a shared machine it does not count the time
+// other processes took, so it is the steadier figure to tune with (wall time is what is
+// reported and compared).
+static double process_cpu_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The source of one step's real batches: a loader over the config's data, or fixed synthetic
+// images (the benchmark times the networks; the loader costs microseconds either way).
+typedef struct batch_source {
+    gan_dataset ds;
+    gan_loader loader;
+    bool real;
+} batch_source;
+
+static int source_init(batch_source *s, const gan_config *cfg, int batch, bool real, float *buf,
+                       int64_t floats, gan_err *err) {
+    memset(s, 0, sizeof *s);
+    s->real = real;
+    if (!real) {
+        ag_philox_fill_uniform(buf, floats, (uint64_t)cfg->seed, 0, -1.0f, 1.0f);
+        return 0;
+    }
+    return gan_trainer_open_data(cfg, batch, (uint64_t)cfg->seed, &s->ds, &s->loader, err);
+}
+
+static void source_free(batch_source *s) {
+    if (!s->real) return;
+    gan_loader_free(&s->loader);
+    gan_dataset_free(&s->ds);
+}
+
+static void workload_name(char *buf, size_t n, const bench_args *a, const gan_config *cfg, int batch) {
+    if (a->name) {
+        snprintf(buf, n, "%s", a->name);
+        return;
+    }
+    snprintf(buf, n, "%s%d_%s_b%d%s", cfg->model.type, cfg->model.resolution,
+             cfg->model.channels == 3 ? "rgb" : "gray", batch, a->sample ? "_sample" : "");
+}
+
+static int run(const bench_args *a, gan_err *err) {
+    gan_config cfg;
+    if (gan_config_load(a->config, a->noverrides, a->overrides, &cfg, err) != 0) return -1;
+    const gan_family *fam = gan_family_find(cfg.model.type);
+    if (!fam) return gan_errf(err, GAN_EXIT_USAGE, "model.type '%s': no such model family", cfg.model.type);
+    const int threads_req = a->threads >= 0 ? a->threads : cfg.train.threads;
+    const int threads = threads_req > 0 ? threads_req : omp_get_num_procs();
+    if (a->batch > 0 && !a->sample) cfg.train.batch_size = a->batch;
+    const int batch = a->sample ? (a->batch > 0 ? a->batch : 256) : cfg.train.batch_size;
+    const int R = cfg.model.resolution, C = cfg.model.channels, nz = fam->latent_dim(&cfg);
+    const int k = a->sample ? 0 : fam->batches_per_step(&cfg);
+    const int64_t image_floats = (int64_t)C * R * R, batch_floats = (int64_t)cfg.train.batch_size * image_floats;
+
+    const ag_backend *be = ag_backend_cpu();
+    be->set_threads(threads);
+    ag_rng init = ag_rng_make((uint64_t)cfg.seed), rng = ag_rng_make((uint64_t)cfg.seed + 1);
+    gan_model *m = fam->create(&cfg, be, &init, err);
+    if (!m) return -1;
+    // Training: k real batches per step. Sampling: the latents in and the images out.
+    float *real = gan_xmalloc((size_t)(a->sample ? batch * image_floats : k * batch_floats) * sizeof(float),
+                              a->sample ? "the images" : "the batches");
+    float *z = gan_xmalloc((size_t)batch * nz * sizeof(float), "the latents");
+    double *ms = gan_xmalloc((size_t)a->steps * 2 * sizeof *ms, "the step times"), *cpu_ms = ms + a->steps;
+    batch_source src = {0};
+    int rc = source_init(&src, &cfg, cfg.train.batch_size, a->real && !a->sample, real,
+                         a->sample ? 0 : k * batch_floats, err);
+    if (rc != 0) {
+        free(real), free(z), free(ms);
+        fam->free(m);
+        return -1;
+    }
+
+    ag_ctx *c = ag_ctx_create(be);
+    uint64_t flops0 = 0;
+    gan_stats st;
+    const gan_sample_opts so = {.psi = 1.0f, .noise_mode = 0, .rng = &rng};
+    for (int it = 0; it < a->warmup + a->steps; it++) {
+        if (it == a->warmup) flops0 = c->flops;
+        double t0 = gan_now(), c0 = process_cpu_seconds();
+        if (a->sample) {
+            ag_philox_fill_normal(z, (int64_t)batch * nz, rng.seed, ag_rng_reserve(&rng, (int64_t)batch * nz), 0.0f, 1.0f);
+            fam->generate(m, c, z, batch, &so, real);
+        } else {
+            if (src.real)
+                for (int j = 0; j < k; j++) gan_loader_next(&src.loader, real + j * batch_floats);
+            fam->step(m, c, it, real, &rng, &st);
+        }
+        double dt = (gan_now() - t0) * 1e3, dc = (process_cpu_seconds() - c0) * 1e3;
+        if (it >= a->warmup) ms[it - a->warmup] = dt, cpu_ms[it - a->warmup] = dc;
+    }
+
+    double min_ms = ms[0], sum_ms = 0;
+    for (int i = 0; i < a->steps; i++) min_ms = ms[i] < min_ms ? ms[i] : min_ms, sum_ms += ms[i];
+    const double mean_ms = sum_ms / a->steps;
+    const double med = median_of(ms, a->steps), med_cpu = median_of(cpu_ms, a->steps), flops = (double)(c->flops - flops0) / a->steps;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    char name[160];
+    workload_name(name, sizeof name, a, &cfg, batch);
+    printf("{\"engine\": \"gan.c\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
+           "\"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"cpu_ms\": %.3f, \"images_per_sec\": %.2f, "
+           "\"flops_per_step\": %.0f, \"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
+           "\"backend\": \"%s\"}\n",
+           name, threads, a->steps, med, mean_ms, min_ms, med_cpu, batch * 1e3 / mean_ms, flops, flops / 1e9,
+           flops / (mean_ms * 1e6),
+           ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, openblas_get_corename(), be->describe());
+    fflush(stdout);
+
+    ag_ctx_free(c);
+    fam->free(m);
+    source_free(&src);
+    free(real), free(z), free(ms);
+    return 0;
+}
+
+int gan_cmd_bench(int argc, char **argv) {
+    if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) return fputs(usage, stdout), 0;
+    gan_err err = {0};
+    bench_args a;
+    int rc = parse_args(argc, argv, &a, &err);
+    if (rc == 0) rc = run(&a, &err);
+    free(a.overrides);
+    return rc == 0 ? 0 : gan_cli_fail("bench", &err);
+}

@@ -1,0 +1,283 @@
+// gan sample: images from a trained generator.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "checkpoint.h"
+#include "cli.h"
+#include "family.h"
+#include "image_grid.h"
+#include "npy.h"
+#include "trainer.h"
+
+static const char usage[] =
+    "usage: gan sample CKPT.h5|RUN_DIR [options]\n"
+    "\n"
+    "Writes images from the checkpoint's generator as a PNG grid or a float32 .npy array\n"
+    "(N, C, H, W) in [-1, 1]. DCGAN runs its batchnorm on the running statistics (eval mode) and\n"
+    "StyleGAN2 samples from G_ema, so an image depends only on its own latent, never on the rest\n"
+    "of the batch.\n"
+    "\n"
+    "options:\n"
+    "  --n N              number of images (default 64)\n"
+    "  --seed S           latents from Philox stream S (default 0): image i gets draws\n"
+    "                     [i*nz, (i+1)*nz) of N(0, 1), so --n only adds images\n"
+    "  --z FILE.npy       latents from a float32 array (N, nz) or (N, nz, 1, 1) instead\n"
+    "  --interpolate S1,S2[,...]  one row per consecutive pair of seeds, from the first image of\n"
+    "                     --seed S1 to that of S2 (DCGAN: slerp in z; StyleGAN2: lerp in W)\n"
+    "  --steps K          images per interpolation row (default 8)\n"
+    "  --truncation PSI   StyleGAN2: pull W toward its average (1 = none, default)\n"
+    "  --noise MODE       StyleGAN2 noise inputs: const (each layer's stored noise, default) or\n"
+    "                     random (drawn from --seed's stream after the latents)\n"
+    "  --mix ROWS:COLS    StyleGAN2 style-mixing grid: comma-separated seeds for the rows and the\n"
+    "                     columns; each cell is a row's image with the column's styles in\n"
+    "                     --mix-layers (first row and column: the sources)\n"
+    "  --mix-layers LO:HI the W layers taken from the column seed (default: the coarse half)\n"
+    "  --nrow R           images per grid row (default: square, --steps, or the mixing grid's)\n"
+    "  --out FILE         .png (grid) or .npy (array); default sample.png\n"
+    "  --no-crop          keep the model's full resolution (by default images are cropped to\n"
+    "                     the training data's size, e.g. 32x32 back to Fashion-MNIST's 28x28)\n";
+
+typedef struct sample_args {
+    const char *ckpt, *out, *z_path, *interp, *mix, *mix_layers, *noise;
+    int n, nrow, steps;
+    int64_t seed;
+    double psi;
+    bool psi_given, crop;
+} sample_args;
+
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
+    *a = (sample_args){.out = "sample.png", .n = 64, .steps = 8, .psi = 1.0, .crop = true};
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int64_t x;
+        if (!strcmp(o, "--no-crop")) {
+            a->crop = false;
+            continue;
+        }
+        if (o[0] != '-') {
+            if (a->ckpt) return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (one checkpoint)", o);
+            a->ckpt = o;
+            continue;
+        }
+        if (!v) return gan_errf(err, GAN_EXIT_USAGE, "%s needs a value (see gan sample --help)", o);
+        i++;
+        if (!strcmp(o, "--n") || !strcmp(o, "--nrow") || !strcmp(o, "--steps")) {
+            int64_t lo = !strcmp(o, "--nrow") ? 0 : (!strcmp(o, "--steps") ? 2 : 1);
+            if (parse_int(v, lo, 65536, &x) != 0)
+                return gan_errf(err, GAN_EXIT_USAGE, "%s: expected an integer in [%lld, 65536], got '%s'", o,
+                                (long long)lo, v);
+            *(!strcmp(o, "--n") ? &a->n : !strcmp(o, "--nrow") ? &a->nrow : &a->steps) = (int)x;
+        } else if (!strcmp(o, "--seed")) {
+            if (parse_int(v, 0, INT64_MAX, &x) != 0)
+                return gan_errf(err, GAN_EXIT_USAGE, "--seed: expected a non-negative integer, got '%s'", v);
+            a->seed = x;
+        } else if (!strcmp(o, "--truncation")) {
+            char *end;
+            a->psi = strtod(v, &end);
+            if (!*v || *end || !isfinite(a->psi))
+                return gan_errf(err, GAN_EXIT_USAGE, "--truncation: expected a number (1 = none), got '%s'", v);
+            a->psi_given = true;
+        } else if (!strcmp(o, "--noise")) {
+            if (strcmp(v, "const") && strcmp(v, "random"))
+                return gan_errf(err, GAN_EXIT_USAGE, "--noise: expected const or random, got '%s'", v);
+            a->noise = v;
+        } else if (!strcmp(o, "--z")) {
+            a->z_path = v;
+        } else if (!strcmp(o, "--out")) {
+            a->out = v;
+        } else if (!strcmp(o, "--interpolate")) {
+            a->interp = v;
+        } else if (!strcmp(o, "--mix")) {
+            a->mix = v;
+        } else if (!strcmp(o, "--mix-layers")) {
+            a->mix_layers = v;
+        } else {
+            return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan sample --help)", o);
+        }
+    }
+    if (!a->ckpt) return gan_errf(err, GAN_EXIT_USAGE, "no checkpoint given (usage: gan sample CKPT.h5)");
+    if (!!a->z_path + !!a->interp + !!a->mix > 1)
+        return gan_errf(err, GAN_EXIT_USAGE, "--z, --interpolate and --mix exclude each other");
+    size_t len = strlen(a->out);
+    if (len < 5 || (strcmp(a->out + len - 4, ".png") && strcmp(a->out + len - 4, ".npy")))
+        return gan_errf(err, GAN_EXIT_USAGE, "--out %s: expected a .png or .npy file name", a->out);
+    return 0;
+}
+
+// The latent of the first image of `--seed S`: the first nz draws of stream S.
+static void first_latent(int64_t seed, int nz, float *z) {
+    ag_rng r = ag_rng_make((uint64_t)seed);
+    ag_philox_fill_normal(z, nz, r.seed, ag_rng_reserve(&r, nz), 0.0f, 1.0f);
+}
+
+// "1,2,3" -> seeds; at least `min` of them.
+static int parse_seeds(const char *what, const char *spec, int min, int64_t *seeds, int max, int *count,
+                       gan_err *err) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", spec);
+    *count = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (*count == max || parse_int(tok, 0, INT64_MAX, &seeds[*count]) != 0)
+            return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected %d to %d comma-separated seeds", what, spec, min, max);
+        (*count)++;
+    }
+    if (*count < min)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected at least %d seeds", what, spec, min);
+    return 0;
+}
+
+static int read_latents(const char *path, int nz, float **z, int *n, gan_err *err) {
+    int ndim;
+    int64_t shape[GAN_NPY_MAX_DIMS];
+    if (gan_npy_read_f32(path, &ndim, shape, z, err) != 0) return -1;
+    bool ok = (ndim == 2 || (ndim == 4 && shape[2] == 1 && shape[3] == 1)) && shape[1] == nz && shape[0] >= 1;
+    if (!ok) {
+        free(*z);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: latents of shape (N, %d) or (N, %d, 1, 1) expected for this "
+                        "generator (nz = %d)", path, nz, nz, nz);
+    }
+    *n = (int)shape[0];
+    return 0;
+}
+
+// The images a request asks for, into *img (n of them, (C, R, R) each), laid out with *nrow
+// per grid row. `stream` is --seed's stream, the one so->rng draws random noise from.
+static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan_config *cfg, const sample_args *a,
+                       ag_rng *stream, const gan_sample_opts *so, float **img, int *n, int *nrow, gan_err *err) {
+    const int nz = fam->latent_dim(cfg), R = cfg->model.resolution;
+    const int64_t per = (int64_t)cfg->model.channels * R * R;
+    // --seed's stream starts with the latents of --n images (image i: draws [i*nz, (i+1)*nz)), in
+    // every mode, so the random noise drawn after them does not depend on where the latents come
+    // from (--z, --mix and --interpolate leave them unused).
+    const int64_t nlatent = (int64_t)a->n * nz;
+    const uint64_t latent_counter = ag_rng_reserve(stream, nlatent);
+    float *z = NULL;
+    int64_t seeds[2][64];
+    int count[2];
+    *nrow = a->nrow;
+    if (a->mix) {
+        if (!fam->mixing_grid)
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix: a %s generator has no styles to mix (StyleGAN2 only)",
+                            fam->type);
+        char rows[1024], *cols;
+        snprintf(rows, sizeof rows, "%s", a->mix);
+        if (!(cols = strchr(rows, ':')))
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix %s: expected ROW_SEEDS:COLUMN_SEEDS, e.g. 1,2,3:4,5", a->mix);
+        *cols++ = '\0';
+        if (parse_seeds("--mix rows", rows, 1, seeds[0], 64, &count[0], err) ||
+            parse_seeds("--mix columns", cols, 1, seeds[1], 64, &count[1], err))
+            return -1;
+        int layers = fam->style_layers(cfg), lo = 0, hi = layers / 2;
+        if (a->mix_layers && (sscanf(a->mix_layers, "%d:%d", &lo, &hi) != 2 || lo < 0 || hi > layers || lo >= hi))
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix-layers %s: expected LO:HI with 0 <= LO < HI <= %d", a->mix_layers,
+                            layers);
+        float *rz = gan_xmalloc((size_t)count[0] * nz * sizeof(float), "the mixing grid's row latents");
+        float *cz = gan_xmalloc((size_t)count[1] * nz * sizeof(float), "the mixing grid's column latents");
+        for (int i = 0; i < count[0]; i++) first_latent(seeds[0][i], nz, rz + (int64_t)i * nz);
+        for (int j = 0; j < count[1]; j++) first_latent(seeds[1][j], nz, cz + (int64_t)j * nz);
+        *n = (count[0] + 1) * (count[1] + 1);
+        *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
+        fam->mixing_grid(m, c, rz, count[0], cz, count[1], lo, hi, so, *img);
+        if (!*nrow) *nrow = count[1] + 1;
+        free(rz);
+        free(cz);
+        return 0;
+    }
+    if (a->interp) {
+        if (parse_seeds("--interpolate", a->interp, 2, seeds[0], 64, &count[0], err) != 0) return -1;
+        *n = (count[0] - 1) * a->steps;
+        *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
+        float *za = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
+        float *zb = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
+        for (int p = 0; p + 1 < count[0]; p++) {
+            first_latent(seeds[0][p], nz, za);
+            first_latent(seeds[0][p + 1], nz, zb);
+            fam->interpolate(m, c, za, zb, a->steps, so, *img + (int64_t)p * a->steps * per);
+        }
+        free(za);
+        free(zb);
+        if (!*nrow) *nrow = a->steps;
+        return 0;
+    }
+    if (a->z_path) {
+        if (read_latents(a->z_path, nz, &z, n, err) != 0) return -1;
+    } else {
+        *n = a->n;
+        z = gan_xmalloc((size_t)nlatent * sizeof(float), "the latents");
+        ag_philox_fill_normal(z, nlatent, stream->seed, latent_counter, 0.0f, 1.0f);
+    }
+    *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
+    fam->generate(m, c, z, *n, so, *img);
+    free(z);
+    return 0;
+}
+
+int gan_cmd_sample(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return fputs(usage, stdout), 0;
+    gan_err err = {0};
+    sample_args a;
+    if (parse_args(argc, argv, &a, &err) != 0) return gan_cli_fail("sample", &err);
+    char ckpt[GAN_PATH_MAX];
+    if (gan_resolve_checkpoint(a.ckpt, ckpt, sizeof ckpt, &err) != 0) return gan_cli_fail("sample", &err);
+    gan_config cfg;
+    if (gan_ckpt_read_config(ckpt, 0, NULL, &cfg, &err) != 0) return gan_cli_fail("sample", &err);
+    const gan_family *fam = gan_family_find(cfg.model.type);
+    if (!fam) {
+        gan_errf(&err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", ckpt, cfg.model.type);
+        return gan_cli_fail("sample", &err);
+    }
+    if ((a.psi_given || a.noise) && !fam->style_layers) {
+        gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
+        return gan_cli_fail("sample", &err);
+    }
+    const ag_backend *be = ag_backend_cpu();
+    be->set_threads(cfg.train.threads);
+    ag_rng init = ag_rng_make(0), stream = ag_rng_make((uint64_t)a.seed);
+    gan_model *m = fam->create(&cfg, be, &init, &err);
+    gan_ckpt_reader *r = NULL;
+    int64_t h = cfg.model.resolution, w = cfg.model.resolution;
+    int rc = m ? gan_ckpt_open(ckpt, &r, &err) : -1;
+    if (rc == 0) rc = fam->load_generator(m, r, &err);
+    if (rc == 0 && a.crop && gan_ckpt_has_attr(r, "/", "image_height")) {
+        rc = gan_ckpt_get_attr_i64(r, "/", "image_height", &h, &err);
+        if (rc == 0) rc = gan_ckpt_get_attr_i64(r, "/", "image_width", &w, &err);
+    }
+    gan_ckpt_close(r);
+
+    float *img = NULL;
+    int n = 0, nrow = 0;
+    const int R = cfg.model.resolution, C = cfg.model.channels;
+    if (rc == 0) {
+        gan_sample_opts so = {.psi = (float)a.psi, .noise_mode = a.noise && !strcmp(a.noise, "random"), .rng = &stream};
+        ag_ctx *c = ag_ctx_create(be);
+        rc = make_images(fam, m, c, &cfg, &a, &stream, &so, &img, &n, &nrow, &err);
+        ag_ctx_free(c);
+    }
+    if (rc == 0) {
+        if (h > R || w > R || h < 1 || w < 1) h = w = R;
+        if (h < R || w < R) gan_images_center_crop(img, n, C, R, R, (int)h, (int)w, img);
+        if (!strcmp(a.out + strlen(a.out) - 4, ".png")) {
+            rc = gan_grid_write_png(a.out, img, n, C, (int)h, (int)w, nrow, 2, &err);
+        } else {
+            int64_t shape[4] = {n, C, h, w};
+            rc = gan_npy_write_f32(a.out, 4, shape, img, &err);
+        }
+        if (rc == 0) printf("wrote %d image%s (%lldx%lld) to %s\n", n, n == 1 ? "" : "s", (long long)h, (long long)w, a.out);
+    }
+    free(img);
+    if (m) fam->free(m);
+    return rc == 0 ? 0 : gan_cli_fail("sample", &err);
+}

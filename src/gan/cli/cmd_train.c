@@ -1,0 +1,89 @@
+// gan train: start a run from a config, or resume one.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "config.h"
+#include "trainer.h"
+
+static const char usage[] =
+    "usage: gan train CONFIG.yaml [key.path=value ...] [--run-dir DIR]\n"
+    "       gan train --resume RUN_DIR|CKPT.h5 [key.path=value ...]\n"
+    "\n"
+    "Starts a training run from a YAML config, or continues one from its latest checkpoint (or\n"
+    "a given one). key.path=value overrides a config key (train.steps=5000). A resumed run may\n"
+    "change only train.steps, train.threads, checkpoint.*, sample.every and log.every.\n"
+    "\n"
+    "options:\n"
+    "  --run-dir DIR    where the run writes (default runs/NAME, NAME = the config's name key)\n"
+    "  --resume PATH    a run directory or a checkpoint file to continue\n"
+    "  --help-config    every config key with its type, default and meaning\n"
+    "\n"
+    "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits 0.\n";
+
+int gan_cmd_train(int argc, char **argv) {
+    const char *config_path = NULL, *run_dir = NULL, *resume = NULL;
+    const char **overrides = gan_xcalloc((size_t)argc + 1, sizeof *overrides, "the config overrides");
+    int noverrides = 0;
+    gan_err err = {0};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            free(overrides);
+            return 0;
+        } else if (!strcmp(a, "--help-config")) {
+            gan_config_print_schema(stdout);
+            free(overrides);
+            return 0;
+        } else if (!strcmp(a, "--run-dir") || !strcmp(a, "--resume")) {
+            if (i + 1 >= argc) {
+                gan_errf(&err, GAN_EXIT_USAGE, "%s needs a value", a);
+                break;
+            }
+            *(!strcmp(a, "--run-dir") ? &run_dir : &resume) = argv[++i];
+        } else if (a[0] == '-' && a[1] == '-') {
+            gan_errf(&err, GAN_EXIT_USAGE, "unknown option %s (see gan train --help)", a);
+            break;
+        } else if (strchr(a, '=')) {
+            overrides[noverrides++] = a;
+        } else if (!config_path) {
+            config_path = a;
+        } else {
+            gan_errf(&err, GAN_EXIT_USAGE, "unexpected argument '%s' (one config file; overrides look like key.path=value)", a);
+            break;
+        }
+    }
+    if (!err.msg[0] && !config_path && !resume)
+        gan_errf(&err, GAN_EXIT_USAGE, "no config file given (usage: gan train CONFIG.yaml, see --help)");
+    if (!err.msg[0] && config_path && resume)
+        gan_errf(&err, GAN_EXIT_USAGE, "give a config file or --resume, not both (a resumed run uses its stored config)");
+    if (!err.msg[0] && resume && run_dir)
+        gan_errf(&err, GAN_EXIT_USAGE, "--run-dir does not apply to --resume (the run continues in its own directory)");
+    if (err.msg[0]) {
+        free(overrides);
+        return gan_cli_fail("train", &err);
+    }
+
+    gan_trainer tr;
+    memset(&tr, 0, sizeof tr);
+    int rc;
+    if (resume) {
+        rc = gan_trainer_resume(&tr, resume, noverrides, overrides, &err);
+    } else {
+        gan_config cfg;
+        rc = gan_config_load(config_path, noverrides, overrides, &cfg, &err);
+        char dir[GAN_PATH_MAX];
+        if (rc == 0 && !run_dir) {
+            snprintf(dir, sizeof dir, "runs/%s", cfg.name);
+            run_dir = dir;
+        }
+        if (rc == 0) rc = gan_trainer_create(&tr, &cfg, run_dir, &err);
+    }
+    if (rc == 0) rc = gan_trainer_run(&tr, &err);
+    gan_trainer_free(&tr);
+    free(overrides);
+    return rc == 0 ? 0 : gan_cli_fail("train", &err);
+}

@@ -1,0 +1,93 @@
+// The public face of the config system for gan_config: file or string, then overrides, then the
+// whole-config checks, then the name default. The schema itself is in config_schema.c.
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config_schema.h"
+#include "gan_check.h"
+
+// "runs/exp.v2.yaml" -> "exp.v2"; "ckpt.h5:/config" -> "config".
+static void default_name(const char *source, char *buf, size_t size) {
+    const char *base = strrchr(source, '/');
+    base = base ? base + 1 : source;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (!n) base = "run", n = 3;
+    snprintf(buf, size, "%.*s", (int)n, base);
+}
+
+static int check_overrides(int n, const char *const *overrides) {
+    GAN_CHECK(n >= 0 && (n == 0 || overrides), "config: %d overrides but no array", n);
+    for (int i = 0; i < n; i++) GAN_CHECK(overrides[i], "config: override %d is NULL", i);
+    return 0;
+}
+
+int gan_config_parse(const char *yaml_text, const char *source_name, int noverrides,
+                     const char *const *overrides, gan_config *cfg, gan_err *err) {
+    const gan_cfg_schema *s = &gan_config_schema;
+    check_overrides(noverrides, overrides);
+    gan_cfg_origin *origin = gan_xcalloc((size_t)s->nkeys, sizeof *origin, "the config keys' origins");
+    gan_cfg_run run = {s, cfg, source_name, origin};
+    gan_cfg_set_defaults(s, cfg);
+    int rc = gan_cfg_read_yaml(&run, yaml_text, strlen(yaml_text), err);
+    for (int i = 0; rc == 0 && i < noverrides; i++)
+        rc = gan_cfg_apply_override(&run, overrides[i], err);
+    if (rc == 0) rc = gan_cfg_finish(&run, 1, err);
+    int name = gan_cfg_find(s, "name");
+    if (rc == 0 && !origin[name].given) {
+        char text[GAN_PATH_MAX], where[GAN_PATH_MAX + 64];
+        default_name(source_name, text, sizeof text);
+        gan_cfg_value v = {GAN_CFG_QUOTED, text, strlen(text)};
+        snprintf(where, sizeof where, "%s (no name given, so taken from the file name)",
+                 source_name);
+        rc = gan_cfg_set_value(&s->keys[name], cfg, &v, where, err);
+    }
+    free(origin);
+    return rc;
+}
+
+int gan_config_load(const char *path, int noverrides, const char *const *overrides,
+                    gan_config *cfg, gan_err *err) {
+    if (gan_fs_is_dir(path))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: is a directory, expected a YAML config file",
+                        path);
+    char *text;
+    if (gan_fs_read_all(path, &text, NULL, err) != 0) {
+        err->code = GAN_EXIT_USAGE;  // a config the user named and we cannot read: their fix
+        return -1;
+    }
+    int rc = gan_config_parse(text, path, noverrides, overrides, cfg, err);
+    free(text);
+    return rc;
+}
+
+int gan_config_apply_overrides(gan_config *cfg, int noverrides, const char *const *overrides,
+                               gan_err *err) {
+    const gan_cfg_schema *s = &gan_config_schema;
+    check_overrides(noverrides, overrides);
+    gan_config next = *cfg;
+    gan_cfg_origin *origin = gan_xcalloc((size_t)s->nkeys, sizeof *origin, "the config keys' origins");
+    gan_cfg_run run = {s, &next, "overrides", origin};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < noverrides; i++)
+        rc = gan_cfg_apply_override(&run, overrides[i], err);
+    if (rc == 0) rc = gan_cfg_finish(&run, 0, err);
+    if (rc == 0) *cfg = next;
+    free(origin);
+    return rc;
+}
+
+char *gan_config_to_yaml(const gan_config *cfg) {
+    return gan_cfg_to_yaml(&gan_config_schema, cfg,
+                           "gan experiment config, resolved: every key, defaults filled in.\n"
+                           "Keys and their meaning: docs/config.md.");
+}
+
+void gan_config_print_schema(FILE *f) { gan_cfg_print_schema(&gan_config_schema, f); }
+
+const char *gan_config_diff(const gan_config *a, const gan_config *b) {
+    return gan_cfg_diff(&gan_config_schema, a, b);
+}

@@ -1,0 +1,27 @@
+// Training progress: on a terminal one live line (step/total, images/s, ETA, losses) redrawn at
+// most ten times a second; otherwise (logs, CI, nohup) a plain line every `every` steps.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+typedef struct gan_progress {
+    FILE *out;
+    bool live;           // a terminal: redraw one line
+    int64_t total, every;
+    double last_draw;    // seconds (monotonic) of the last live redraw
+    bool line_open;      // a live line is on screen without its newline
+} gan_progress;
+
+void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t every);
+// step: steps done; rates measured by the caller; the latest step's statistics (the first four
+// that were measured are shown).
+void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double images_per_sec,
+                         const gan_stats *st);
+// Prints a message on its own line (closing any live line first).
+void gan_progress_note(gan_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gan_progress_finish(gan_progress *p);
+// Monotonic seconds.
+double gan_now(void);

@@ -1,0 +1,152 @@
+// The DCGAN family (family.h): the networks of dcgan.h, one Adam per network, the reference
+// training iteration of dcgan_train.h. Checkpoint groups /G, /D, /optim/G, /optim/D.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "dcgan.h"
+#include "dcgan_train.h"
+#include "family.h"
+#include "ops.h"
+
+struct gan_model {
+    gan_dcgan_g *g;
+    gan_dcgan_d *d;
+    ag_adam *opt_g, *opt_d;
+    gan_dcgan_step_opts opts;
+    int batch;
+    float *z;  // (d_steps, batch, nz) noise of one step
+};
+
+static gan_dcgan_shape shape_of(const gan_config *cfg) {
+    return (gan_dcgan_shape){.resolution = cfg->model.resolution, .nz = cfg->model.nz, .ngf = cfg->model.ngf,
+                             .ndf = cfg->model.ndf, .nc = cfg->model.channels};
+}
+
+static int batches_per_step(const gan_config *cfg) { return cfg->train.d_steps; }
+static int latent_dim(const gan_config *cfg) { return cfg->model.nz; }
+
+static void dcgan_free(gan_model *m) {
+    if (!m) return;
+    gan_dcgan_g_free(m->g);
+    gan_dcgan_d_free(m->d);
+    ag_adam_free(m->opt_g);
+    ag_adam_free(m->opt_d);
+    free(m->z);
+    free(m);
+}
+
+static gan_model *dcgan_create(const gan_config *cfg, const ag_backend *be, ag_rng *init_rng, gan_err *err) {
+    if (cfg->model.resolution != 32 && cfg->model.resolution != 64) {
+        gan_errf(err, GAN_EXIT_USAGE, "model.resolution: dcgan builds 32x32 or 64x64 networks, got %d",
+                 cfg->model.resolution);
+        return NULL;
+    }
+    gan_dcgan_shape s = shape_of(cfg);
+    gan_model *m = gan_xcalloc(1, sizeof *m, "a dcgan model");
+    m->g = gan_dcgan_g_create(be, s);
+    m->d = gan_dcgan_d_create(be, s);
+    gan_dcgan_g_init(m->g, init_rng);
+    gan_dcgan_d_init(m->d, init_rng);
+    const gan_train_config *t = &cfg->train;
+    m->opt_g = ag_adam_create(m->g->params, (float)t->lr_g, (float)t->beta1, (float)t->beta2, 1e-8f, 0.0f);
+    m->opt_d = ag_adam_create(m->d->params, (float)t->lr_d, (float)t->beta1, (float)t->beta2, 1e-8f, 0.0f);
+    m->opts = (gan_dcgan_step_opts){.logits = !strcmp(t->loss, "logits"),
+                                    .label_smoothing = (float)t->label_smoothing, .d_steps = t->d_steps};
+    m->batch = t->batch_size;
+    m->z = gan_xmalloc((size_t)t->d_steps * t->batch_size * s.nz * sizeof(float), "a step's latents");
+    return m;
+}
+
+static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng, gan_stats *st) {
+    (void)iter;
+    int64_t n = (int64_t)m->opts.d_steps * m->batch * m->g->shape.nz;
+    ag_philox_fill_normal(m->z, n, rng->seed, ag_rng_reserve(rng, n), 0.0f, 1.0f);
+    gan_dcgan_step_stats s;
+    gan_dcgan_train_step(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->batch, real, m->z, &s);
+    *st = (gan_stats){.n = 5,
+                      .names = {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"},
+                      .values = {s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2}};
+}
+
+static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {
+    return gan_ckpt_write_module(w, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err) ||
+                   gan_ckpt_write_module(w, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
+                   gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) || gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err)
+               ? -1
+               : 0;
+}
+
+static int dcgan_load_generator(gan_model *m, gan_ckpt_reader *r, gan_err *err) {
+    return gan_ckpt_read_module(r, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err);
+}
+
+static int dcgan_load(gan_model *m, gan_ckpt_reader *r, gan_err *err) {
+    return dcgan_load_generator(m, r, err) ||
+                   gan_ckpt_read_module(r, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
+                   gan_ckpt_read_adam(r, "/optim/G", m->opt_g, err) || gan_ckpt_read_adam(r, "/optim/D", m->opt_d, err)
+               ? -1
+               : 0;
+}
+
+// Eval-mode batchnorm makes every image depend only on its own z, so any chunking gives the
+// same images; chunks bound the memory of large requests.
+static void dcgan_generate(gan_model *m, ag_ctx *c, const float *z, int n, const gan_sample_opts *o, float *out) {
+    (void)o;
+    const gan_dcgan_shape s = m->g->shape;
+    const int64_t per = (int64_t)s.nc * s.resolution * s.resolution;
+    bool prev = ag_set_grad_enabled(c, false);
+    for (int i = 0; i < n; i += 64) {
+        int k = n - i < 64 ? n - i : 64;
+        ag_tensor *zt = ag_from_host(c, AG_SHAPE(k, s.nz, 1, 1), z + (int64_t)i * s.nz);
+        ag_tensor_to_host(gan_dcgan_g_forward(c, m->g, zt, false), out + i * per);
+        ag_ctx_reset(c);
+    }
+    ag_set_grad_enabled(c, prev);
+}
+
+// Spherical interpolation, as for Gaussian latents (White, "Sampling Generative Networks").
+static void slerp(const float *a, const float *b, int n, double t, float *out) {
+    double na = 0, nb = 0, dot = 0;
+    for (int i = 0; i < n; i++) na += (double)a[i] * a[i], nb += (double)b[i] * b[i], dot += (double)a[i] * b[i];
+    double cosv = dot / (sqrt(na) * sqrt(nb) + 1e-30);
+    double omega = acos(cosv > 1 ? 1 : cosv < -1 ? -1 : cosv), so = sin(omega);
+    for (int i = 0; i < n; i++)
+        out[i] = so < 1e-6 ? (float)((1 - t) * a[i] + t * b[i])  // (nearly) parallel: linear
+                           : (float)((sin((1 - t) * omega) * a[i] + sin(t * omega) * b[i]) / so);
+}
+
+static void dcgan_interpolate(gan_model *m, ag_ctx *c, const float *za, const float *zb, int steps,
+                              const gan_sample_opts *o, float *out) {
+    int nz = m->g->shape.nz;
+    float *z = gan_xmalloc((size_t)steps * nz * sizeof(float), "the interpolated latents");
+    for (int k = 0; k < steps; k++) slerp(za, zb, nz, steps > 1 ? (double)k / (steps - 1) : 0.0, z + (int64_t)k * nz);
+    dcgan_generate(m, c, z, steps, o, out);
+    free(z);
+}
+
+static void dcgan_describe(const gan_model *m, FILE *f) {
+    const gan_dcgan_shape s = m->g->shape;
+    fprintf(f, "model       dcgan %dx%dx%d, nz %d, ngf %d, ndf %d\n", s.nc, s.resolution, s.resolution, s.nz,
+            s.ngf, s.ndf);
+    fprintf(f, "parameters  G %lld, D %lld\n", (long long)ag_params_numel(m->g->params),
+            (long long)ag_params_numel(m->d->params));
+}
+
+const gan_family gan_family_dcgan = {
+    .type = "dcgan",
+    .batches_per_step = batches_per_step,
+    .latent_dim = latent_dim,
+    .create = dcgan_create,
+    .free = dcgan_free,
+    .step = dcgan_step,
+    .save = dcgan_save,
+    .load = dcgan_load,
+    .load_generator = dcgan_load_generator,
+    .generate = dcgan_generate,
+    .interpolate = dcgan_interpolate,
+    .style_layers = NULL,
+    .mixing_grid = NULL,
+    .describe = dcgan_describe,
+};

@@ -1,0 +1,62 @@
+// A model family: everything the trainer, checkpoints and `gan sample` need to know about one
+// kind of GAN, behind one table of functions. family_dcgan.c and family_stylegan2.c implement
+// it; the trainer, train_state.c and the commands only ever call through it.
+#pragma once
+#include <stdint.h>
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "ctx.h"
+#include "error.h"
+#include "rng.h"
+#include "stats.h"
+
+// How `gan sample` wants images made.
+typedef struct gan_sample_opts {
+    float psi;       // truncation toward the average latent (StyleGAN2); 1 = none
+    int noise_mode;  // StyleGAN2 noise inputs: 0 const (the layer's stored noise), 1 random
+    ag_rng *rng;     // random noise inputs
+} gan_sample_opts;
+
+typedef struct gan_model gan_model;  // each family's own struct
+
+typedef struct gan_family {
+    const char *type;  // model.type
+    // Real batches one training step consumes (DCGAN: one per D step).
+    int (*batches_per_step)(const gan_config *cfg);
+    // The generator's latent size (fixed noise, --z files).
+    int (*latent_dim)(const gan_config *cfg);
+    // Checks cfg for this family (a usage error naming the key when it cannot be built) and
+    // builds the networks and optimizers with fresh weights drawn from init_rng.
+    gan_model *(*create)(const gan_config *cfg, const ag_backend *be, ag_rng *init_rng, gan_err *err);
+    void (*free)(gan_model *m);
+    // One training iteration: `real` holds batches_per_step batches (host memory); every other
+    // random input is drawn from rng, so a step is a function of the state and the rng.
+    void (*step)(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng, gan_stats *st);
+    // The whole trained state (networks, buffers, optimizers, the family's scalars).
+    int (*save)(const gan_model *m, gan_ckpt_writer *w, gan_err *err);
+    int (*load)(gan_model *m, gan_ckpt_reader *r, gan_err *err);
+    // Only what sampling uses (the generator, or G_ema).
+    int (*load_generator)(gan_model *m, gan_ckpt_reader *r, gan_err *err);
+    // z (n, latent_dim) -> images (n, C, R, R) in host memory, from the sampling generator in
+    // its inference mode (DCGAN: batchnorm running statistics; StyleGAN2: G_ema).
+    void (*generate)(gan_model *m, ag_ctx *c, const float *z, int n, const gan_sample_opts *o, float *out);
+    // `steps` images from latent a to latent b (DCGAN: slerp in z; StyleGAN2: lerp in W).
+    void (*interpolate)(gan_model *m, ag_ctx *c, const float *za, const float *zb, int steps,
+                        const gan_sample_opts *o, float *out);
+    // The generator's style (W) layers, the ones a mixing grid chooses from: `gan sample
+    // --mix-layers LO:HI` takes [LO, HI) within them, by default the coarse half. NULL for
+    // families without styles, as is mixing_grid: the two come together.
+    int (*style_layers)(const gan_config *cfg);
+    // A style-mixing grid: (1 + nrows) x (1 + ncols) images, the first row the column sources,
+    // the first column the row sources, cell (i, j) row i's styles with layers [lo, hi) from
+    // column j. NULL for families without styles.
+    void (*mixing_grid)(gan_model *m, ag_ctx *c, const float *row_z, int nrows, const float *col_z, int ncols,
+                        int lo, int hi, const gan_sample_opts *o, float *out);
+    // Parameter counts and the like, one "name  value" line each, for `gan info`.
+    void (*describe)(const gan_model *m, FILE *f);
+} gan_family;
+
+// The family of model.type, or NULL.
+const gan_family *gan_family_find(const char *type);

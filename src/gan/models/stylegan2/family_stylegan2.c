@@ -1,0 +1,195 @@
+// The StyleGAN2 family (family.h): stylegan2.h's networks and stylegan2_train.h's iteration.
+// Checkpoint groups /G, /G_ema, /D (parameters and buffers), /optim/G, /optim/D, and the
+// path-length mean as the root attribute pl_mean. Samples come from G_ema.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "family.h"
+#include "ops.h"
+#include "stylegan2.h"
+#include "stylegan2_sample.h"
+#include "stylegan2_train.h"
+
+struct gan_model {
+    gan_sg2_model *m;
+    gan_sg2_train_opts opts;
+};
+
+static gan_sg2_shape shape_of(const gan_config *cfg) {
+    const gan_model_config *mc = &cfg->model;
+    return (gan_sg2_shape){.resolution = mc->resolution, .img_channels = mc->channels, .z_dim = mc->z_dim,
+                           .w_dim = mc->w_dim, .mapping_layers = mc->mapping_layers,
+                           .mapping_lr_mul = (float)mc->mapping_lr_mul, .channel_base = mc->channel_base,
+                           .channel_max = mc->channel_max, .mbstd_group_size = mc->mbstd_group_size,
+                           .mbstd_channels = 1};
+}
+
+static gan_sg2_train_opts opts_of(const gan_config *cfg) {
+    const gan_stylegan2_config *s = &cfg->stylegan2;
+    gan_sg2_train_opts o = gan_sg2_train_opts_default(cfg->train.batch_size);
+    o.lr_g = (float)s->lr_g, o.lr_d = (float)s->lr_d, o.beta1 = (float)s->beta1, o.beta2 = (float)s->beta2;
+    o.r1_gamma = (float)s->r1_gamma, o.r1_interval = s->r1_interval;
+    o.pl_weight = (float)s->pl_weight, o.pl_interval = s->pl_interval, o.pl_batch_shrink = s->pl_batch_shrink;
+    o.pl_decay = (float)s->pl_decay, o.mixing_prob = (float)s->mixing_prob;
+    o.ema_kimg = (float)s->ema_kimg, o.ema_rampup = (float)s->ema_rampup;
+    return o;
+}
+
+static int batches_per_step(const gan_config *cfg) {
+    (void)cfg;
+    return 1;
+}
+static int latent_dim(const gan_config *cfg) { return cfg->model.z_dim; }
+static int style_layers(const gan_config *cfg) { return gan_sg2_num_ws(shape_of(cfg)); }
+
+static void sg2_free(gan_model *m) {
+    if (!m) return;
+    gan_sg2_model_free(m->m);
+    free(m);
+}
+
+static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng *init_rng, gan_err *err) {
+    gan_sg2_shape s = shape_of(cfg);
+    gan_sg2_train_opts o = opts_of(cfg);
+    char why[200];
+    if (!gan_sg2_shape_valid(s, why, sizeof why)) {
+        gan_errf(err, GAN_EXIT_USAGE, "model: a stylegan2 network with %s", why);
+        return NULL;
+    }
+    if (!gan_sg2_train_opts_valid(&o, s, why, sizeof why)) {
+        gan_errf(err, GAN_EXIT_USAGE, "train.batch_size / stylegan2: %s", why);
+        return NULL;
+    }
+    gan_model *m = gan_xcalloc(1, sizeof *m, "a stylegan2 model");
+    m->opts = o;
+    m->m = gan_sg2_model_create(be, s, &o, init_rng);
+    return m;
+}
+
+static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng, gan_stats *st) {
+    gan_sg2_step_stats s;
+    gan_sg2_train_step(c, m->m, &m->opts, iter, real, rng, &s);
+    *st = (gan_stats){.n = 7,
+                      .names = {"loss_d", "loss_g", "scores_real", "scores_fake", "r1_penalty", "pl_penalty", "pl_mean"},
+                      .values = {s.loss_d, s.loss_g, s.scores_real, s.scores_fake, s.ran_r1 ? s.r1_penalty : NAN,
+                                 s.ran_pl ? s.pl_penalty : NAN, s.pl_mean}};
+}
+
+static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
+    const gan_sg2_model *m = gm->m;
+    return gan_ckpt_write_module(w, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err) ||
+                   gan_ckpt_write_module(w, "/G_ema", (ag_params *[]){m->g_ema->params, m->g_ema->buffers}, 2, err) ||
+                   gan_ckpt_write_module(w, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
+                   gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) ||
+                   gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err) ||
+                   gan_ckpt_set_attr_f64(w, "/", "pl_mean", m->pl_mean, err)
+               ? -1
+               : 0;
+}
+
+static int read_net(gan_ckpt_reader *r, const char *group, ag_params *params, ag_params *buffers, gan_err *err) {
+    return gan_ckpt_read_module(r, group, (ag_params *[]){params, buffers}, 2, err);
+}
+
+static int sg2_load_generator(gan_model *gm, gan_ckpt_reader *r, gan_err *err) {
+    return read_net(r, "/G_ema", gm->m->g_ema->params, gm->m->g_ema->buffers, err);
+}
+
+static int sg2_load(gan_model *gm, gan_ckpt_reader *r, gan_err *err) {
+    gan_sg2_model *m = gm->m;
+    double pl_mean = 0;
+    int bad = read_net(r, "/G", m->g->params, m->g->buffers, err) || sg2_load_generator(gm, r, err) ||
+              read_net(r, "/D", m->d->params, m->d->buffers, err) ||
+              gan_ckpt_read_adam(r, "/optim/G", m->opt_g, err) || gan_ckpt_read_adam(r, "/optim/D", m->opt_d, err) ||
+              gan_ckpt_get_attr_f64(r, "/", "pl_mean", &pl_mean, err);
+    if (bad) return -1;
+    m->pl_mean = (float)pl_mean;
+    return 0;
+}
+
+static nn_noise_mode noise_mode(const gan_sample_opts *o) { return o->noise_mode ? NN_NOISE_RANDOM : NN_NOISE_CONST; }
+
+// Without batchnorm every image depends only on its own inputs; chunks bound the memory.
+#define CHUNK 32
+
+static void sg2_generate(gan_model *gm, ag_ctx *c, const float *z, int n, const gan_sample_opts *o, float *out) {
+    gan_sg2_g *g = gm->m->g_ema;
+    const gan_sg2_shape s = g->shape;
+    const int64_t per = (int64_t)s.img_channels * s.resolution * s.resolution;
+    for (int i = 0; i < n; i += CHUNK) {
+        int k = n - i < CHUNK ? n - i : CHUNK;
+        ag_tensor *zt = ag_from_host(c, AG_SHAPE(k, s.z_dim), z + (int64_t)i * s.z_dim);
+        ag_tensor_to_host(gan_sg2_sample(c, g, zt, o->psi, noise_mode(o), o->rng), out + i * per);
+        ag_ctx_reset(c);
+    }
+}
+
+// Interpolation in W (after truncation), where StyleGAN2's latent space is most linear.
+static void sg2_interpolate(gan_model *gm, ag_ctx *c, const float *za, const float *zb, int steps,
+                            const gan_sample_opts *o, float *out) {
+    gan_sg2_g *g = gm->m->g_ema;
+    const gan_sg2_shape s = g->shape;
+    const int64_t per = (int64_t)s.img_channels * s.resolution * s.resolution;
+    ag_tensor *wa = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), za), o->psi);
+    ag_tensor *wb = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), zb), o->psi);
+    for (int k = 0; k < steps; k++) {
+        ag_tensor *ws = gan_sg2_lerp_ws(c, wa, wb, steps > 1 ? (float)k / (float)(steps - 1) : 0.0f);
+        ag_tensor_to_host(gan_sg2_sample_images(c, g, ws, noise_mode(o), o->rng), out + k * per);
+    }
+    ag_ctx_reset(c);
+}
+
+static void sg2_mixing_grid(gan_model *gm, ag_ctx *c, const float *row_z, int nrows, const float *col_z, int ncols,
+                            int lo, int hi, const gan_sample_opts *o, float *out) {
+    gan_sg2_g *g = gm->m->g_ema;
+    const gan_sg2_shape s = g->shape;
+    const int64_t per = (int64_t)s.img_channels * s.resolution * s.resolution;
+    const int cols = ncols + 1;
+    for (int64_t i = 0; i < per; i++) out[i] = -1.0f;  // the empty corner: black
+    for (int j = 0; j < ncols; j++) {
+        ag_tensor *ws = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), col_z + (int64_t)j * s.z_dim), o->psi);
+        ag_tensor_to_host(gan_sg2_sample_images(c, g, ws, noise_mode(o), o->rng), out + (1 + j) * per);
+        ag_ctx_reset(c);
+    }
+    for (int i = 0; i < nrows; i++) {
+        ag_tensor *rw = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), row_z + (int64_t)i * s.z_dim), o->psi);
+        float *row = out + (int64_t)(1 + i) * cols * per;
+        ag_tensor_to_host(gan_sg2_sample_images(c, g, rw, noise_mode(o), o->rng), row);
+        for (int j = 0; j < ncols; j++) {
+            ag_tensor *cw = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), col_z + (int64_t)j * s.z_dim),
+                                              o->psi);
+            ag_tensor *mixed = gan_sg2_mix_ws(c, rw, cw, lo, hi);
+            ag_tensor_to_host(gan_sg2_sample_images(c, g, mixed, noise_mode(o), o->rng), row + (1 + j) * per);
+        }
+        ag_ctx_reset(c);
+    }
+}
+
+static void sg2_describe(const gan_model *gm, FILE *f) {
+    const gan_sg2_model *m = gm->m;
+    const gan_sg2_shape s = m->g->shape;
+    fprintf(f, "model       stylegan2 %dx%dx%d, z_dim %d, w_dim %d, %d mapping layers, channels %d..%d\n",
+            s.img_channels, s.resolution, s.resolution, s.z_dim, s.w_dim, s.mapping_layers,
+            gan_sg2_channels(s, s.resolution), gan_sg2_channels(s, 4));
+    fprintf(f, "parameters  G %lld (G_ema the same), D %lld\n", (long long)ag_params_numel(m->g->params),
+            (long long)ag_params_numel(m->d->params));
+}
+
+const gan_family gan_family_stylegan2 = {
+    .type = "stylegan2",
+    .batches_per_step = batches_per_step,
+    .latent_dim = latent_dim,
+    .create = sg2_create,
+    .free = sg2_free,
+    .step = sg2_step,
+    .save = sg2_save,
+    .load = sg2_load,
+    .load_generator = sg2_load_generator,
+    .generate = sg2_generate,
+    .interpolate = sg2_interpolate,
+    .style_layers = style_layers,
+    .mixing_grid = sg2_mixing_grid,
+    .describe = sg2_describe,
+};

@@ -1,0 +1,383 @@
+#include "trainer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "checkpoint.h"
+#include "image_grid.h"
+#include "progress.h"
+#include "signals.h"
+
+// The run's random streams, all derived from the config's seed so a run is a function of its
+// config: weights, the training steps' random inputs, the fixed snapshot latents and the data
+// order.
+typedef struct streams {
+    ag_rng init, train, fixed;
+    uint64_t data_seed;
+} streams;
+
+static streams derive_streams(int64_t seed) {
+    ag_rng root = ag_rng_make((uint64_t)seed);
+    streams s;
+    s.init = ag_rng_fork(&root);
+    s.train = ag_rng_fork(&root);
+    s.fixed = ag_rng_fork(&root);
+    s.data_seed = ag_rng_fork(&root).seed;
+    return s;
+}
+
+static int resolve_threads(int requested) {
+    return requested > 0 ? requested : omp_get_num_procs();
+}
+
+int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
+                          gan_loader *loader, gan_err *err) {
+    gan_data_format fmt;
+    if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
+        return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
+    gan_data_opts o = {.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
+                       .channels = cfg->model.channels, .resolution = cfg->model.resolution};
+    if (gan_dataset_load(&o, ds, err) != 0) return -1;
+    if (gan_loader_init(loader, ds, batch, cfg->model.resolution, cfg->model.channels, data_seed, err) != 0) {
+        gan_dataset_free(ds);
+        return -1;
+    }
+    return 0;
+}
+
+// Data, model and buffers: what a new run and a resumed one share. The model gets fresh
+// weights from the seed; a resumed run then overwrites them from its checkpoint.
+static int setup(gan_trainer *tr, gan_err *err) {
+    const gan_config *cfg = &tr->cfg;
+    tr->family = gan_family_find(cfg->model.type);
+    if (!tr->family) return gan_errf(err, GAN_EXIT_USAGE, "model.type: no model family '%s'", cfg->model.type);
+    tr->be = ag_backend_cpu();
+    tr->threads = resolve_threads(cfg->train.threads);
+    tr->be->set_threads(tr->threads);
+
+    // The model first: a config it cannot build fails before any data is read.
+    streams s = derive_streams(cfg->seed);
+    tr->model = tr->family->create(cfg, tr->be, &s.init, err);
+    if (!tr->model) return -1;
+
+    if (gan_trainer_open_data(cfg, cfg->train.batch_size, s.data_seed, &tr->ds, &tr->loader, err) != 0) return -1;
+    tr->rng = s.train;
+    tr->c = ag_ctx_create(tr->be);
+
+    int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
+    int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
+    tr->real_buf = gan_xmalloc((size_t)(k * B * cfg->model.channels * R * R) * sizeof(float), "a step's real batches");
+    tr->fixed_noise = gan_xmalloc((size_t)nfixed * sizeof(float), "the snapshot latents");
+    ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
+    return 0;
+}
+
+static int path_in(char *dst, const char *dir, const char *name, gan_err *err) {
+    return gan_fs_join(dst, GAN_PATH_MAX, dir, name, err);
+}
+
+// The fixed latents through the sampling generator, cropped to the data's size. StyleGAN2
+// snapshots use each layer's stored noise, so successive grids differ only by training.
+static int write_snapshot(gan_trainer *tr, const char *path, gan_err *err) {
+    int n = tr->cfg.sample.n, R = tr->cfg.model.resolution, C = tr->cfg.model.channels;
+    float *host = gan_xmalloc((size_t)n * C * R * R * sizeof(float), "a snapshot's images");
+    gan_sample_opts o = {.psi = 1.0f, .noise_mode = 0};
+    tr->family->generate(tr->model, tr->c, tr->fixed_noise, n, &o, host);
+    ag_ctx_reset(tr->c);
+    int h, w;
+    gan_dataset_image_size(&tr->ds, &h, &w);
+    if (h < R || w < R) gan_images_center_crop(host, n, C, R, R, h, w, host);
+    else h = w = R;
+    int rc = gan_grid_write_png(path, host, n, C, h, w, tr->cfg.sample.nrow, 2, err);
+    free(host);
+    return rc;
+}
+
+static int write_real_grid(gan_trainer *tr, gan_err *err) {
+    int n = tr->cfg.sample.n < tr->ds.n ? tr->cfg.sample.n : (int)tr->ds.n;
+    int R = tr->cfg.model.resolution, C = tr->cfg.model.channels;
+    int64_t *idx = gan_xmalloc((size_t)n * sizeof *idx, "the real grid's indices");
+    float *img = gan_xmalloc((size_t)n * C * R * R * sizeof(float), "the real grid's images");
+    for (int i = 0; i < n; i++) idx[i] = i;
+    gan_loader_fill(&tr->loader, idx, n, img);
+    int h, w;
+    gan_dataset_image_size(&tr->ds, &h, &w);
+    if (h < R || w < R) gan_images_center_crop(img, n, C, R, R, h, w, img);
+    else h = w = R;
+    char path[GAN_PATH_MAX], dir[GAN_PATH_MAX];
+    int rc = path_in(dir, tr->run_dir, "samples", err) || path_in(path, dir, "real.png", err) ||
+             gan_grid_write_png(path, img, n, C, h, w, tr->cfg.sample.nrow, 2, err);
+    free(idx);
+    free(img);
+    return rc ? -1 : 0;
+}
+
+static int write_config(const gan_trainer *tr, gan_err *err) {
+    char path[GAN_PATH_MAX];
+    if (path_in(path, tr->run_dir, "config.yaml", err) != 0) return -1;
+    char *yaml = gan_config_to_yaml(&tr->cfg);
+    int rc = gan_fs_write_atomic(path, yaml, strlen(yaml), err);
+    free(yaml);
+    return rc;
+}
+
+static bool dir_is_empty(const char *path);
+
+int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err) {
+    memset(tr, 0, sizeof *tr);
+    tr->cfg = *cfg;
+    snprintf(tr->run_dir, sizeof tr->run_dir, "%s", run_dir);
+    if (gan_fs_exists(run_dir) && !(gan_fs_is_dir(run_dir) && dir_is_empty(run_dir)))
+        return gan_errf(err, GAN_EXIT_USAGE,
+                        "run directory %s already exists; continue it with `gan train --resume %s`, "
+                        "or pass --run-dir to start a new run elsewhere",
+                        run_dir, run_dir);
+    if (setup(tr, err) != 0) return -1;
+
+    char dir[GAN_PATH_MAX];
+    if (gan_fs_mkdir_p(run_dir, err) != 0) return -1;
+    if (path_in(dir, run_dir, "samples", err) != 0 || gan_fs_mkdir_p(dir, err) != 0) return -1;
+    if (path_in(dir, run_dir, "checkpoints", err) != 0 || gan_fs_mkdir_p(dir, err) != 0) return -1;
+    if (write_config(tr, err) != 0) return -1;
+    return write_real_grid(tr, err);
+}
+
+int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *err) {
+    if (gan_fs_is_dir(path)) {
+        if (gan_fs_join(ckpt, size, path, "checkpoints/latest.h5", err) != 0) return -1;
+        if (!gan_fs_exists(ckpt))
+            return gan_errf(err, GAN_EXIT_USAGE, "%s: a directory without checkpoints/latest.h5 (expected a run "
+                            "directory or a checkpoint file)", path);
+        return 0;
+    }
+    if (!gan_fs_exists(path))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: no such run directory or checkpoint file", path);
+    if (snprintf(ckpt, size, "%s", path) >= (int)size) return gan_errf(err, GAN_EXIT_USAGE, "path too long: %s", path);
+    return 0;
+}
+
+static bool dir_is_empty(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return false;
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = false;
+    closedir(d);
+    return empty;
+}
+
+// Keys a resumed run may change: how long it trains and how it reports, never what it learns.
+static void keep_resumable(gan_config *dst, const gan_config *src) {
+    dst->train.steps = src->train.steps;
+    dst->train.threads = src->train.threads;
+    dst->checkpoint = src->checkpoint;
+    dst->sample.every = src->sample.every;
+    dst->log = src->log;
+}
+
+// Drops metrics lines of steps after `step` (written after the checkpoint being resumed), so
+// the file reads as one unbroken run.
+static int truncate_metrics(const char *run_dir, int64_t step, gan_err *err) {
+    char path[GAN_PATH_MAX];
+    if (path_in(path, run_dir, "metrics.jsonl", err) != 0) return -1;
+    if (!gan_fs_exists(path)) return 0;
+    char *text;
+    size_t n;
+    if (gan_fs_read_all(path, &text, &n, err) != 0) return -1;
+    char *out = gan_xmalloc(n + 1, "the kept metrics lines");
+    size_t m = 0;
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        long long s = -1;
+        if (sscanf(line, "{\"step\": %lld", &s) == 1 && s <= step) {
+            memcpy(out + m, line, len);
+            m += len;
+        }
+        line += len;
+    }
+    int rc = m == n ? 0 : gan_fs_write_atomic(path, out, m, err);
+    free(text);
+    free(out);
+    return rc;
+}
+
+int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const char *const *overrides,
+                       gan_err *err) {
+    memset(tr, 0, sizeof *tr);
+    char ckpt[GAN_PATH_MAX];
+    if (gan_resolve_checkpoint(path, ckpt, sizeof ckpt, err) != 0) return -1;
+    // The run directory: the checkpoint's folder, or its parent when that folder is checkpoints/.
+    char tmp[GAN_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", ckpt);
+    char *dir = dirname(tmp);
+    char dircopy[GAN_PATH_MAX];
+    snprintf(dircopy, sizeof dircopy, "%s", dir);
+    if (!strcmp(basename(dircopy), "checkpoints")) dir = dirname(dir);
+    snprintf(tr->run_dir, sizeof tr->run_dir, "%s", dir);
+
+    gan_config stored;
+    if (gan_ckpt_read_config(ckpt, 0, NULL, &stored, err) != 0) return -1;
+    gan_config wanted = stored;
+    if (gan_config_apply_overrides(&wanted, noverrides, overrides, err) != 0) return -1;
+    gan_config check = stored;
+    keep_resumable(&check, &wanted);
+    const char *changed = gan_config_diff(&check, &wanted);
+    if (changed)
+        return gan_errf(err, GAN_EXIT_USAGE,
+                        "%s cannot change when resuming %s (it would not continue the same run); "
+                        "only train.steps, train.threads, checkpoint.*, sample.every and log.every can",
+                        changed, ckpt);
+    tr->cfg = wanted;
+    if (setup(tr, err) != 0) return -1;
+    if (gan_train_state_load(tr, ckpt, err) != 0) return -1;
+    if (truncate_metrics(tr->run_dir, tr->step, err) != 0) return -1;
+    return write_config(tr, err);
+}
+
+void gan_trainer_free(gan_trainer *tr) {
+    if (tr->family) tr->family->free(tr->model);
+    ag_ctx_free(tr->c);
+    gan_loader_free(&tr->loader);
+    gan_dataset_free(&tr->ds);
+    free(tr->real_buf);
+    free(tr->fixed_noise);
+    memset(tr, 0, sizeof *tr);
+}
+
+static int checkpoint_now(gan_trainer *tr, gan_err *err) {
+    char dir[GAN_PATH_MAX], path[GAN_PATH_MAX];
+    if (path_in(dir, tr->run_dir, "checkpoints", err) != 0 ||
+        gan_ckpt_step_path(path, sizeof path, dir, tr->step, err) != 0)
+        return -1;
+    if (gan_train_state_save(tr, path, err) != 0) return -1;
+    return gan_ckpt_rotate(dir, tr->cfg.checkpoint.keep, err);
+}
+
+static int snapshot_now(gan_trainer *tr, gan_err *err) {
+    char dir[GAN_PATH_MAX], name[64], path[GAN_PATH_MAX];
+    snprintf(name, sizeof name, "step-%08lld.png", (long long)tr->step);
+    if (path_in(dir, tr->run_dir, "samples", err) != 0 || path_in(path, dir, name, err) != 0) return -1;
+    return write_snapshot(tr, path, err);
+}
+
+// Means of the step statistics over one log interval (a statistic that was not measured in a
+// step, NAN, does not count in its mean; one never measured in the interval is written null).
+typedef struct interval {
+    gan_stats last;  // names, and the latest values for the progress line
+    double sum[GAN_STATS_MAX];
+    int64_t count[GAN_STATS_MAX];
+    double seconds;
+    int64_t steps;
+} interval;
+
+static void interval_add(interval *iv, const gan_stats *st, double seconds) {
+    iv->last = *st;
+    for (int i = 0; i < st->n; i++)
+        if (!isnan(st->values[i])) iv->sum[i] += st->values[i], iv->count[i]++;
+    iv->seconds += seconds;
+    iv->steps++;
+}
+
+static void write_metrics(FILE *f, const gan_trainer *tr, const interval *iv) {
+    double ips = iv->seconds > 0 ? (double)iv->steps * tr->cfg.train.batch_size / iv->seconds : 0.0;
+    fprintf(f, "{\"step\": %lld, \"time\": %.3f", (long long)tr->step, tr->elapsed);
+    for (int i = 0; i < iv->last.n; i++) {
+        if (iv->count[i]) fprintf(f, ", \"%s\": %.6g", iv->last.names[i], iv->sum[i] / (double)iv->count[i]);
+        else fprintf(f, ", \"%s\": null", iv->last.names[i]);
+    }
+    fprintf(f, ", \"images_per_sec\": %.2f}\n", ips);
+    fflush(f);
+}
+
+static bool stats_finite(const gan_stats *st, const char **bad, float *value) {
+    for (int i = 0; i < st->n; i++)
+        if (isinf(st->values[i]) || (isnan(st->values[i]) && i < 2)) {
+            *bad = st->names[i], *value = st->values[i];
+            return false;
+        }
+    return true;
+}
+
+int gan_trainer_run(gan_trainer *tr, gan_err *err) {
+    const gan_config *cfg = &tr->cfg;
+    char path[GAN_PATH_MAX];
+    if (path_in(path, tr->run_dir, "metrics.jsonl", err) != 0) return -1;
+    FILE *metrics = fopen(path, "a");
+    if (!metrics) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open for appending: %s", path, strerror(errno));
+
+    gan_signals_install();
+    gan_progress prog;
+    gan_progress_init(&prog, stdout, cfg->train.steps, cfg->log.every);
+    gan_progress_note(&prog, "training %s: %s %dx%d, %lld images from %s, %d thread%s, run directory %s",
+                      cfg->name, cfg->model.type, cfg->model.resolution, cfg->model.resolution,
+                      (long long)tr->ds.n, cfg->data.path, tr->threads, tr->threads == 1 ? "" : "s", tr->run_dir);
+    if (tr->step > 0) gan_progress_note(&prog, "resuming at step %lld", (long long)tr->step);
+
+    const int B = cfg->train.batch_size;
+    const int nbatches = tr->family->batches_per_step(cfg);
+    const int64_t batch_floats = (int64_t)B * cfg->model.channels * cfg->model.resolution * cfg->model.resolution;
+    interval iv = {0};
+    double rate_t0 = gan_now();
+    int64_t rate_steps = 0, last_ckpt = tr->step;
+    int rc = 0;
+
+    while (tr->step < cfg->train.steps && !gan_signals_stop_requested()) {
+        double t0 = gan_now();
+        for (int k = 0; k < nbatches; k++) gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
+        gan_stats st;
+        tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, &tr->rng, &st);
+        const char *bad;
+        float value;
+        if (!stats_finite(&st, &bad, &value)) {
+            gan_progress_finish(&prog);
+            rc = gan_errf(err, GAN_EXIT_RUNTIME,
+                          "step %lld: %s = %g (not finite): training diverged; the last good checkpoint "
+                          "(step %lld) is in %s/checkpoints; try a lower learning rate",
+                          (long long)tr->step + 1, bad, value, (long long)last_ckpt, tr->run_dir);
+            break;
+        }
+        tr->step++;
+        double dt = gan_now() - t0;
+        tr->elapsed += dt;
+        interval_add(&iv, &st, dt);
+        rate_steps++;
+
+        bool last = tr->step == cfg->train.steps;
+        if (tr->step % cfg->log.every == 0 || last) {
+            write_metrics(metrics, tr, &iv);
+            iv = (interval){0};
+        }
+        double span = gan_now() - rate_t0;
+        double sps = span > 0 ? rate_steps / span : 0;
+        gan_progress_update(&prog, tr->step, sps, sps * B, &st);
+        if (span > 5.0) rate_t0 = gan_now(), rate_steps = 0;  // a recent window, not the whole run
+
+        if ((tr->step % cfg->sample.every == 0 || last) && (rc = snapshot_now(tr, err)) != 0) break;
+        if (tr->step % cfg->checkpoint.every == 0 || last) {
+            if ((rc = checkpoint_now(tr, err)) != 0) break;
+            last_ckpt = tr->step;
+        }
+    }
+    gan_progress_finish(&prog);
+    if (rc == 0 && gan_signals_stop_requested()) {
+        if (last_ckpt != tr->step) rc = checkpoint_now(tr, err);
+        if (rc == 0)
+            gan_progress_note(&prog, "stopped by signal %d at step %lld; checkpoint written; continue with "
+                              "`gan train --resume %s`", gan_signals_which(), (long long)tr->step, tr->run_dir);
+    } else if (rc == 0) {
+        gan_progress_note(&prog, "done: %lld steps in %.1f s; samples in %s/samples, checkpoints in %s/checkpoints",
+                          (long long)tr->step, tr->elapsed, tr->run_dir, tr->run_dir);
+    }
+    fclose(metrics);
+    return rc;
+}

@@ -1,0 +1,71 @@
+// A training run of any model family (family.h): the run directory, the data, the model, the
+// random streams, and the loop that steps, logs, samples and checkpoints.
+//
+// Run directory (runs/NAME unless --run-dir):
+//   config.yaml     the resolved config (every key)
+//   metrics.jsonl   one JSON object per log interval: step, wall time, the means of the family's
+//                   step statistics (losses, D outputs, regularisers), images/s
+//   samples/        real.png (a grid of training images), step-NNNNNNNN.png (the fixed latents
+//                   through the sampling generator, every sample.every steps)
+//   checkpoints/    ckpt-NNNNNNNN.h5 (step number) every checkpoint.every steps and at the end, the newest
+//                   checkpoint.keep kept, latest.h5 -> the newest
+// Everything a resumed run needs to continue bit-identically is in the checkpoint.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dataset.h"
+#include "error.h"
+#include "family.h"
+#include "fsutil.h"
+#include "loader.h"
+#include "rng.h"
+
+typedef struct gan_trainer {
+    gan_config cfg;
+    char run_dir[GAN_PATH_MAX];
+    const ag_backend *be;
+    ag_ctx *c;
+    int threads;
+    const gan_family *family;
+    gan_model *model;
+    gan_dataset ds;
+    gan_loader loader;
+    ag_rng rng;             // every random input of the training steps
+    float *fixed_noise;     // (sample.n, latent): the same latents for every snapshot of the run
+    int64_t step;           // G steps done
+    double elapsed;         // wall seconds of training, summed over resumed sessions
+    float *real_buf;        // host staging for one step's batches
+} gan_trainer;
+
+// The config's data (data.path, data.format, data.limit at model.channels and model.resolution)
+// and a loader over it in batches of `batch`, shuffled from `data_seed`. On failure nothing is
+// left allocated.
+int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
+                          gan_loader *loader, gan_err *err);
+
+// A new run from a loaded config into run_dir (which must not exist or be empty). Loads the
+// data before anything is written, so bad data leaves no directory behind.
+int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err);
+// Resumes from a run directory (its checkpoints/latest.h5) or a checkpoint file. Overrides may
+// change only what does not alter the run's past (steps, checkpoint/sample/log intervals,
+// threads); anything else is refused naming the key.
+int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const char *const *overrides,
+                       gan_err *err);
+// Trains until cfg.train.steps (or a stop signal: then checkpoints and returns 0 early).
+int gan_trainer_run(gan_trainer *tr, gan_err *err);
+void gan_trainer_free(gan_trainer *tr);
+
+// Writes the full training state (both networks with buffers, optimizers, random streams, data
+// position, fixed noise, step, config) to path atomically. train_state.c.
+int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err);
+// Reads the state written by gan_train_state_save into a trainer built from the checkpoint's
+// config. Nothing is changed unless everything loads.
+int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err);
+// What a user may name to mean a checkpoint: a file, or a run directory (its
+// checkpoints/latest.h5). Anything else is a usage error saying what was expected.
+int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *err);
+// The config stored in a checkpoint, parsed (overrides applied on top).
+int gan_ckpt_read_config(const char *path, int noverrides, const char *const *overrides, gan_config *cfg,
+                          gan_err *err);
