@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "op.h"
 #include "rng.h"
 #include "test.h"
+#include "test_backend.h"
 
 ag_tensor *gc_input(ag_shape shape, uint64_t seed, float scale, float shift) {
-    ag_tensor *t = ag_tensor_create(ag_backend_cpu(), shape);
+    ag_tensor *t = ag_tensor_create(test_backend(), shape);
     ag_rng r = ag_rng_make(seed);
     ag_tensor_fill_normal(t, &r, shift, scale);
     return ag_requires_grad(t, true);
@@ -86,7 +88,8 @@ static double eval_H(void *p) {
     gc_state *s = p;
     ag_tensor *g[AG_MAX_SRC + 8];
     int idx[AG_MAX_SRC + 8];
-    ag_tensor *rt = ag_from_host(s->c, s->r_leaf->shape, s->r_leaf->data);
+    ag_tensor *rt = ag_new(s->c, s->r_leaf->shape);  // r's values, without r's history
+    ag_tensor_copy(rt, s->r_leaf);
     int k = input_grads(s, rt, false, g, idx);
     double H = 0.0;
     for (int j = 0; j < k; j++) H += dot_host(g[j], s->v[idx[j]]);
@@ -98,7 +101,10 @@ static double eval_H(void *p) {
 static int compare(const char *name, const char *what, ag_tensor *t, const float *an, scalar_fn fn,
                    void *st, gc_opts o, int *skipped) {
     int fails = 0;
-    float *x = t->data;  // CPU-only helper: perturb in place
+    // The values are perturbed on the host and copied back whole: the tensor may live on a
+    // device (the tensors checked here are small).
+    float *x = malloc((size_t)t->numel * sizeof *x);
+    ag_tensor_to_host(t, x);
     double L0 = o.kinks ? fn(st) : 0.0;
     for (int64_t j = 0; j < t->numel; j++) {
         float x0 = x[j];
@@ -106,9 +112,11 @@ static int compare(const char *name, const char *what, ag_tensor *t, const float
         const float steps[4] = {-2, -1, 1, 2};
         for (int k = 0; k < 4; k++) {
             x[j] = x0 + steps[k] * o.eps;
+            ag_tensor_from_host(t, x);
             l[k] = fn(st);
         }
         x[j] = x0;
+        ag_tensor_from_host(t, x);
         // The steps actually taken in float, not the nominal ones.
         double num = (8.0 * (l[2] - l[1]) - (l[3] - l[0])) / (12.0 * o.eps);
         if (o.kinks) {
@@ -128,6 +136,7 @@ static int compare(const char *name, const char *what, ag_tensor *t, const float
             fails++;
         }
     }
+    free(x);
     return fails;
 }
 
@@ -138,7 +147,7 @@ static int check_skips(const char *name, int skipped, int64_t total) {
 
 int gc_check_grad(const char *name, gc_fn f, int nin, ag_tensor **inputs, void *user, gc_opts o) {
     o = defaults(o);
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     gc_state s = {.c = c, .f = f, .inputs = inputs, .nin = nin, .user = user};
     for (int i = 0; i < nin; i++)
         if (inputs[i]->requires_grad && !((o.skip_input >> i) & 1)) s.mask |= 1 << i;
@@ -176,7 +185,7 @@ int gc_check_grad(const char *name, gc_fn f, int nin, ag_tensor **inputs, void *
 
 int gc_check_gradgrad(const char *name, gc_fn f, int nin, ag_tensor **inputs, void *user, gc_opts o) {
     o = defaults(o);
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     gc_state s = {.c = c, .f = f, .inputs = inputs, .nin = nin, .user = user};
     for (int i = 0; i < nin; i++)
         if (inputs[i]->requires_grad && !((o.skip_input >> i) & 1)) s.mask |= 1 << i;

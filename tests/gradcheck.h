@@ -24,13 +24,13 @@ typedef struct gc_opts {
     int skip_input;   // bit mask of inputs not to check (no gradient expected: targets, indices)
 } gc_opts;
 
-// inputs: persistent CPU leaves (their values are perturbed and restored). Returns the number
+// inputs: persistent leaves on the backend under test (their values are perturbed and restored). Returns the number
 // of failed elements (0 = pass) and reports each failure through the test helper.
 int gc_check_grad(const char *name, gc_fn f, int nin, ag_tensor **inputs, void *user, gc_opts o);
 int gc_check_gradgrad(const char *name, gc_fn f, int nin, ag_tensor **inputs, void *user, gc_opts o);
 // Both of the above.
 int gc_check(const char *name, gc_fn f, int nin, ag_tensor **inputs, void *user, gc_opts o);
 
-// A persistent CPU leaf that requires grad, filled with N(0, 1) * scale + shift from `seed`.
+// A persistent leaf on the backend under test that requires grad, filled with N(0, 1) * scale + shift from `seed`.
 ag_tensor *gc_input(ag_shape shape, uint64_t seed, float scale, float shift);
 void gc_free_inputs(int n, ag_tensor **inputs);

@@ -8,18 +8,20 @@
 #include "optim.h"
 #include "params.h"
 #include "rng.h"
+#include "ctx_internal.h"
 #include "test.h"
+#include "test_backend.h"
 
-static const ag_backend *cpu;
+static ag_backend *be;
 
 static ag_tensor *leaf(const float *v, int n) {
-    ag_tensor *t = ag_tensor_create(cpu, AG_SHAPE(n));
+    ag_tensor *t = ag_tensor_create(be, AG_SHAPE(n));
     ag_tensor_from_host(t, v);
     return ag_requires_grad(t, true);
 }
 
 static void fanout_and_accumulation(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
+    ag_ctx *c = ag_ctx_create(be);
     float xv[3] = {0.5f, -1.0f, 2.0f}, g[3];
     ag_tensor *x = leaf(xv, 3);
     // y = sum(x*x + x): x feeds three places; dy/dx = 2x + 1.
@@ -39,7 +41,7 @@ static void fanout_and_accumulation(void) {
 }
 
 static void detach_and_no_grad(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
+    ag_ctx *c = ag_ctx_create(be);
     float xv[2] = {1.0f, 3.0f}, g[2];
     ag_tensor *x = leaf(xv, 2);
     ag_tensor *h = ag_square(c, x);
@@ -59,7 +61,7 @@ static void detach_and_no_grad(void) {
 }
 
 static void grad_function(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
+    ag_ctx *c = ag_ctx_create(be);
     float xv[2] = {0.3f, -0.7f}, wv[2] = {2.0f, 5.0f}, h[2];
     ag_tensor *x = leaf(xv, 2), *w = leaf(wv, 2), *unused = leaf(wv, 2);
     // f = sum(w * x^3). grad_x f = 3 w x^2, and with create_graph:
@@ -91,8 +93,8 @@ static void grad_function(void) {
 
 // Parameter blocks: views, one zero_grad, Adam against a hand-computed step of torch.optim.Adam.
 static void params_and_adam(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
-    ag_params *ps = ag_params_create(cpu, true);
+    ag_ctx *c = ag_ctx_create(be);
+    ag_params *ps = ag_params_create(be, true);
     ag_tensor *a = ag_params_add(ps, "a.weight", AG_SHAPE(2, 3));
     ag_tensor *b = ag_params_add(ps, "a.bias", AG_SHAPE(3));
     ag_params_finalize(ps);
@@ -125,8 +127,8 @@ static void params_and_adam(void) {
 // A few hundred iterations of a small model: the arena's footprint must stop growing after the
 // first iteration (one consolidated block), and the loss must go down.
 static void memory_stays_flat(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
-    ag_params *ps = ag_params_create(cpu, true);
+    ag_ctx *c = ag_ctx_create(be);
+    ag_params *ps = ag_params_create(be, true);
     ag_tensor *w1 = ag_params_add(ps, "fc1.weight", AG_SHAPE(32, 8));
     ag_tensor *b1 = ag_params_add(ps, "fc1.bias", AG_SHAPE(32));
     ag_tensor *w2 = ag_params_add(ps, "fc2.weight", AG_SHAPE(1, 32));
@@ -171,7 +173,7 @@ static void memory_stays_flat(void) {
 }
 
 int main(void) {
-    cpu = ag_backend_cpu();
+    be = test_backend();
     fanout_and_accumulation();
     detach_and_no_grad();
     grad_function();

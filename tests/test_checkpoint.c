@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "h5io.h"
 #include "test.h"
+#include "test_backend.h"
 
 static char g_dir[512];
 
@@ -30,7 +31,7 @@ typedef struct pspec {
 } pspec;
 
 static ag_params *make_set(bool trainable, const pspec *spec, int n, uint64_t seed) {
-    ag_params *ps = ag_params_create(ag_backend_cpu(), trainable);
+    ag_params *ps = ag_params_create(test_backend(), trainable);
     for (int i = 0; i < n; i++) ag_params_add(ps, spec[i].name, spec[i].shape);
     ag_params_finalize(ps);
     ag_rng rng = ag_rng_make(seed);
@@ -127,7 +128,7 @@ static const char config_text[] = "model:\n  name: dcgan\n  nz: 100\nnote: \"Gr\
 static void write_full(const char *path, ag_params *g, ag_params *gb, ag_params *d, ag_adam *opt) {
     gan_err err = {0};
     gan_ckpt_writer *w;
-    ag_tensor *noise = ag_tensor_create(ag_backend_cpu(), AG_SHAPE(3, 7));
+    ag_tensor *noise = ag_tensor_create(test_backend(), AG_SHAPE(3, 7));
     ag_rng rng = ag_rng_make(99);
     ag_tensor_fill_normal(noise, &rng, 0.0f, 1.0f);
     ag_rng state = {.seed = UINT64_MAX - 5, .counter = 123456789ull << 20};
@@ -190,7 +191,7 @@ static void test_round_trip(void) {
     TEST_CHECK(opt2->lr == 1e-3f && opt2->beta1 == 0.0f, "hyper-parameters were overwritten");
     TEST_CHECK(ag_item(ag_params_find(gb2, "main.1.num_batches_tracked")) == 37.0f, "num_batches_tracked");
 
-    ag_tensor *noise = ag_tensor_create(ag_backend_cpu(), AG_SHAPE(3, 7));
+    ag_tensor *noise = ag_tensor_create(test_backend(), AG_SHAPE(3, 7));
     TEST_CHECK(gan_ckpt_read_tensor(r, "/fixed_noise", noise, &err) == 0, "read tensor: %s", err.msg);
     float *hn = host_copy(noise);
     float want[21];
@@ -372,7 +373,7 @@ static void test_layout_mismatch(void) {
     free(hm);
     ag_adam_free(opt);
 
-    ag_tensor *t = ag_tensor_create(ag_backend_cpu(), AG_SHAPE(7, 3));
+    ag_tensor *t = ag_tensor_create(test_backend(), AG_SHAPE(7, 3));
     ag_tensor_fill(t, 2.0f);
     TEST_CHECK(gan_ckpt_read_tensor(r, "/fixed_noise", t, &err) != 0, "tensor shape not checked");
     HAS(err, "full.h5:/fixed_noise: shape (3, 7) in file vs (7, 3) expected");
@@ -455,7 +456,7 @@ static void test_flipped_byte(void) {
     gan_err err = {0};
     ag_params *g = make_set(true, g_spec, NG, 31);
     // Bigger than one chunk: (3, 700, 701) floats are 5.9 MB, split into chunks of (2, 700, 701).
-    ag_tensor *big = ag_tensor_create(ag_backend_cpu(), AG_SHAPE(3, 700, 701));
+    ag_tensor *big = ag_tensor_create(test_backend(), AG_SHAPE(3, 700, 701));
     ag_rng rng = ag_rng_make(32);
     ag_tensor_fill_uniform(big, &rng, -1.0f, 1.0f);
     gan_ckpt_writer *w;
@@ -469,7 +470,7 @@ static void test_flipped_byte(void) {
     // The file reads back whole before it is damaged.
     gan_ckpt_reader *r;
     ag_params *g2 = make_set(true, g_spec, NG, 33);
-    ag_tensor *big2 = ag_tensor_create(ag_backend_cpu(), AG_SHAPE(3, 700, 701));
+    ag_tensor *big2 = ag_tensor_create(test_backend(), AG_SHAPE(3, 700, 701));
     TEST_CHECK(gan_ckpt_open(path, &r, &err) == 0 && gan_ckpt_read_tensor(r, "/big", big2, &err) == 0,
                "clean read: %s", err.msg);
     gan_ckpt_close(r);

@@ -297,7 +297,7 @@ static void test_missing_and_structure(void) {
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  steps: 3\n"),
                  "exp.yaml:9:3: duplicate key 'steps' in section 'train' (first given at line 7)");
     // Empty input, top level not a mapping, two documents.
-    EXPECT_ERROR("", "exp.yaml: the config is empty; expected a mapping with keys name, seed, model");
+    EXPECT_ERROR("", "exp.yaml: the config is empty; expected a mapping with keys name, seed, device, model");
     EXPECT_ERROR("# just a comment\n\n", "exp.yaml: the config is empty");
     EXPECT_ERROR("---\n", "exp.yaml: the config is empty");
     EXPECT_ERROR("- seed\n- 1\n", "exp.yaml:1:1: expected a mapping with keys name, seed", "got a list");

@@ -12,14 +12,16 @@
 #include "optim.h"
 #include "params.h"
 #include "rng.h"
+#include "ctx_internal.h"
 #include "test.h"
+#include "test_backend.h"
 
-static const ag_backend *cpu;
+static ag_backend *be;
 
 static size_t capacity(const ag_ctx *c) { return c->meta.capacity + c->data.capacity; }
 
 static void test_release_and_reuse(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
+    ag_ctx *c = ag_ctx_create(be);
     float keep_vals[4] = {1, 2, 3, 4};
     ag_tensor *keep = ag_from_host(c, AG_SHAPE(4), keep_vals);
     size_t bytes = ag_ctx_arena_bytes(c);
@@ -42,7 +44,7 @@ static void test_release_and_reuse(void) {
 
 // A first block of 4 MiB (ctx.c); 3 M floats after the mark need another one.
 static void test_blocks_freed_and_steady(void) {
-    ag_ctx *c = ag_ctx_create(cpu);
+    ag_ctx *c = ag_ctx_create(be);
     size_t cap0 = 0;
     for (int it = 0; it < 5; it++) {
         ag_tensor *small = ag_full(c, AG_SHAPE(16), 1.0f);
@@ -73,10 +75,10 @@ typedef struct {
 
 static tiny_gan tiny_make(void) {
     tiny_gan t;
-    t.gp = ag_params_create(cpu, true);
+    t.gp = ag_params_create(be, true);
     t.gw = ag_params_add(t.gp, "g.weight", AG_SHAPE(4, 3, 4, 4));  // ConvT 4 -> 3 channels
     ag_params_finalize(t.gp);
-    t.dp = ag_params_create(cpu, true);
+    t.dp = ag_params_create(be, true);
     t.dw1 = ag_params_add(t.dp, "d1.weight", AG_SHAPE(5, 3, 4, 4));
     t.dw2 = ag_params_add(t.dp, "d2.weight", AG_SHAPE(1, 5, 4, 4));
     ag_params_finalize(t.dp);
@@ -132,7 +134,7 @@ static void test_training_step_equivalence(void) {
         tiny_gan t = tiny_make();
         n = 2 + (size_t)t.gp->total + (size_t)t.dp->total;
         res[release] = malloc(n * sizeof(float));
-        ag_ctx *c = ag_ctx_create(cpu);
+        ag_ctx *c = ag_ctx_create(be);
         for (int it = 0; it < 3; it++) tiny_step(c, &t, release, res[release]);
         peak[release] = c->data.peak;
         ag_ctx_free(c);
@@ -145,7 +147,7 @@ static void test_training_step_equivalence(void) {
 }
 
 int main(void) {
-    cpu = ag_backend_cpu();
+    be = test_backend();
     test_release_and_reuse();
     test_blocks_freed_and_steady();
     test_training_step_equivalence();

@@ -3,11 +3,14 @@
 // the process's resident memory does not creep.
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "dcgan.h"
 #include "dcgan_train.h"
 #include "rng.h"
+#include "ctx_internal.h"
 #include "test.h"
+#include "test_backend.h"
 
 static long resident_kb(void) {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -16,11 +19,11 @@ static long resident_kb(void) {
         if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
         fclose(f);
     }
-    return resident * 4;  // 4 KiB pages
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);  // statm counts pages
 }
 
 int main(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     gan_dcgan_shape s = {.resolution = 32, .nz = 8, .ngf = 4, .ndf = 4, .nc = 1};
     gan_dcgan_g *g = gan_dcgan_g_create(be, s);
     gan_dcgan_d *d = gan_dcgan_d_create(be, s);

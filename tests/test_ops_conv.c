@@ -13,6 +13,7 @@
 #include "gradcheck.h"
 #include "rng.h"
 #include "test.h"
+#include "test_backend.h"
 
 #define S AG_SHAPE
 
@@ -154,7 +155,7 @@ static const conv_case convt_cases[] = {
 #define NCASES(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_conv2d_forward(void) {
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     for (size_t k = 0; k < NCASES(conv_cases); k++) {
         const conv_case *cc = &conv_cases[k];
         ag_shape ys = conv_shape(cc->x, cc->w, cc->a);
@@ -173,7 +174,7 @@ static void test_conv2d_forward(void) {
 }
 
 static void test_conv_transpose2d_forward(void) {
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     for (size_t k = 0; k < NCASES(convt_cases); k++) {
         const conv_case *cc = &convt_cases[k];
         ag_shape ys = conv_transpose_shape(cc->x, cc->w, cc->a);
@@ -194,7 +195,7 @@ static void test_conv_transpose2d_forward(void) {
 // <conv2d(x, w), y> = <x, conv_transpose2d(y, w)> = <w, conv2d_weight_grad(x, y)>, with the
 // transposed conv's output padding chosen to land on x's size.
 static void test_adjoints(void) {
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     for (size_t k = 0; k < NCASES(conv_cases); k++) {
         const conv_case *cc = &conv_cases[k];
         ag_shape ys = conv_shape(cc->x, cc->w, cc->a);
@@ -321,7 +322,7 @@ static void test_gradients(void) {
 
 // Exact values of the resampling ops on a small ramp.
 static void test_resample_values(void) {
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     float xv[2 * 4 * 6];
     for (int i = 0; i < 48; i++) xv[i] = (float)(i * i % 17) - 8.0f;
     ag_tensor *x = ag_from_host(c, S(1, 2, 4, 6), xv);
@@ -353,7 +354,7 @@ static void test_resample_values(void) {
 // per-chunk partial sums added in a fixed order, is bit-identical on reruns and equal to
 // rounding across thread counts.
 static void test_thread_counts(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     ag_ctx *c = ag_ctx_create(be);
     ag_shape xs = S(7, 8, 16, 12), ws = S(8, 8, 3, 3);
     ag_conv_args a = AG_CONV(1, 1, 1);
@@ -367,7 +368,7 @@ static void test_thread_counts(void) {
     float *runs[4];
     const int threads[4] = {3, 3, 1, 2};
     for (int r = 0; r < 4; r++) {
-        be->set_threads(threads[r]);
+        ag_backend_set_threads(be, threads[r]);
         ag_tensor *x = ag_from_host(c, xs, xv), *w = ag_from_host(c, ws, wv), *y = ag_from_host(c, ys, yv);
         char what[64];
         float *got = to_host(ag_conv2d(c, x, w, a));

@@ -6,6 +6,7 @@
 #include "gradcheck.h"
 #include "rng.h"
 #include "test.h"
+#include "test_backend.h"
 
 typedef struct {
     const char *name;
@@ -167,7 +168,7 @@ static const op_case cases[] = {
 // column block, one long sum over several chunks): values against a double sum computed here,
 // and bit-identical results on 1 and 2 threads.
 static void test_sum_to_values(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     const struct {
         ag_shape x, to;
     } sc[] = {
@@ -184,7 +185,7 @@ static void test_sum_to_values(void) {
         float *xv = malloc((size_t)n * sizeof *xv), *got[2];
         ag_philox_fill_normal(xv, n, 90 + k, 0, 1.0f, 0.5f);
         for (int t = 0; t < 2; t++) {
-            be->set_threads(t + 1);
+            ag_backend_set_threads(be, t + 1);
             ag_ctx *c = ag_ctx_create(be);
             ag_tensor *y = ag_sum_to(c, ag_from_host(c, xs, xv), ts);
             got[t] = malloc((size_t)m * sizeof(float));
@@ -219,12 +220,12 @@ static void test_sum_to_values(void) {
 // bias_act against the three ops it replaces (add the bias, leaky_relu, scale), bit for bit:
 // output, x.grad and b.grad, at a size where the kernels go parallel, on 1 and 2 threads.
 static void test_bias_act_matches_unfused(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     const float slopes[2] = {0.2f, 1.0f}, gains[2] = {1.4142135f, 0.70710677f};
     const ag_shape shapes[2] = {S(5, 7, 30, 31), S(600, 70)};
     for (int threads = 1; threads <= 2; threads++)
         for (int k = 0; k < 2; k++) {
-            be->set_threads(threads);
+            ag_backend_set_threads(be, threads);
             ag_shape xs = shapes[k];
             int C = xs.d[1];
             int64_t n = ag_shape_numel(xs);

@@ -12,6 +12,7 @@
 
 #include "gradcheck.h"
 #include "test.h"
+#include "test_backend.h"
 
 #define EPS 1e-5f
 #define MOMENTUM 0.1f
@@ -83,7 +84,7 @@ static void test_gradients(void) {
 }
 
 static void test_eval_gradgrad(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     bn_user b = {ag_tensor_create(be, AG_SHAPE(3)), ag_tensor_create(be, AG_SHAPE(3))};
     ag_tensor_from_host(b.running_mean, (float[]){0.3f, -0.5f, 0.1f});
     ag_tensor_from_host(b.running_var, (float[]){0.8f, 1.7f, 0.4f});
@@ -114,7 +115,7 @@ static void test_eval_gradgrad(void) {
 // Forward values and two running-statistics updates with momentum 0.1, from torch's defaults
 // (mean 0, var 1), against the formulas of torch.nn.BatchNorm2d.
 static void test_forward_and_running_stats(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     enum { N = 4, C = 3, H = 5, W = 3 };
     ag_shape xs = AG_SHAPE(N, C, H, W);
     ag_tensor *rm = ag_tensor_create(be, AG_SHAPE(C)), *rv = ag_tensor_create(be, AG_SHAPE(C));
@@ -169,8 +170,8 @@ static void test_forward_and_running_stats(void) {
 // Outputs, statistics and all three gradients, bit for bit, on 1 and 2 threads, on a tensor big
 // enough for the kernels to go parallel.
 static void run_once(int threads, float *out) {
-    const ag_backend *be = ag_backend_cpu();
-    be->set_threads(threads);
+    ag_backend *be = test_backend();
+    ag_backend_set_threads(be, threads);
     ag_shape xs = AG_SHAPE(8, 6, 32, 32);
     ag_tensor *x = gc_input(xs, 51, 3.0f, 1.0f), *gamma = gc_input(AG_SHAPE(6), 52, 0.3f, 1.0f),
               *beta = gc_input(AG_SHAPE(6), 53, 1.0f, 0.0f);
@@ -218,7 +219,7 @@ static void test_second_derivative_dies(void) {
         dup2(fd[1], STDERR_FILENO);
         ag_tensor *in[3] = {gc_input(AG_SHAPE(2, 2, 2, 2), 61, 1.0f, 0.0f), gc_input(AG_SHAPE(2), 62, 0.3f, 1.0f),
                             gc_input(AG_SHAPE(2), 63, 1.0f, 0.0f)};
-        ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+        ag_ctx *c = ag_ctx_create(test_backend());
         ag_tensor *loss = ag_sum(c, ag_square(c, f_train(c, in, NULL)));
         ag_tensor *g;
         ag_grad(c, 1, &loss, NULL, 1, in, true, &g);
@@ -259,7 +260,7 @@ static ag_tensor *f_eval_act(ag_ctx *c, ag_tensor **in, void *u) {
 }
 
 static void test_fused_gradients(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     const float slopes[] = {0.2f, 0.0f};
     for (int k = 0; k < 2; k++) {
         act_user a = {.slope = slopes[k]};
@@ -289,8 +290,8 @@ static void test_fused_gradients(void) {
 // gradients of x, gamma and beta, bit for bit (the same arithmetic in the same order), at a
 // size where the kernels go parallel. Eval form: against leaky_relu(batchnorm2d_eval).
 static void fused_vs_unfused(float slope, int threads) {
-    const ag_backend *be = ag_backend_cpu();
-    be->set_threads(threads);
+    ag_backend *be = test_backend();
+    ag_backend_set_threads(be, threads);
     ag_shape xs = AG_SHAPE(6, 5, 24, 20);
     const int C = 5;
     ag_ctx *c = ag_ctx_create(be);

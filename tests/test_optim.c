@@ -5,6 +5,7 @@
 #include "fixture.h"
 #include "optim.h"
 #include "test.h"
+#include "test_backend.h"
 
 static double attr(fx_file *f, const char *group, const char *name) {
     double v = 0;
@@ -13,7 +14,7 @@ static double attr(fx_file *f, const char *group, const char *name) {
 }
 
 static void run_case(fx_file *f, const char *name) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     ag_params *ps = ag_params_create(be, true);
     ag_tensor *p = ag_params_add(ps, "p", AG_SHAPE(5, 3));
     ag_params_finalize(ps);

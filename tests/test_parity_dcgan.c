@@ -10,6 +10,7 @@
 #include "dcgan_train.h"
 #include "fixture.h"
 #include "test.h"
+#include "test_backend.h"
 
 // Forward values and losses agree to float rounding; gradients pass through up to 5
 // batchnorms over batches of 4 and a few near-cancelling sums, so they get a looser bound.
@@ -39,7 +40,7 @@ static void expect_set(fx_file *f, const char *group, ag_params *ps, bool grads,
 static void check_file(const char *name, int resolution, int nc) {
     fx_file *f = fx_open(name);
     if (!f) return;
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     gan_dcgan_shape s = {.resolution = resolution, .nz = 16, .ngf = 8, .ndf = 8, .nc = nc};
     gan_dcgan_g *g = gan_dcgan_g_create(be, s);
     gan_dcgan_d *d = gan_dcgan_d_create(be, s);

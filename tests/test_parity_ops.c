@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "ops.h"
 #include "test.h"
+#include "test_backend.h"
 
 // Both computations are float32 with different summation orders; the longest sums here (a
 // conv's 4x4x8 products, a batch norm's 45-64 element statistics) leave errors of at most 3e-7
@@ -56,7 +57,7 @@ static float fattr(pcase *k, const char *name) {
 
 // A long-lived CPU tensor from the case's dataset, freed when the case ends.
 static ag_tensor *owned_tensor(pcase *k, const char *leaf) {
-    ag_tensor *t = fx_tensor_create(ag_backend_cpu(), k->f, PATH(k, leaf));
+    ag_tensor *t = fx_tensor_create(test_backend(), k->f, PATH(k, leaf));
     if (!t) {
         k->ok = false;
         return NULL;
@@ -213,40 +214,35 @@ static ag_tensor *run_concat(ag_ctx *c, pcase *k, ag_tensor **x, int nx) {
     return k->ok ? ag_concat(c, nx, x, axis) : NULL;
 }
 
-// --- the table: which groups each runner claims and which ops it needs ------------------------
+// --- the table: which fixture groups each runner claims ------------------------------------------
 
 typedef ag_tensor *(*run_fn)(ag_ctx *c, pcase *k, ag_tensor **x, int nx);
 
 typedef struct runner {
     const char *prefix;  // claims the groups named prefix, or prefix + "_..."
     run_fn fn;
-    ag_op ops[4];        // the ops the case is about: their kernels and rules must exist
-    int nops;
 } runner;
 
-#define OPS(...) .ops = {__VA_ARGS__}, .nops = (int)(sizeof((ag_op[]){__VA_ARGS__}) / sizeof(ag_op))
 static const runner runners[] = {
-    // The convolution family is closed under differentiation: each case needs all three.
-    {"conv2d", run_conv2d, OPS(AG_OP_CONV2D, AG_OP_CONV_TRANSPOSE2D, AG_OP_CONV2D_WEIGHT_GRAD)},
-    {"conv_transpose2d", run_conv_transpose2d,
-     OPS(AG_OP_CONV_TRANSPOSE2D, AG_OP_CONV2D, AG_OP_CONV2D_WEIGHT_GRAD)},
-    {"batchnorm2d_train", run_batchnorm2d_train, OPS(AG_OP_BATCHNORM2D, AG_OP_BATCHNORM2D_BACKWARD)},
-    {"batchnorm2d_eval", run_batchnorm2d_eval, OPS(AG_OP_MUL, AG_OP_ADD)},
-    {"linear", run_linear, OPS(AG_OP_MATMUL, AG_OP_ADD)},
-    {"relu", run_relu, OPS(AG_OP_LEAKY_RELU, AG_OP_LEAKY_RELU_GRAD)},
-    {"leaky_relu", run_leaky_relu, OPS(AG_OP_LEAKY_RELU, AG_OP_LEAKY_RELU_GRAD)},
-    {"tanh", run_tanh, OPS(AG_OP_TANH, AG_OP_TANH_GRAD)},
-    {"sigmoid", run_sigmoid, OPS(AG_OP_SIGMOID, AG_OP_SIGMOID_GRAD)},
-    {"softplus", run_softplus, OPS(AG_OP_SOFTPLUS)},
-    {"bce", run_bce, OPS(AG_OP_BCE)},
-    {"bce_with_logits", run_bce_with_logits, OPS(AG_OP_SOFTPLUS)},
-    {"upsample_nearest2x", run_upsample, OPS(AG_OP_UPSAMPLE_NEAREST2X, AG_OP_SUM_POOL2)},
-    {"avg_pool2d", run_avg_pool, OPS(AG_OP_SUM_POOL2, AG_OP_UPSAMPLE_NEAREST2X)},
-    {"sum", run_sum, OPS(AG_OP_SUM_TO, AG_OP_EXPAND)},
-    {"mean", run_mean, OPS(AG_OP_SUM_TO, AG_OP_EXPAND)},
-    {"pad2d", run_pad2d, OPS(AG_OP_PAD2D)},
-    {"matmul", run_matmul, OPS(AG_OP_MATMUL)},
-    {"concat", run_concat, OPS(AG_OP_CONCAT, AG_OP_NARROW)},
+    {"conv2d", run_conv2d},
+    {"conv_transpose2d", run_conv_transpose2d},
+    {"batchnorm2d_train", run_batchnorm2d_train},
+    {"batchnorm2d_eval", run_batchnorm2d_eval},
+    {"linear", run_linear},
+    {"relu", run_relu},
+    {"leaky_relu", run_leaky_relu},
+    {"tanh", run_tanh},
+    {"sigmoid", run_sigmoid},
+    {"softplus", run_softplus},
+    {"bce", run_bce},
+    {"bce_with_logits", run_bce_with_logits},
+    {"upsample_nearest2x", run_upsample},
+    {"avg_pool2d", run_avg_pool},
+    {"sum", run_sum},
+    {"mean", run_mean},
+    {"pad2d", run_pad2d},
+    {"matmul", run_matmul},
+    {"concat", run_concat},
 };
 #define NRUNNERS ((int)(sizeof runners / sizeof runners[0]))
 
@@ -262,29 +258,10 @@ static const runner *runner_for(const char *group) {
     return best;
 }
 
-static bool supported(const runner *r, const char *group) {
-    const ag_backend *be = ag_backend_cpu();
-    bool ok = true;
-    for (int i = 0; i < r->nops; i++) {
-        ag_op op = r->ops[i];
-        bool kernel = ag_backend_supports_op(be, op);
-        bool rule = ag_op_infos[op].grad == AG_GRAD_ZERO || ag_op_infos[op].grad == AG_GRAD_NONE ||
-                    ag_backward_rule(op) != NULL;
-        TEST_CHECK(kernel && rule, "%s: op %s not supported yet (%s)", group, ag_op_infos[op].name,
-                   !kernel ? "no CPU kernel" : "no backward rule");
-        ok &= kernel && rule;
-    }
-    return ok;
-}
-
 static void run_case(const runner *r, fx_file *f, const char *group) {
-    if (!supported(r, group)) {
-        printf("%-32s SKIPPED: not supported\n", group);
-        return;
-    }
     pcase k = {.f = f, .group = group, .ok = true};
     int failures_before = test_failures_;
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     char name[16];
     ag_tensor *x[MAX_IN], *wrt[MAX_IN], *grads[MAX_IN];
     int nx = 0, nwrt = 0, wrt_index[MAX_IN];

@@ -7,11 +7,12 @@
 #include "fixture.h"
 #include "linear.h"
 #include "test.h"
+#include "test_backend.h"
 
 int main(void) {
     fx_file *f = fx_open("r1.h5");
     if (!f) return test_finish();
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     ag_params *ps = ag_params_create(be, true);
     nn_conv2d conv1, conv2;
     nn_linear fc;

@@ -8,6 +8,7 @@
 #include "rng.h"
 #include "tensor.h"
 #include "test.h"
+#include "test_backend.h"
 
 static void check_words(const char *what, const uint32_t got[4], const uint32_t want[4]) {
     TEST_CHECK(!memcmp(got, want, 4 * sizeof *got), "%s: got %08x %08x %08x %08x, want %08x %08x %08x %08x",
@@ -110,10 +111,10 @@ static void test_normal_stats(void) {
 // Same (seed, counter) -> same values; one fill equals consecutive fills of 4-aligned sizes;
 // value i depends only on block counter + i/4; thread count does not matter.
 static void test_reproducibility(void) {
-    const ag_backend *cpu = ag_backend_cpu();
+    ag_backend *be = test_backend();
     enum { N = 200000 };  // above the fills' parallel threshold
-    ag_tensor *whole = ag_tensor_create(cpu, AG_SHAPE(N)), *again = ag_tensor_create(cpu, AG_SHAPE(N));
-    ag_tensor *part1 = ag_tensor_create(cpu, AG_SHAPE(N / 4)), *part2 = ag_tensor_create(cpu, AG_SHAPE(N - N / 4));
+    ag_tensor *whole = ag_tensor_create(be, AG_SHAPE(N)), *again = ag_tensor_create(be, AG_SHAPE(N));
+    ag_tensor *part1 = ag_tensor_create(be, AG_SHAPE(N / 4)), *part2 = ag_tensor_create(be, AG_SHAPE(N - N / 4));
     float *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
     for (int normal = 0; normal < 2; normal++) {
         const char *kind = normal ? "normal" : "uniform";
@@ -141,9 +142,9 @@ static void test_reproducibility(void) {
         TEST_CHECK(!memcmp(a + 4, b, (N - 4) * sizeof *a), "%s: values are not a function of counter + i/4", kind);
 
         // Thread counts: 1 thread against the default count (2 under meson test).
-        cpu->set_threads(1);
+        ag_backend_set_threads(be, 1);
         raw(b, N, 99, 1, 0.0f, 1.0f);
-        cpu->set_threads(2);
+        ag_backend_set_threads(be, 2);
         TEST_CHECK(!memcmp(a, b, N * sizeof *a), "%s: 1 thread differs from 2 threads", kind);
 
         // Another seed or counter gives other values.

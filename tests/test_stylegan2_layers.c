@@ -21,6 +21,7 @@
 #include "pixelnorm.h"
 #include "test.h"
 #include "upfirdn.h"
+#include "test_backend.h"
 
 // Float32 against float32 with other summation orders; the largest measured error is below 1e-6
 // (values and gradients of order 1-10).
@@ -55,7 +56,7 @@ static const char *path(const char *group, const char *leaf) {
 // y = fn(inputs) against /group/y, then ag_grad of <y, gy> against /group/gx<i>. `in` holds nin
 // tensors requiring grad: x0 is loaded here, the others by the caller (parameters).
 static void check_case(const char *group, const char *label, layer_fn fn, int nin, ag_tensor **in, void *user) {
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     ag_tensor *y = fn(c, group, in, user);
     double err = 0, worst = 0;
     char what[128];
@@ -78,7 +79,7 @@ static void check_case(const char *group, const char *label, layer_fn fn, int ni
 }
 
 static ag_tensor *leaf(const char *group, const char *name) {
-    ag_tensor *t = fx_tensor_create(ag_backend_cpu(), F, path(group, name));
+    ag_tensor *t = fx_tensor_create(test_backend(), F, path(group, name));
     return t ? ag_requires_grad(t, true) : NULL;
 }
 
@@ -125,10 +126,10 @@ static ag_tensor *f_dense(ag_ctx *c, const char *g, ag_tensor **in, void *u) {
 }
 
 static void test_conv(const char *group) {
-    ag_tensor *w = fx_tensor_create(ag_backend_cpu(), F, path(group, "x1"));
+    ag_tensor *w = fx_tensor_create(test_backend(), F, path(group, "x1"));
     if (!w) return;
     bool bias = fx_has(F, path(group, "x2"));
-    ag_params *ps = ag_params_create(ag_backend_cpu(), true);
+    ag_params *ps = ag_params_create(test_backend(), true);
     nn_eq_conv2d l;
     nn_eq_conv2d_init(&l, ps, "conv", w->shape.d[1], w->shape.d[0], iattr(group, "kernel"), 2, bias,
                       iattr(group, "lrelu") ? NN_ACT_LRELU : NN_ACT_LINEAR);
@@ -144,9 +145,9 @@ static void test_conv(const char *group) {
 
 static void test_dense(void) {
     const char *group = "dense_lrelu";
-    ag_tensor *w = fx_tensor_create(ag_backend_cpu(), F, path(group, "x1"));
+    ag_tensor *w = fx_tensor_create(test_backend(), F, path(group, "x1"));
     if (!w) return;
-    ag_params *ps = ag_params_create(ag_backend_cpu(), true);
+    ag_params *ps = ag_params_create(test_backend(), true);
     nn_eq_linear l;
     nn_eq_linear_init(&l, ps, "fc", w->shape.d[1], w->shape.d[0], NN_ACT_LRELU, (float)fattr(group, "lr_mul"), 1.0f);
     ag_params_finalize(ps);
@@ -202,7 +203,7 @@ static void test_gradients(void) {
     gradcheck("upfirdn down2", g_down2, 1, (ag_shape[]){S(2, 2, 4, 6)}, NULL, false, 140);
     gradcheck("mbstd group 2", g_mbstd, 1, (ag_shape[]){S(4, 3, 2, 2)}, NULL, false, 150);
     gradcheck("pixel norm", g_pixelnorm, 1, (ag_shape[]){S(3, 5)}, NULL, false, 160);
-    ag_params *ps = ag_params_create(ag_backend_cpu(), true);
+    ag_params *ps = ag_params_create(test_backend(), true);
     nn_eq_conv2d l;
     nn_eq_conv2d_init(&l, ps, "conv", 2, 3, 3, 2, true, NN_ACT_LRELU);
     ag_params_finalize(ps);
@@ -216,7 +217,7 @@ static void test_gradients(void) {
 // const adds noise_const * strength to every sample and channel, random adds the given image
 // (one per sample, shared by the channels) times strength, none adds nothing.
 static void test_noise(void) {
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     ag_params *ps = ag_params_create(be, true), *bufs = ag_params_create(be, false);
     nn_noise l;
     nn_noise_init(&l, ps, bufs, "synthesis.b4.conv1", 4);

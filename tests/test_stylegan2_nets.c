@@ -19,6 +19,7 @@
 #include "stylegan2_sample.h"
 #include "stylegan2_train.h"
 #include "test.h"
+#include "test_backend.h"
 
 // Float32 against float32 in another summation order, through up to 7 layers (and, for the
 // regularisers, their backward passes twice). The error is max |ours - ref| relative to
@@ -117,7 +118,7 @@ static void test_g32(void) {
     if (!f) return;
     gan_sg2_shape s = shape_of(f);
     if (!valid(s)) return fx_close(f);
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     gan_sg2_g *g = gan_sg2_g_create(be, s);
     TEST_CHECK(g->num_ws == 8 && g->num_layers == 7, "32x32: num_ws %d, layers %d", g->num_ws, g->num_layers);
     load_state(f, "G", (ag_params *[]){g->params, g->buffers}, 2, false);
@@ -186,7 +187,7 @@ static void test_d32(void) {
     if (!f) return;
     gan_sg2_shape s = shape_of(f);
     if (!valid(s)) return fx_close(f);
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     gan_sg2_d *d = gan_sg2_d_create(be, s);
     load_state(f, "D", (ag_params *[]){d->params, d->buffers}, 2, false);
     ag_ctx *c = ag_ctx_create(be);
@@ -223,7 +224,7 @@ static void test_64(void) {
     if (!f) return;
     gan_sg2_shape s = shape_of(f);
     if (!valid(s)) return fx_close(f);
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     gan_sg2_g *g = gan_sg2_g_create(be, s);
     gan_sg2_d *d = gan_sg2_d_create(be, s);
     load_state(f, "G", (ag_params *[]){g->params, g->buffers}, 2, true);

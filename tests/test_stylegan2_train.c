@@ -17,6 +17,7 @@
 #include "fixture.h"
 #include "stylegan2_train.h"
 #include "test.h"
+#include "test_backend.h"
 
 // Three Adam steps on parameters of order 1 with lr 0.002: the parameters and losses differ from
 // PyTorch's by about 1e-7 here (measured; printed below). 1e-5 of max(1, |ref|) leaves room for
@@ -133,7 +134,7 @@ static void test_fixture(void) {
         TEST_CHECK(false, "fixture options: %s", why);
         return fx_close(f);
     }
-    const ag_backend *be = ag_backend_cpu();
+    ag_backend *be = test_backend();
     ag_rng init = ag_rng_make(1);
     gan_sg2_model *m = gan_sg2_model_create(be, s, &o, &init);
     load_sets(f, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2);
@@ -232,7 +233,7 @@ static bool same_values(const ag_tensor *a, const ag_tensor *b) {
 // Iterations [from, to) of run r (its model and rng) on the tiny data stream of `seed`.
 static void train_iters(run *r, uint64_t seed, int from, int to) {
     const gan_sg2_train_opts o = tiny_opts();
-    ag_ctx *c = ag_ctx_create(ag_backend_cpu());
+    ag_ctx *c = ag_ctx_create(test_backend());
     float real[4 * 16 * 16];
     for (int it = from; it < to; it++) {
         // The data of iteration it depends only on (seed, it), like a resumable loader's.
@@ -261,7 +262,7 @@ static run new_run(uint64_t seed) {
     run r = {.rng = ag_rng_make(seed)};
     ag_rng init = ag_rng_fork(&r.rng);
     const gan_sg2_train_opts o = tiny_opts();
-    r.m = gan_sg2_model_create(ag_backend_cpu(), tiny_shape(), &o, &init);
+    r.m = gan_sg2_model_create(test_backend(), tiny_shape(), &o, &init);
     return r;
 }
 
@@ -344,7 +345,7 @@ static void test_determinism(void) {
 // --- small pieces -------------------------------------------------------------------------------
 
 static void test_lazy_adam(void) {
-    ag_params *ps = ag_params_create(ag_backend_cpu(), true);
+    ag_params *ps = ag_params_create(test_backend(), true);
     ag_params_add(ps, "w", AG_SHAPE(1));
     ag_params_finalize(ps);
     ag_adam *lazy = gan_sg2_adam_create(ps, 0.0025f, 0.0f, 0.99f, 1e-8f, 4);

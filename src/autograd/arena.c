@@ -2,14 +2,15 @@
 
 #include "check.h"
 
-void ag_arena_init(ag_arena *a, void *(*alloc)(size_t), void (*free_fn)(void *), size_t min_block) {
-    *a = (ag_arena){.alloc = alloc, .free = free_fn, .min_block = min_block};
+void ag_arena_init(ag_arena *a, void *(*alloc)(void *, size_t), void (*free_fn)(void *, void *), void *user,
+                   size_t min_block) {
+    *a = (ag_arena){.alloc = alloc, .free = free_fn, .user = user, .min_block = min_block};
 }
 
 static void free_blocks(ag_arena *a) {
     for (ag_arena_block *b = a->head, *next; b; b = next) {
         next = b->next;
-        a->free(b->base);
+        a->free(a->user, b->base);
         free(b);
     }
     a->head = NULL;
@@ -20,7 +21,7 @@ void ag_arena_destroy(ag_arena *a) { free_blocks(a); }
 
 static ag_arena_block *new_block(ag_arena *a, size_t size) {
     ag_arena_block *b = ag_xmalloc(sizeof *b);
-    b->base = a->alloc(size);
+    b->base = a->alloc(a->user, size);
     AG_CHECK(b->base, "arena: out of memory allocating a block of %zu bytes", size);
     b->size = size;
     b->used = 0;
@@ -72,7 +73,7 @@ void ag_arena_release(ag_arena *a, ag_arena_mark m) {
         ag_arena_block *b = a->head;
         a->head = b->next;
         a->capacity -= b->size;
-        a->free(b->base);
+        a->free(a->user, b->base);
         free(b);
     }
     if (a->head) a->head->used = m.block_used;

@@ -20,8 +20,9 @@ typedef struct ag_arena_block {
 } ag_arena_block;
 
 typedef struct ag_arena {
-    void *(*alloc)(size_t bytes);  // returns memory aligned to at least AG_ARENA_ALIGN
-    void (*free)(void *p);
+    void *(*alloc)(void *user, size_t bytes);  // memory aligned to at least AG_ARENA_ALIGN
+    void (*free)(void *user, void *p);
+    void *user;  // passed to alloc and free (the backend, for tensor data)
     ag_arena_block *head;  // block being filled; older blocks follow
     size_t used;           // bytes handed out since the last reset (with alignment padding)
     size_t peak;           // largest `used` ever seen
@@ -31,7 +32,8 @@ typedef struct ag_arena {
 
 #define AG_ARENA_ALIGN 64
 
-void ag_arena_init(ag_arena *a, void *(*alloc)(size_t), void (*free_fn)(void *), size_t min_block);
+void ag_arena_init(ag_arena *a, void *(*alloc)(void *, size_t), void (*free_fn)(void *, void *), void *user,
+                   size_t min_block);
 void ag_arena_destroy(ag_arena *a);
 // Never returns NULL (out of memory is fatal). Memory is not zeroed.
 void *ag_arena_alloc(ag_arena *a, size_t bytes);

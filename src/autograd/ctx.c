@@ -1,22 +1,37 @@
-#include "ctx.h"
-
 #include <stdlib.h>
 
 #include "check.h"
+#include "ctx_internal.h"
 
 // 4 MiB first blocks: small models never grow, big ones consolidate after one iteration.
 #define META_MIN_BLOCK (1u << 20)
 #define DATA_MIN_BLOCK (4u << 20)
 
-static void *host_alloc(size_t n) { return ag_xmalloc(n); }
+static void *host_alloc(void *user, size_t n) {
+    (void)user;
+    return ag_xmalloc(n);
+}
+static void host_free(void *user, void *p) {
+    (void)user;
+    free(p);
+}
+// The data arena's blocks come from the backend.
+static void *backend_alloc(void *be, size_t n) {
+    const ag_backend *b = be;
+    return b->ops->alloc(b, n);
+}
+static void backend_free(void *be, void *p) {
+    const ag_backend *b = be;
+    b->ops->free(b, p);
+}
 
 ag_ctx *ag_ctx_create(const ag_backend *be) {
     AG_CHECK(be, "ag_ctx_create: no backend");
     ag_ctx *c = ag_xcalloc(1, sizeof *c);
     c->be = be;
     c->grad_enabled = true;
-    ag_arena_init(&c->meta, host_alloc, free, META_MIN_BLOCK);
-    ag_arena_init(&c->data, be->alloc, be->free, DATA_MIN_BLOCK);
+    ag_arena_init(&c->meta, host_alloc, host_free, NULL, META_MIN_BLOCK);
+    ag_arena_init(&c->data, backend_alloc, backend_free, (void *)be, DATA_MIN_BLOCK);
     return c;
 }
 
@@ -24,29 +39,38 @@ void ag_ctx_free(ag_ctx *c) {
     if (!c) return;
     ag_arena_destroy(&c->meta);
     ag_arena_destroy(&c->data);
-    if (c->workspace) c->be->free(c->workspace);
+    if (c->workspace) c->be->ops->free(c->be, c->workspace);
     free(c->bw_nodes);
     free(c);
 }
+
+const ag_backend *ag_ctx_backend(const ag_ctx *c) { return c->be; }
 
 void ag_ctx_reset(ag_ctx *c) {
     ag_arena_reset(&c->meta);
     ag_arena_reset(&c->data);
 }
 
+static struct ag_ctx_arena_pos pos_of(ag_arena_mark m) {
+    return (struct ag_ctx_arena_pos){.block = m.block, .block_used = m.block_used, .used = m.used};
+}
+static ag_arena_mark mark_of(struct ag_ctx_arena_pos p) {
+    return (ag_arena_mark){.block = p.block, .block_used = p.block_used, .used = p.used};
+}
+
 ag_ctx_mark ag_ctx_mark_now(const ag_ctx *c) {
-    return (ag_ctx_mark){.meta = ag_arena_mark_now(&c->meta), .data = ag_arena_mark_now(&c->data)};
+    return (ag_ctx_mark){.meta = pos_of(ag_arena_mark_now(&c->meta)), .data = pos_of(ag_arena_mark_now(&c->data))};
 }
 
 void ag_ctx_release(ag_ctx *c, ag_ctx_mark m) {
-    ag_arena_release(&c->meta, m.meta);
-    ag_arena_release(&c->data, m.data);
+    ag_arena_release(&c->meta, mark_of(m.meta));
+    ag_arena_release(&c->data, mark_of(m.data));
 }
 
 void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
     if (bytes > c->workspace_size) {
-        if (c->workspace) c->be->free(c->workspace);
-        c->workspace = c->be->alloc(bytes);
+        if (c->workspace) c->be->ops->free(c->be, c->workspace);
+        c->workspace = c->be->ops->alloc(c->be, bytes);
         AG_CHECK(c->workspace, "workspace: out of memory allocating %zu bytes", bytes);
         c->workspace_size = bytes;
     }
@@ -55,9 +79,12 @@ void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
 
 size_t ag_ctx_arena_bytes(const ag_ctx *c) { return c->meta.used + c->data.used; }
 size_t ag_ctx_arena_peak(const ag_ctx *c) { return c->meta.peak + c->data.peak; }
+uint64_t ag_ctx_flops(const ag_ctx *c) { return c->flops; }
 
 bool ag_set_grad_enabled(ag_ctx *c, bool on) {
     bool prev = c->grad_enabled;
     c->grad_enabled = on;
     return prev;
 }
+
+bool ag_is_grad_enabled(const ag_ctx *c) { return c->grad_enabled; }

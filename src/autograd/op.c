@@ -2,9 +2,8 @@
 
 #include <string.h>
 
-#include "backend.h"
 #include "check.h"
-#include "ctx.h"
+#include "ctx_internal.h"
 
 const ag_op_info ag_op_infos[AG_OP_COUNT] = {
 #define AG_OP_INFO(E, n, s, g) [AG_OP_##E] = {#n, s, g},
@@ -25,8 +24,7 @@ ag_tensor *ag_op_run(ag_ctx *c, ag_op op, ag_tensor *out, ag_tensor *const *src,
                  info->name, i, AG_SHAPE_STR(src[i]->shape), src[i]->be->name, c->be->name);
         any_grad |= src[i]->requires_grad;
     }
-    ag_kernel_fn kernel = c->be->kernels[op];
-    AG_CHECK(kernel, "%s: not supported by the %s backend", info->name, c->be->name);
+    ag_kernel_fn kernel = c->be->ops->kernels[op];
 
     ag_node node = {.op = op, .nsrc = nsrc, .nsaved = nsaved, .out = out};
     memcpy(node.src, src, (size_t)nsrc * sizeof *src);

@@ -3,17 +3,11 @@
 #include <stdint.h>
 
 #include "op_list.h"
+#include "op_params.h"
 #include "tensor.h"
 
 #define AG_MAX_SRC 8
 #define AG_MAX_SAVED 4
-
-// Scalar parameters of an op; each op documents which fields it reads (see op_list.h).
-typedef struct ag_op_params {
-    int i[8];
-    float f[4];
-    ag_shape shape;
-} ag_op_params;
 
 typedef struct ag_node {
     ag_op op;
@@ -23,7 +17,7 @@ typedef struct ag_node {
     // Extra tensors a kernel writes for its backward rule (batchnorm's mean and inverse std) or
     // extra outputs of a multi-output kernel (batchnorm backward's dgamma, dbeta).
     ag_tensor *saved[AG_MAX_SAVED];
-    ag_op_params p;
+    ag_op_params p;  // its scalar arguments: the member op_list.h names for the op
     uint64_t seq;    // creation order: a topological order of the tape
     unsigned epoch;  // backward-pass bookkeeping
     unsigned need;   // during a backward pass: bit i set when input i needs a gradient
@@ -45,9 +39,3 @@ ag_tensor *ag_op_run(struct ag_ctx *c, ag_op op, ag_tensor *out, ag_tensor *cons
 
 // True when input i of a node needs a gradient (used by backward rules to skip work).
 static inline bool ag_node_needs_grad(const ag_node *n, int i) { return (n->need >> i) & 1u; }
-
-// Aborts with the op name and the shapes of its inputs: for shape and argument errors.
-#define AG_OP_CHECK(cond, opname, ...)                                                   \
-    do {                                                                                 \
-        if (!(cond)) AG_FATAL(opname ": " __VA_ARGS__);                                  \
-    } while (0)

@@ -2,7 +2,8 @@
 // The one list of ops. Everything per-op is generated from it: the ag_op enum, names and
 // arities (op.c), the table of backward rules (autograd.c) and each backend's kernel table
 // (cpu/backend.c). Adding an op means one line here, a wrapper and a rule in ops/<file>.c and a
-// kernel named cpu_<name> in cpu/<file>.c; the build fails until all exist.
+// kernel named cpu_<name> in cpu/<file>.c (and cuda_<name> in cuda/ when that backend is built):
+// the tables refer to every one of them by name, so the build fails to link until all exist.
 //
 // OP(ENUM, name, nsrc, grad):
 //   nsrc  number of inputs, or -1 for a variable count (concat)
@@ -15,19 +16,20 @@
 //         AG_GRAD_NONE   not differentiable at all (backward-only kernels): recording it with
 //                        an input that requires grad is a fatal, named error
 //
-// Ops and the file that holds them:                                   ops/       cpu/
+// Ops, the file that holds them (ops/ and each backend's kernels) and, after the arguments, the
+// member of ag_op_params (op_params.h) the op's scalar arguments travel in ("-": none).
 #define AG_OP_LIST(OP)                                                                   \
     /* elementwise.c: binary with numpy broadcasting */                                 \
     OP(ADD, add, 2, AG_GRAD_TWICE)                                                       \
     OP(SUB, sub, 2, AG_GRAD_TWICE)                                                       \
     OP(MUL, mul, 2, AG_GRAD_TWICE)                                                       \
     OP(DIV, div, 2, AG_GRAD_TWICE)                                                       \
-    /* elementwise.c: with scalar parameters in p.f[] */                                 \
-    OP(ADD_SCALAR, add_scalar, 1, AG_GRAD_TWICE)    /* x + f0 */                         \
-    OP(MUL_SCALAR, mul_scalar, 1, AG_GRAD_TWICE)    /* x * f0 */                         \
-    OP(POW_SCALAR, pow_scalar, 1, AG_GRAD_TWICE)    /* x ^ f0 */                         \
-    OP(CLAMP, clamp, 1, AG_GRAD_TWICE)              /* min(max(x, f0), f1) */            \
-    OP(IN_RANGE, in_range, 1, AG_GRAD_ZERO)         /* f0 <= x <= f1 ? 1 : 0 */          \
+    /* elementwise.c: with a scalar argument */                                          \
+    OP(ADD_SCALAR, add_scalar, 1, AG_GRAD_TWICE)    /* scalar: x + value */              \
+    OP(MUL_SCALAR, mul_scalar, 1, AG_GRAD_TWICE)    /* scalar: x * value */              \
+    OP(POW_SCALAR, pow_scalar, 1, AG_GRAD_TWICE)    /* scalar: x ^ value */              \
+    OP(CLAMP, clamp, 1, AG_GRAD_TWICE)              /* range: min(max(x, lo), hi) */     \
+    OP(IN_RANGE, in_range, 1, AG_GRAD_ZERO)         /* range: lo <= x <= hi ? 1 : 0 */   \
     /* elementwise.c: unary */                                                           \
     OP(NEG, neg, 1, AG_GRAD_TWICE)                                                       \
     OP(EXP, exp, 1, AG_GRAD_TWICE)                                                       \
@@ -38,8 +40,8 @@
     OP(ABS, abs, 1, AG_GRAD_TWICE)                                                       \
     OP(SIGN, sign, 1, AG_GRAD_ZERO)                                                      \
     /* activation.c: activations and their fused gradients (grad first, then x or y) */  \
-    OP(LEAKY_RELU, leaky_relu, 1, AG_GRAD_TWICE)    /* f0 = negative slope; relu is 0 */ \
-    OP(LEAKY_RELU_GRAD, leaky_relu_grad, 2, AG_GRAD_TWICE) /* g * (x > 0 ? 1 : f0) */    \
+    OP(LEAKY_RELU, leaky_relu, 1, AG_GRAD_TWICE)    /* act: slope; relu is 0 */          \
+    OP(LEAKY_RELU_GRAD, leaky_relu_grad, 2, AG_GRAD_TWICE) /* act: g * (x > 0 ? 1 : slope) */ \
     OP(TANH, tanh, 1, AG_GRAD_TWICE)                                                     \
     OP(TANH_GRAD, tanh_grad, 2, AG_GRAD_TWICE)      /* g * (1 - y^2) */                  \
     OP(SIGMOID, sigmoid, 1, AG_GRAD_TWICE)                                               \
@@ -48,34 +50,34 @@
     /* loss.c */                                                                         \
     OP(BCE, bce, 2, AG_GRAD_TWICE)                  /* elementwise, on probabilities */  \
     /* reduce.c: sum_to and expand are each other's gradients */                         \
-    OP(SUM_TO, sum_to, 1, AG_GRAD_TWICE)            /* p.shape: broadcast-compatible */  \
-    OP(EXPAND, expand, 1, AG_GRAD_TWICE)            /* p.shape */                        \
+    OP(SUM_TO, sum_to, 1, AG_GRAD_TWICE)            /* target: broadcast-compatible */   \
+    OP(EXPAND, expand, 1, AG_GRAD_TWICE)            /* target */                         \
     /* shape.c */                                                                        \
-    OP(RESHAPE, reshape, 1, AG_GRAD_TWICE)          /* a view: shares data */            \
-    OP(PERMUTE, permute, 1, AG_GRAD_TWICE)          /* p.i[0..ndim) */                   \
-    OP(CONCAT, concat, -1, AG_GRAD_TWICE)           /* p.i[0] = axis */                  \
-    OP(NARROW, narrow, 1, AG_GRAD_TWICE)            /* axis, start, length */            \
-    OP(UNNARROW, unnarrow, 1, AG_GRAD_TWICE)        /* zero-embed: axis, start, full */  \
-    OP(PAD2D, pad2d, 1, AG_GRAD_TWICE)              /* top, bottom, left, right; <0 crops */ \
+    OP(RESHAPE, reshape, 1, AG_GRAD_TWICE)          /* target; a view: shares data */    \
+    OP(PERMUTE, permute, 1, AG_GRAD_TWICE)          /* permute */                        \
+    OP(CONCAT, concat, -1, AG_GRAD_TWICE)           /* slice: axis */                    \
+    OP(NARROW, narrow, 1, AG_GRAD_TWICE)            /* slice: axis, start, size */       \
+    OP(UNNARROW, unnarrow, 1, AG_GRAD_TWICE)        /* slice: zero-embed into size */    \
+    OP(PAD2D, pad2d, 1, AG_GRAD_TWICE)              /* pad; < 0 crops */                 \
     /* matmul.c */                                                                       \
-    OP(MATMUL, matmul, 2, AG_GRAD_TWICE)            /* i0, i1: transpose a, b */          \
+    OP(MATMUL, matmul, 2, AG_GRAD_TWICE)            /* matmul: transpose flags */        \
     /* conv.c: the three are each other's gradients */                                  \
-    OP(CONV2D, conv2d, 2, AG_GRAD_TWICE)                                                 \
-    OP(CONV_TRANSPOSE2D, conv_transpose2d, 2, AG_GRAD_TWICE)                             \
-    OP(CONV2D_WEIGHT_GRAD, conv2d_weight_grad, 2, AG_GRAD_TWICE)                         \
+    OP(CONV2D, conv2d, 2, AG_GRAD_TWICE)            /* conv */                           \
+    OP(CONV_TRANSPOSE2D, conv_transpose2d, 2, AG_GRAD_TWICE) /* conv */                  \
+    OP(CONV2D_WEIGHT_GRAD, conv2d_weight_grad, 2, AG_GRAD_TWICE) /* conv, w_shape */     \
     /* norm.c */                                                                         \
-    OP(BATCHNORM2D, batchnorm2d, 3, AG_GRAD_ONCE)   /* training mode: batch statistics */ \
+    OP(BATCHNORM2D, batchnorm2d, 3, AG_GRAD_ONCE)   /* batchnorm; batch statistics */    \
     OP(BATCHNORM2D_BACKWARD, batchnorm2d_backward, 5, AG_GRAD_NONE)                      \
     /* resample.c: upsample and sum-pool are each other's gradients */                   \
     OP(UPSAMPLE_NEAREST2X, upsample_nearest2x, 1, AG_GRAD_TWICE)                         \
     OP(SUM_POOL2, sum_pool2, 1, AG_GRAD_TWICE)                                           \
     /* norm.c: batchnorm fused with its activation (leaky_relu; slope 0 is relu) */     \
-    OP(BATCHNORM2D_ACT, batchnorm2d_act, 3, AG_GRAD_ONCE) /* f2 = slope */               \
-    OP(BATCHNORM2D_ACT_BACKWARD, batchnorm2d_act_backward, 6, AG_GRAD_NONE) /* f0 = slope */ \
-    OP(CHANNEL_AFFINE_ACT, channel_affine_act, 3, AG_GRAD_TWICE) /* f0 = slope */        \
+    OP(BATCHNORM2D_ACT, batchnorm2d_act, 3, AG_GRAD_ONCE) /* batchnorm, with slope */    \
+    OP(BATCHNORM2D_ACT_BACKWARD, batchnorm2d_act_backward, 6, AG_GRAD_NONE) /* act: slope */ \
+    OP(CHANNEL_AFFINE_ACT, channel_affine_act, 3, AG_GRAD_TWICE) /* act: slope */        \
     /* activation.c: bias + leaky_relu + gain as one op (StyleGAN2's bias_act) */        \
-    OP(BIAS_ACT, bias_act, 2, AG_GRAD_TWICE)        /* f0 = slope (1: linear), f1 = gain */ \
-    OP(BIAS_ACT_GRAD, bias_act_grad, 2, AG_GRAD_TWICE) /* g, y; f0 = slope, f1 = gain */
+    OP(BIAS_ACT, bias_act, 2, AG_GRAD_TWICE)        /* act: slope (1: linear), gain */   \
+    OP(BIAS_ACT_GRAD, bias_act_grad, 2, AG_GRAD_TWICE) /* act; inputs g, y */
 
 typedef enum ag_grad_kind { AG_GRAD_TWICE, AG_GRAD_ONCE, AG_GRAD_ZERO, AG_GRAD_NONE } ag_grad_kind;
 

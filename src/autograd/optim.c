@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "backend_impl.h"
 #include "check.h"
 
 ag_adam *ag_adam_create(ag_params *ps, float lr, float beta1, float beta2, float eps, float weight_decay) {
@@ -31,7 +32,7 @@ void ag_adam_step(ag_adam *o) {
         .bias_correction2 = (float)(1.0 - pow(o->beta2, (double)o->step)),
     };
     const ag_params *ps = o->ps;
-    ps->be->adam_update(ps->values->data, ps->grads->data, o->m->data, o->v->data, ps->total, &a);
+    ps->be->ops->adam_update(ps->be, ps->values->data, ps->grads->data, o->m->data, o->v->data, ps->total, &a);
 }
 
 ag_sgd *ag_sgd_create(ag_params *ps, float lr, float momentum, float dampening, float weight_decay, int nesterov) {
@@ -52,7 +53,7 @@ void ag_sgd_free(ag_sgd *o) {
 
 void ag_sgd_step(ag_sgd *o) {
     const ag_params *ps = o->ps;
-    ps->be->sgd_update(ps->values->data, ps->grads->data, o->buf->data, ps->total, o->lr, o->momentum,
+    ps->be->ops->sgd_update(ps->be, ps->values->data, ps->grads->data, o->buf->data, ps->total, o->lr, o->momentum,
                        o->dampening, o->weight_decay, o->nesterov, o->step == 0);
     o->step++;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend_impl.h"
 #include "check.h"
 
 #define ALIGN_FLOATS 16
@@ -104,5 +105,5 @@ void ag_params_copy(ag_params *dst, const ag_params *src) {
 
 void ag_params_lerp(ag_params *ema, const ag_params *src, float beta) {
     AG_CHECK(ag_params_same_layout(ema, src), "ag_params_lerp: layouts differ");
-    ema->be->lerp(ema->values->data, src->values->data, src->total, beta);
+    ema->be->ops->lerp(ema->be, ema->values->data, src->values->data, src->total, beta);
 }

@@ -2,9 +2,9 @@
 
 #include <string.h>
 
-#include "backend.h"
+#include "backend_impl.h"
 #include "check.h"
-#include "ctx.h"
+#include "ctx_internal.h"
 #include "rng.h"
 
 ag_tensor *ag_tensor_view_of(const ag_backend *be, ag_shape shape, float *data) {
@@ -19,11 +19,11 @@ ag_tensor *ag_tensor_view_of(const ag_backend *be, ag_shape shape, float *data) 
 
 ag_tensor *ag_tensor_create(const ag_backend *be, ag_shape shape) {
     int64_t n = ag_shape_numel(shape);
-    float *data = be->alloc((size_t)n * sizeof(float));
+    float *data = be->ops->alloc(be, (size_t)n * sizeof(float));
     AG_CHECK(data, "ag_tensor_create: out of memory for shape %s", AG_SHAPE_STR(shape));
     ag_tensor *t = ag_tensor_view_of(be, shape, data);
     t->owns_data = true;
-    be->fill(data, n, 0.0f);
+    be->ops->fill(be, data, n, 0.0f);
     return t;
 }
 
@@ -32,7 +32,7 @@ void ag_tensor_free(ag_tensor *t) {
     AG_CHECK(t->persistent, "ag_tensor_free: tensor %s comes from an arena; ag_ctx_reset frees it",
              AG_SHAPE_STR(t->shape));
     if (t->grad && t->grad->persistent) ag_tensor_free(t->grad);
-    if (t->owns_data) t->be->free(t->data);
+    if (t->owns_data) t->be->ops->free(t->be, t->data);
     free(t);
 }
 
@@ -48,7 +48,7 @@ ag_tensor *ag_new(ag_ctx *c, ag_shape shape) {
 
 ag_tensor *ag_full(ag_ctx *c, ag_shape shape, float value) {
     ag_tensor *t = ag_new(c, shape);
-    c->be->fill(t->data, t->numel, value);
+    c->be->ops->fill(c->be, t->data, t->numel, value);
     return t;
 }
 ag_tensor *ag_zeros(ag_ctx *c, ag_shape shape) { return ag_full(c, shape, 0.0f); }
@@ -83,30 +83,30 @@ ag_tensor *ag_detach(ag_ctx *c, ag_tensor *x) {
 }
 
 void ag_tensor_to_host(const ag_tensor *t, float *dst) {
-    t->be->to_host(dst, t->data, (size_t)t->numel * sizeof(float));
+    t->be->ops->to_host(t->be, dst, t->data, (size_t)t->numel * sizeof(float));
 }
 
 void ag_tensor_from_host(ag_tensor *t, const float *src) {
-    t->be->from_host(t->data, src, (size_t)t->numel * sizeof(float));
+    t->be->ops->from_host(t->be, t->data, src, (size_t)t->numel * sizeof(float));
 }
 
 void ag_tensor_copy(ag_tensor *dst, const ag_tensor *src) {
     AG_CHECK(dst->numel == src->numel && dst->be == src->be,
              "ag_tensor_copy: %s <- %s (sizes or devices differ)", AG_SHAPE_STR(dst->shape),
              AG_SHAPE_STR(src->shape));
-    if (dst->data != src->data) dst->be->copy(dst->data, src->data, (size_t)src->numel * sizeof(float));
+    if (dst->data != src->data) dst->be->ops->copy(dst->be, dst->data, src->data, (size_t)src->numel * sizeof(float));
 }
 
-void ag_tensor_fill(ag_tensor *t, float value) { t->be->fill(t->data, t->numel, value); }
+void ag_tensor_fill(ag_tensor *t, float value) { t->be->ops->fill(t->be, t->data, t->numel, value); }
 
 void ag_tensor_fill_uniform(ag_tensor *t, ag_rng *rng, float lo, float hi) {
     uint64_t ctr = ag_rng_reserve(rng, t->numel);
-    t->be->fill_uniform(t->data, t->numel, rng->seed, ctr, lo, hi);
+    t->be->ops->fill_uniform(t->be, t->data, t->numel, rng->seed, ctr, lo, hi);
 }
 
 void ag_tensor_fill_normal(ag_tensor *t, ag_rng *rng, float mean, float std) {
     uint64_t ctr = ag_rng_reserve(rng, t->numel);
-    t->be->fill_normal(t->data, t->numel, rng->seed, ctr, mean, std);
+    t->be->ops->fill_normal(t->be, t->data, t->numel, rng->seed, ctr, mean, std);
 }
 
 float ag_item(const ag_tensor *t) {

@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-#include "check.h"
+#include "fatal.h"
 
 double nn_act_gain(nn_act act) { return act == NN_ACT_LRELU ? sqrt(2.0) : 1.0; }
 

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "check.h"
+#include "fatal.h"
 
 const char *nn_name(char *buf, const char *prefix, const char *leaf) {
     int n = snprintf(buf, AG_PARAM_NAME_MAX, "%s.%s", prefix, leaf);

@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-#include "check.h"
+#include "fatal.h"
 #include "conv.h"
 #include "upfirdn.h"
 

@@ -1,6 +1,6 @@
 #include "mbstd.h"
 
-#include "check.h"
+#include "fatal.h"
 
 ag_tensor *nn_mbstd(ag_ctx *c, ag_tensor *x, int group_size, int num_channels) {
     AG_CHECK(x->shape.ndim == 4 && group_size >= 1 && num_channels >= 1, "mbstd: input %s, group %d, channels %d",

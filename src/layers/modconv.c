@@ -1,6 +1,6 @@
 #include "modconv.h"
 
-#include "check.h"
+#include "fatal.h"
 #include "upfirdn.h"
 
 // conv2d_resample for up 1 or 2 with "same" padding. Upsampling transposes the weight to the

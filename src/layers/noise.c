@@ -1,6 +1,6 @@
 #include "noise.h"
 
-#include "check.h"
+#include "fatal.h"
 #include "conv.h"
 #include "ops.h"
 

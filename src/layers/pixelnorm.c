@@ -1,6 +1,6 @@
 #include "pixelnorm.h"
 
-#include "check.h"
+#include "fatal.h"
 
 ag_tensor *nn_pixel_norm(ag_ctx *c, ag_tensor *x, float eps) {
     AG_CHECK(x->shape.ndim >= 2, "pixel_norm: input %s needs a dim 1", AG_SHAPE_STR(x->shape));

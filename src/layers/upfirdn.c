@@ -1,6 +1,6 @@
 #include "upfirdn.h"
 
-#include "check.h"
+#include "fatal.h"
 
 // The 2-D kernel is separable, outer(f, f) with f = [1,3,3,1] / 8 (times sqrt(gain) each), so
 // every filter is a vertical then a horizontal 4-tap pass: 8 taps per pixel instead of 16, and

@@ -18,8 +18,9 @@
         }                                                                                   \
     } while (0)
 
-// out[i] = EXPR(x) with x = in[i]; f0 is the op's scalar parameter.
-#define MAP1(NAME, EXPR)                                                                    \
+// out[i] = EXPR(x) with x = in[i]; f0 = F0, the op's scalar argument read from the node's
+// params P (0 where the op has none).
+#define MAP1(NAME, F0, EXPR)                                                                    \
     CPU_DISPATCH static void NAME##_block(const float *restrict in, float *restrict out,    \
                                           int64_t n, float f0) {                            \
         (void)f0;                                                                           \
@@ -33,12 +34,14 @@
         const float *in = node->src[0]->data;                                               \
         float *out = node->out->data;                                                       \
         const int64_t n = node->out->numel;                                                 \
-        const float f0 = node->p.f[0];                                                      \
+        const ag_op_params *P = &node->p;                                                   \
+        (void)P;                                                                            \
+        const float f0 = (F0);                                                              \
         MAP_BLOCKS(n, NAME##_block(in + i0, out + i0, len, f0));                            \
     }
 
-// out[i] = EXPR(g, v) for the fused gradients: g = upstream gradient, v = x or y.
-#define MAP2(NAME, EXPR)                                                                    \
+// out[i] = EXPR(g, v) for the fused gradients: g = upstream gradient, v = x or y; f0 as MAP1.
+#define MAP2(NAME, F0, EXPR)                                                                    \
     CPU_DISPATCH static void NAME##_block(const float *restrict gp, const float *restrict vp, \
                                           float *restrict out, int64_t n, float f0) {       \
         (void)f0;                                                                           \
@@ -52,7 +55,9 @@
         const float *gp = node->src[0]->data, *vp = node->src[1]->data;                     \
         float *out = node->out->data;                                                       \
         const int64_t n = node->out->numel;                                                 \
-        const float f0 = node->p.f[0];                                                      \
+        const ag_op_params *P = &node->p;                                                   \
+        (void)P;                                                                            \
+        const float f0 = (F0);                                                              \
         MAP_BLOCKS(n, NAME##_block(gp + i0, vp + i0, out + i0, len, f0));                   \
     }
 
@@ -61,13 +66,13 @@ static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 static inline float softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
 
 // x > 0 ? x : x * slope, as torch (a NaN input stays NaN: it takes the second arm).
-MAP1(leaky_relu, cpu_select(x > 0.0f, x, x * f0))
-MAP2(leaky_relu_grad, cpu_select(v > 0.0f, g, g * f0))
-MAP1(tanh, tanhf(x))
-MAP2(tanh_grad, g * (1.0f - v * v))
-MAP1(sigmoid, sigmoidf(x))
-MAP2(sigmoid_grad, g * v * (1.0f - v))
-MAP1(softplus, softplusf(x))
+MAP1(leaky_relu, P->act.slope, cpu_select(x > 0.0f, x, x * f0))
+MAP2(leaky_relu_grad, P->act.slope, cpu_select(v > 0.0f, g, g * f0))
+MAP1(tanh, 0, tanhf(x))
+MAP2(tanh_grad, 0, g * (1.0f - v * v))
+MAP1(sigmoid, 0, sigmoidf(x))
+MAP2(sigmoid_grad, 0, g * v * (1.0f - v))
+MAP1(softplus, 0, softplusf(x))
 
 // y = leaky_relu(x + b, slope) * gain along a run of one channel: the roundings of the add, the
 // select and the scale done one after another, as the three separate ops do.
@@ -85,7 +90,7 @@ void cpu_bias_act(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0];
     const int64_t C = X->shape.d[1], planes = X->shape.d[0] * C, inner = X->numel / (planes ? planes : 1);
     const int64_t nblk = (inner + MAP_BLOCK - 1) / MAP_BLOCK, ntask = planes * nblk;
-    const float *x = X->data, *b = node->src[1]->data, slope = node->p.f[0], gain = node->p.f[1];
+    const float *x = X->data, *b = node->src[1]->data, slope = node->p.act.slope, gain = node->p.act.gain;
     float *y = node->out->data;
 #pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
     for (int64_t t = 0; t < ntask; t++) {
@@ -109,6 +114,6 @@ void cpu_bias_act_grad(ag_ctx *c, const ag_node *node) {
     (void)c;
     const float *gp = node->src[0]->data, *yp = node->src[1]->data;
     float *out = node->out->data;
-    const float slope = node->p.f[0], gain = node->p.f[1];
+    const float slope = node->p.act.slope, gain = node->p.act.gain;
     MAP_BLOCKS(node->out->numel, bias_act_grad_block(gp + i0, yp + i0, out + i0, len, slope, gain));
 }

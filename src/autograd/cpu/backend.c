@@ -6,27 +6,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backend.h"
-#include "../check.h"
-#include "../rng.h"
+#include "backend_impl.h"
+#include "check.h"
 #include "cpu.h"
+#include "rng.h"
 
-static void *cpu_alloc(size_t bytes) {
+static void *cpu_alloc(const ag_backend *be, size_t bytes) {
+    (void)be;
     void *p = NULL;
     size_t size = (bytes + 63) & ~(size_t)63;
     if (posix_memalign(&p, 64, size ? size : 64) != 0) return NULL;
     return p;
 }
 
-static void cpu_free(void *p) { free(p); }
-static void cpu_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+static void cpu_free(const ag_backend *be, void *p) {
+    (void)be;
+    free(p);
+}
 
-static void cpu_fill(float *dst, int64_t n, float v) {
+static void cpu_copy(const ag_backend *be, void *dst, const void *src, size_t bytes) {
+    (void)be;
+    memcpy(dst, src, bytes);
+}
+
+static void cpu_fill(const ag_backend *be, float *dst, int64_t n, float v) {
+    (void)be;
 #pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) dst[i] = v;
 }
 
-static void cpu_axpy(float *y, const float *x, int64_t n, float a) {
+static void cpu_fill_uniform(const ag_backend *be, float *dst, int64_t n, uint64_t seed, uint64_t counter, float lo,
+                             float hi) {
+    (void)be;
+    ag_philox_fill_uniform(dst, n, seed, counter, lo, hi);
+}
+
+static void cpu_fill_normal(const ag_backend *be, float *dst, int64_t n, uint64_t seed, uint64_t counter, float mean,
+                            float std) {
+    (void)be;
+    ag_philox_fill_normal(dst, n, seed, counter, mean, std);
+}
+
+static void cpu_axpy(const ag_backend *be, float *y, const float *x, int64_t n, float a) {
+    (void)be;
 #pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
@@ -46,7 +68,9 @@ CPU_DISPATCH static void adam_block(float *restrict w, const float *restrict g, 
 
 #define OPT_BLOCK 16384
 
-static void cpu_adam_update(float *w, const float *g, float *m, float *v, int64_t n, const ag_adam_args *a) {
+static void cpu_adam_update(const ag_backend *be, float *w, const float *g, float *m, float *v, int64_t n,
+                            const ag_adam_args *a) {
+    (void)be;
     const float bc2_sqrt = sqrtf(a->bias_correction2), step = a->lr / a->bias_correction1;
     const int64_t nblk = (n + OPT_BLOCK - 1) / OPT_BLOCK;
 #pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
@@ -56,8 +80,9 @@ static void cpu_adam_update(float *w, const float *g, float *m, float *v, int64_
     }
 }
 
-static void cpu_sgd_update(float *w, const float *g, float *buf, int64_t n, float lr, float momentum,
-                           float dampening, float wd, int nesterov, int first_step) {
+static void cpu_sgd_update(const ag_backend *be, float *w, const float *g, float *buf, int64_t n, float lr,
+                           float momentum, float dampening, float wd, int nesterov, int first_step) {
+    (void)be;
 #pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         float d = wd != 0.0f ? g[i] + wd * w[i] : g[i];
@@ -69,7 +94,8 @@ static void cpu_sgd_update(float *w, const float *g, float *buf, int64_t n, floa
     }
 }
 
-static void cpu_lerp(float *ema, const float *w, int64_t n, float beta) {
+static void cpu_lerp(const ag_backend *be, float *ema, const float *w, int64_t n, float beta) {
+    (void)be;
 #pragma omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) ema[i] = w[i] + beta * (ema[i] - w[i]);
 }
@@ -81,17 +107,27 @@ static void cpu_lerp(float *ema, const float *w, int64_t n, float beta) {
 // pools on the same cores take turns spinning instead of computing.
 __attribute__((constructor)) static void cpu_blas_single_threaded(void) { openblas_set_num_threads(1); }
 
-static void cpu_set_threads(int n) {
-    if (n < 1) n = 1;
-    omp_set_num_threads(n);
+// OpenMP's thread count is per process, so every CPU backend object shares it: the last
+// set_threads wins.
+static int cpu_set_threads(ag_backend *be, int n) {
+    (void)be;
+    omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
     openblas_set_num_threads(1);
+    return omp_get_max_threads();
 }
 
-static const char *cpu_describe(void) {
-    static char buf[160];  // written once per call from the main thread; read-only otherwise
-    snprintf(buf, sizeof buf, "cpu: OpenBLAS (%s, %d threads), %d OpenMP threads",
-             openblas_get_corename(), openblas_get_num_threads(), omp_get_max_threads());
-    return buf;
+static int cpu_open(ag_backend *be, int index, char *why, size_t why_size) {
+    (void)index, (void)why, (void)why_size;  // the registry refuses cpu:N
+    be->threads = omp_get_max_threads();
+    return 0;
+}
+
+static void cpu_describe(const ag_backend *be, ag_backend_desc *d) {
+    snprintf(d->device, sizeof d->device, "%d logical cores", omp_get_num_procs());
+    // openblas_get_config: "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
+    snprintf(d->library, sizeof d->library, "%s", openblas_get_config());
+    snprintf(d->kernels, sizeof d->kernels, "%s", openblas_get_corename());
+    d->threads = be->threads;
 }
 
 void cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
@@ -122,22 +158,19 @@ void cpu_sgemm_parallel(int trans_a, int trans_b, int m, int n, int k, const flo
     }
 }
 
-// Kernels are weak references while ops are being added: a missing one leaves a NULL entry
-// ("not supported"), which tests/test_op_table.c reports as a failure.
-#define AG_CPU_WEAK(E, n, s, g) __attribute__((weak)) void cpu_##n(ag_ctx *, const ag_node *);
-AG_OP_LIST(AG_CPU_WEAK)
-#undef AG_CPU_WEAK
-
-static const ag_backend cpu_backend = {
-    .name = "cpu",
+// Every op's kernel by name (cpu.h declares them all from op_list.h): an op without a CPU kernel
+// fails the link.
+const ag_backend_ops ag_cpu_backend_ops = {
+    .kind = "cpu",
+    .open = cpu_open,
     .alloc = cpu_alloc,
     .free = cpu_free,
     .to_host = cpu_copy,
     .from_host = cpu_copy,
     .copy = cpu_copy,
     .fill = cpu_fill,
-    .fill_uniform = ag_philox_fill_uniform,
-    .fill_normal = ag_philox_fill_normal,
+    .fill_uniform = cpu_fill_uniform,
+    .fill_normal = cpu_fill_normal,
     .axpy = cpu_axpy,
     .adam_update = cpu_adam_update,
     .sgd_update = cpu_sgd_update,
@@ -150,5 +183,3 @@ static const ag_backend cpu_backend = {
 #undef AG_CPU_ENTRY
     },
 };
-
-const ag_backend *ag_backend_cpu(void) { return &cpu_backend; }

@@ -4,7 +4,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "../shape.h"
+#include "shape.h"
 
 typedef struct cpu_bplan {
     int nd;                       // >= 1

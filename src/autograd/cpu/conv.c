@@ -36,9 +36,9 @@ typedef struct {
 } conv_geom;
 
 static conv_geom geom_make(const ag_node *node, ag_shape image, ag_shape kernel, ag_shape grid) {
-    const int *p = node->p.i;
+    const ag_conv_args *a = &node->p.conv.args;
     return (conv_geom){.C = image.d[1], .H = image.d[2], .W = image.d[3], .kh = kernel.d[2],
-                       .kw = kernel.d[3], .sh = p[0], .sw = p[1], .ph = p[2], .pw = p[3],
+                       .kw = kernel.d[3], .sh = a->stride_h, .sw = a->stride_w, .ph = a->pad_h, .pw = a->pad_w,
                        .Ho = grid.d[2], .Wo = grid.d[3]};
 }
 
@@ -285,7 +285,7 @@ static bool conv_is_thin(int coutg, int K) { return coutg <= 2 || K <= 8; }
 static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
-    const int N = X->shape.d[0], G = node->p.i[6], Cout = Y->shape.d[1], coutg = Cout / G, cing = g->C / G;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cout = Y->shape.d[1], coutg = Cout / G, cing = g->C / G;
     const int taps = g->kh * g->kw, P = g->Ho * g->Wo;
     const int64_t xsz = (int64_t)g->C * g->H * g->W, ysz = (int64_t)Cout * P, stride = padded(phase_floats(g));
     const phase_geom pg = phase_make(g);
@@ -325,7 +325,7 @@ static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, in
 static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
-    const int N = X->shape.d[0], G = node->p.i[6], Cin = X->shape.d[1], cing = Cin / G, coutg = g->C / G;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cin = X->shape.d[1], cing = Cin / G, coutg = g->C / G;
     const int taps = g->kh * g->kw, P = g->Ho * g->Wo;
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g->C * g->H * g->W, stride = padded(phase_floats(g));
     const phase_geom pg = phase_make(g);
@@ -367,7 +367,7 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
     const conv_geom g = geom_make(node, X->shape, Wt->shape, Y->shape);
-    const int N = X->shape.d[0], G = node->p.i[6], Cout = Y->shape.d[1], coutg = Cout / G;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cout = Y->shape.d[1], coutg = Cout / G;
     const int K = g.C / G * g.kh * g.kw, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Cout * P;
     c->flops += 2 * (uint64_t)N * Cout * P * K;
@@ -438,7 +438,7 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *Wt = node->src[1];
     ag_tensor *Y = node->out;
     const conv_geom g = geom_make(node, Y->shape, Wt->shape, X->shape);
-    const int N = X->shape.d[0], G = node->p.i[6], Cin = X->shape.d[1], cing = Cin / G, coutg = g.C / G;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cin = X->shape.d[1], cing = Cin / G, coutg = g.C / G;
     const int taps = g.kh * g.kw, Kt = coutg * taps, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g.C * g.H * g.W;
     c->flops += 2 * (uint64_t)N * cing * P * Kt * G;
@@ -510,7 +510,7 @@ void cpu_conv2d_weight_grad(ag_ctx *c, const ag_node *node) {
     const ag_tensor *X = node->src[0], *GY = node->src[1];
     ag_tensor *DW = node->out;
     const conv_geom g = geom_make(node, X->shape, DW->shape, GY->shape);
-    const int N = X->shape.d[0], G = node->p.i[6], Cout = GY->shape.d[1], coutg = Cout / G;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cout = GY->shape.d[1], coutg = Cout / G;
     const int K = g.C / G * g.kh * g.kw, P = g.Ho * g.Wo;
     const int64_t xsz = (int64_t)g.C * g.H * g.W, ysz = (int64_t)Cout * P, wsz = DW->numel;
     c->flops += 2 * (uint64_t)N * Cout * P * K;

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../ctx.h"
-#include "../op.h"
+#include "ctx_internal.h"
+#include "op.h"
 
 #define AG_CPU_KERNEL_DECL(E, n, s, g) void cpu_##n(ag_ctx *c, const ag_node *node);
 AG_OP_LIST(AG_CPU_KERNEL_DECL)

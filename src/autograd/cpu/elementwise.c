@@ -70,8 +70,9 @@ BINARY_KERNEL(sub, x - y)
 BINARY_KERNEL(mul, x * y)
 BINARY_KERNEL(div, x / y)
 
-// out[i] = EXPR(x) with x = in[i]; f0, f1 are the op's scalar parameters.
-#define UNARY_KERNEL(NAME, EXPR)                                                            \
+// out[i] = EXPR(x) with x = in[i]; f0 = F0 and f1 = F1 are the op's scalar arguments read from
+// the node's params P (0 where the op has none).
+#define UNARY_KERNEL(NAME, F0, F1, EXPR)                                                            \
     CPU_DISPATCH static void NAME##_block(const float *restrict in, float *restrict out, int64_t n, \
                                           float f0, float f1) {                             \
         (void)f0, (void)f1;                                                                 \
@@ -85,7 +86,9 @@ BINARY_KERNEL(div, x / y)
         const float *in = node->src[0]->data;                                               \
         float *out = node->out->data;                                                       \
         const int64_t n = node->out->numel, nblk = (n + BLOCK - 1) / BLOCK;                 \
-        const float f0 = node->p.f[0], f1 = node->p.f[1];                                   \
+        const ag_op_params *P = &node->p;                                                   \
+        (void)P;                                                                            \
+        const float f0 = (F0), f1 = (F1);                                                   \
         _Pragma("omp parallel for schedule(static) if (n > CPU_PARALLEL_MIN)")              \
         for (int64_t b = 0; b < nblk; b++) {                                                \
             const int64_t i0 = b * BLOCK;                                                   \
@@ -93,18 +96,18 @@ BINARY_KERNEL(div, x / y)
         }                                                                                   \
     }
 
-UNARY_KERNEL(add_scalar, x + f0)
-UNARY_KERNEL(mul_scalar, x * f0)
-UNARY_KERNEL(pow_scalar, f0 == 2.0f ? x * x : powf(x, f0))
+UNARY_KERNEL(add_scalar, P->scalar.value, 0, x + f0)
+UNARY_KERNEL(mul_scalar, P->scalar.value, 0, x * f0)
+UNARY_KERNEL(pow_scalar, P->scalar.value, 0, f0 == 2.0f ? x * x : powf(x, f0))
 // Comparisons rather than fminf/fmaxf so that NaN propagates, as torch.clamp does (selects, so
 // that the loop has no branch: a NaN compares false both times and stays x).
-UNARY_KERNEL(clamp, cpu_select(x < f0, f0, cpu_select(x > f1, f1, x)))
-UNARY_KERNEL(in_range, (x >= f0 && x <= f1) ? 1.0f : 0.0f)
-UNARY_KERNEL(neg, -x)
-UNARY_KERNEL(exp, expf(x))
-UNARY_KERNEL(log, logf(x))
-UNARY_KERNEL(sqrt, sqrtf(x))
-UNARY_KERNEL(rsqrt, 1.0f / sqrtf(x))
-UNARY_KERNEL(square, x * x)
-UNARY_KERNEL(abs, fabsf(x))
-UNARY_KERNEL(sign, (float)((x > 0.0f) - (x < 0.0f)))
+UNARY_KERNEL(clamp, P->range.lo, P->range.hi, cpu_select(x < f0, f0, cpu_select(x > f1, f1, x)))
+UNARY_KERNEL(in_range, P->range.lo, P->range.hi, (x >= f0 && x <= f1) ? 1.0f : 0.0f)
+UNARY_KERNEL(neg, 0, 0, -x)
+UNARY_KERNEL(exp, 0, 0, expf(x))
+UNARY_KERNEL(log, 0, 0, logf(x))
+UNARY_KERNEL(sqrt, 0, 0, sqrtf(x))
+UNARY_KERNEL(rsqrt, 0, 0, 1.0f / sqrtf(x))
+UNARY_KERNEL(square, 0, 0, x * x)
+UNARY_KERNEL(abs, 0, 0, fabsf(x))
+UNARY_KERNEL(sign, 0, 0, (float)((x > 0.0f) - (x < 0.0f)))

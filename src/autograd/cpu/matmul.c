@@ -2,7 +2,7 @@
 
 void cpu_matmul(ag_ctx *c, const ag_node *node) {
     const ag_tensor *A = node->src[0], *B = node->src[1];
-    int nd = A->shape.ndim, ta = node->p.i[0], tb = node->p.i[1];
+    int nd = A->shape.ndim, ta = node->p.matmul.transpose_a, tb = node->p.matmul.transpose_b;
     int lda = A->shape.d[nd - 1], ldb = B->shape.d[nd - 1];
     int m = node->out->shape.d[nd - 2], n = node->out->shape.d[nd - 1];
     int k = ta ? A->shape.d[nd - 2] : A->shape.d[nd - 1];

@@ -118,15 +118,16 @@ CPU_DISPATCH static void grad_input_run(const float *restrict g, const float *re
 }
 
 // Training-mode forward. x (N, C, H, W) -> out = act(batchnorm(x)); saved: mean (C),
-// invstd (C) [, running_mean (C), running_var (C) updated in place when p.i[0]].
+// invstd (C) [, running_mean (C), running_var (C) updated in place when
+// p.batchnorm.update_running].
 static void batchnorm_forward(const ag_node *node, float slope) {
     const ag_tensor *X = node->src[0];
     const int N = X->shape.d[0], C = X->shape.d[1];
     const int64_t HW = (int64_t)X->shape.d[2] * X->shape.d[3], count = (int64_t)N * HW;
     const float *x = X->data, *gamma = node->src[1]->data, *beta = node->src[2]->data;
     float *out = node->out->data, *mean_out = node->saved[0]->data, *invstd_out = node->saved[1]->data;
-    const float momentum = node->p.f[0], eps = node->p.f[1];
-    const int update = node->p.i[0];
+    const float momentum = node->p.batchnorm.momentum, eps = node->p.batchnorm.eps;
+    const bool update = node->p.batchnorm.update_running;
     float *running_mean = update ? node->saved[2]->data : NULL;
     float *running_var = update ? node->saved[3]->data : NULL;
 
@@ -204,19 +205,19 @@ void cpu_batchnorm2d_backward(ag_ctx *c, const ag_node *node) {
     batchnorm_backward(node, NULL, 1.0f);
 }
 
-// As cpu_batchnorm2d, then leaky_relu with slope p.f[2].
+// As cpu_batchnorm2d, then leaky_relu with slope p.batchnorm.slope.
 void cpu_batchnorm2d_act(ag_ctx *c, const ag_node *node) {
     (void)c;
-    batchnorm_forward(node, node->p.f[2]);
+    batchnorm_forward(node, node->p.batchnorm.slope);
 }
 
 // src: gout, x, gamma, mean, invstd, y (the forward's output). out = dx; saved: dgamma, dbeta.
 void cpu_batchnorm2d_act_backward(ag_ctx *c, const ag_node *node) {
     (void)c;
-    batchnorm_backward(node, node->src[5]->data, node->p.f[0]);
+    batchnorm_backward(node, node->src[5]->data, node->p.act.slope);
 }
 
-// x (N, C, H, W), scale (C), shift (C) -> leaky_relu(x * scale + shift, p.f[0]).
+// x (N, C, H, W), scale (C), shift (C) -> leaky_relu(x * scale + shift, p.act.slope).
 void cpu_channel_affine_act(ag_ctx *c, const ag_node *node) {
     (void)c;
     const ag_tensor *X = node->src[0];
@@ -224,7 +225,7 @@ void cpu_channel_affine_act(ag_ctx *c, const ag_node *node) {
     const int64_t HW = (int64_t)X->shape.d[2] * X->shape.d[3];
     const float *x = X->data, *scale = node->src[1]->data, *shift = node->src[2]->data;
     float *out = node->out->data;
-    const float slope = node->p.f[0];
+    const float slope = node->p.act.slope;
 #pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
     for (int64_t pl = 0; pl < planes; pl++)
         affine_act_run(x + pl * HW, HW, scale[pl % C], shift[pl % C], slope, out + pl * HW);

@@ -14,7 +14,7 @@ void cpu_permute(ag_ctx *c, const ag_node *node) {
     int nd = os.ndim;
     int64_t xs[AG_MAX_DIMS], is[AG_MAX_DIMS];  // x strides; x stride of each output dim
     ag_shape_strides(X->shape, xs);
-    for (int d = 0; d < nd; d++) is[d] = xs[node->p.i[d]];
+    for (int d = 0; d < nd; d++) is[d] = xs[node->p.permute.perm[d]];
     const float *x = X->data;
     float *out = node->out->data;
     int64_t inner = os.d[nd - 1], istr = is[nd - 1], outer = node->out->numel / (inner ? inner : 1);
@@ -48,7 +48,7 @@ static void outer_inner(ag_shape s, int axis, int64_t *outer, int64_t *inner) {
 
 void cpu_concat(ag_ctx *c, const ag_node *node) {
     (void)c;
-    int a = node->p.i[0];
+    int a = node->p.slice.axis;
     int64_t outer, inner, start = 0, total = node->out->shape.d[a];
     outer_inner(node->out->shape, a, &outer, &inner);
     for (int k = 0; k < node->nsrc; k++) {
@@ -60,26 +60,26 @@ void cpu_concat(ag_ctx *c, const ag_node *node) {
 
 void cpu_narrow(ag_ctx *c, const ag_node *node) {
     (void)c;
-    int a = node->p.i[0];
+    const ag_slice_params *p = &node->p.slice;
     int64_t outer, inner;
-    outer_inner(node->out->shape, a, &outer, &inner);
-    copy_block(node->out->data, node->p.i[2], 0, node->src[0]->data, node->src[0]->shape.d[a],
-               node->p.i[1], node->p.i[2], outer, inner);
+    outer_inner(node->out->shape, p->axis, &outer, &inner);
+    copy_block(node->out->data, p->size, 0, node->src[0]->data, node->src[0]->shape.d[p->axis], p->start, p->size,
+               outer, inner);
 }
 
 void cpu_unnarrow(ag_ctx *c, const ag_node *node) {
     (void)c;
-    int a = node->p.i[0];
-    int64_t outer, inner, rows = node->src[0]->shape.d[a];
-    outer_inner(node->out->shape, a, &outer, &inner);
+    const ag_slice_params *p = &node->p.slice;
+    int64_t outer, inner, rows = node->src[0]->shape.d[p->axis];
+    outer_inner(node->out->shape, p->axis, &outer, &inner);
     memset(node->out->data, 0, (size_t)node->out->numel * sizeof(float));
-    copy_block(node->out->data, node->p.i[2], node->p.i[1], node->src[0]->data, rows, 0, rows, outer, inner);
+    copy_block(node->out->data, p->size, p->start, node->src[0]->data, rows, 0, rows, outer, inner);
 }
 
 void cpu_pad2d(ag_ctx *c, const ag_node *node) {
     (void)c;
     ag_shape is = node->src[0]->shape, os = node->out->shape;
-    int nd = is.ndim, top = node->p.i[0], left = node->p.i[2];
+    int nd = is.ndim, top = node->p.pad.top, left = node->p.pad.left;
     int H = is.d[nd - 2], W = is.d[nd - 1], Ho = os.d[nd - 2], Wo = os.d[nd - 1];
     int64_t planes = node->out->numel / ((int64_t)Ho * Wo);
     const float *x = node->src[0]->data;

@@ -8,7 +8,6 @@
 #include <stdbool.h>
 
 #include "ctx.h"
-#include "op.h"
 #include "tensor.h"
 
 // Accumulates d(loss)/d(leaf) into leaf->grad for every leaf that requires grad and that loss
@@ -24,10 +23,3 @@ void ag_backward_with(ag_ctx *c, ag_tensor *out, ag_tensor *grad_out);
 // An input the outputs do not depend on gets zeros.
 void ag_grad(ag_ctx *c, int nout, ag_tensor *const *outputs, ag_tensor *const *grad_outputs,
              int nin, ag_tensor *const *inputs, bool create_graph, ag_tensor **result);
-
-// A backward rule: given the node and the gradient of its output, set gin[i] for every input i
-// with ag_node_needs_grad(n, i); NULL means a zero gradient. gin[i] must have src[i]'s shape.
-typedef void (*ag_backward_fn)(ag_ctx *c, const ag_node *n, ag_tensor *gout, ag_tensor **gin);
-
-// The rule of an op (NULL when missing; tests check there is none).
-ag_backward_fn ag_backward_rule(ag_op op);

@@ -1,50 +1,44 @@
-// The backend interface: memory, a few long-lived-state kernels (optimizer, EMA, RNG fills) and
-// one kernel per op, indexed by ag_op. The CPU backend implements all of it and is the
-// reference every other backend is tested against. A NULL kernel means "not supported by this
-// backend"; ag_backend_supports_op answers that before a run starts.
+// Backends, chosen by name. A backend is where tensors live and ops run: "cpu" (OpenBLAS and
+// OpenMP) is always built; "cuda" or "cuda:N" when the build has CUDA. Everything above the
+// engine opens one by name and passes it around; nothing above the engine knows what is behind
+// it, and tensor memory crosses to the host only through ag_tensor_to_host / from_host.
+//
+//   char why[256];
+//   ag_backend *be = ag_backend_open(cfg_device, why, sizeof why);
+//   if (!be) ... report why ...
+//   ag_ctx *c = ag_ctx_create(be);  ...  ag_ctx_free(c);
+//   ag_backend_close(be);   // after every tensor and context made on it is freed
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "op_list.h"
+typedef struct ag_backend ag_backend;
 
-struct ag_ctx;
-struct ag_node;
+// Opens the backend named `spec` ("cpu", "cuda", "cuda:1"). Returns NULL with a one-line reason
+// in why when no such backend is built (the reason lists the built ones) or its device is
+// absent.
+ag_backend *ag_backend_open(const char *spec, char *why, size_t why_size);
+void ag_backend_close(ag_backend *be);  // NULL is fine
+// True when `spec` is a well-formed name of a backend built into this binary (its device may
+// still be absent): tells "not built" (a usage error) from "no device here" after a failed open.
+bool ag_backend_is_built(const char *spec);
+// The built backends' names, comma-separated ("cpu" or "cpu, cuda").
+const char *ag_backend_names(void);
 
-typedef void (*ag_kernel_fn)(struct ag_ctx *c, const struct ag_node *n);
+// The name it was opened with ("cpu", "cuda:1").
+const char *ag_backend_name(const ag_backend *be);
 
-typedef struct ag_adam_args {
-    float lr, beta1, beta2, eps, weight_decay;
-    float bias_correction1, bias_correction2;  // 1 - beta^t, computed by the caller
-} ag_adam_args;
+// Host threads the backend's kernels use: n > 0 exactly, 0 all cores. Returns the number now in
+// effect. Results are deterministic for a fixed count; see docs/engine.md on threads.
+int ag_backend_set_threads(ag_backend *be, int n);
+int ag_backend_threads(const ag_backend *be);
 
-typedef struct ag_backend {
-    const char *name;
-    // Memory (aligned to at least 64 bytes). All sizes in bytes.
-    void *(*alloc)(size_t bytes);
-    void (*free)(void *p);
-    void (*to_host)(void *dst, const void *src, size_t bytes);
-    void (*from_host)(void *dst, const void *src, size_t bytes);
-    void (*copy)(void *dst, const void *src, size_t bytes);
-    void (*fill)(float *dst, int64_t n, float value);
-    // Philox counter-based fills: element i uses block counter + i/4 of stream `seed`, so the
-    // values are the same on every backend and thread count.
-    void (*fill_uniform)(float *dst, int64_t n, uint64_t seed, uint64_t counter, float lo, float hi);
-    void (*fill_normal)(float *dst, int64_t n, uint64_t seed, uint64_t counter, float mean, float std);
-    // y += a * x
-    void (*axpy)(float *y, const float *x, int64_t n, float a);
-    // Optimizers over whole parameter blocks: one loop each.
-    void (*adam_update)(float *w, const float *g, float *m, float *v, int64_t n, const ag_adam_args *a);
-    void (*sgd_update)(float *w, const float *g, float *buf, int64_t n, float lr, float momentum,
-                       float dampening, float weight_decay, int nesterov, int first_step);
-    // ema = beta * ema + (1 - beta) * w
-    void (*lerp)(float *ema, const float *w, int64_t n, float beta);
-    void (*set_threads)(int n);
-    const char *(*describe)(void);  // e.g. "cpu: OpenBLAS 0.3.21 (Haswell), 2 OpenMP threads"
-    ag_kernel_fn kernels[AG_OP_COUNT];
-} ag_backend;
-
-const ag_backend *ag_backend_cpu(void);
-// "cpu" or "cuda"; NULL when that backend is not built in or has no device.
-const ag_backend *ag_backend_by_name(const char *name);
-int ag_backend_supports_op(const ag_backend *be, ag_op op);
+// What the backend runs on, for logs and benchmark reports.
+typedef struct ag_backend_desc {
+    char name[32];      // "cpu", "cuda:0"
+    char device[128];   // the processor or GPU
+    char library[128];  // the math libraries and their versions
+    char kernels[64];   // the kernel family they picked (OpenBLAS's core, the GPU architecture)
+    int threads;        // host threads
+} ag_backend_desc;
+void ag_backend_describe(const ag_backend *be, ag_backend_desc *d);

@@ -3,30 +3,30 @@
 #include "internal.h"
 
 ag_tensor *ag_leaky_relu(ag_ctx *c, ag_tensor *x, float slope) {
-    return ag_unary_op(c, AG_OP_LEAKY_RELU, x, slope, 0);
+    return ag_unary_op(c, AG_OP_LEAKY_RELU, x, (ag_op_params){.act = {.slope = slope}});
 }
 ag_tensor *ag_relu(ag_ctx *c, ag_tensor *x) { return ag_leaky_relu(c, x, 0.0f); }
-ag_tensor *ag_tanh(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_TANH, x, 0, 0); }
-ag_tensor *ag_sigmoid(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SIGMOID, x, 0, 0); }
-ag_tensor *ag_softplus(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SOFTPLUS, x, 0, 0); }
+ag_tensor *ag_tanh(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_TANH, x, AG_NO_PARAMS); }
+ag_tensor *ag_sigmoid(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SIGMOID, x, AG_NO_PARAMS); }
+ag_tensor *ag_softplus(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SOFTPLUS, x, AG_NO_PARAMS); }
 
 ag_tensor *ag_leaky_relu_grad(ag_ctx *c, ag_tensor *g, ag_tensor *x, float slope) {
-    return ag_same_shape_op(c, AG_OP_LEAKY_RELU_GRAD, g, x, slope);
+    return ag_same_shape_op(c, AG_OP_LEAKY_RELU_GRAD, g, x, (ag_op_params){.act = {.slope = slope}});
 }
 ag_tensor *ag_tanh_grad(ag_ctx *c, ag_tensor *g, ag_tensor *y) {
-    return ag_same_shape_op(c, AG_OP_TANH_GRAD, g, y, 0);
+    return ag_same_shape_op(c, AG_OP_TANH_GRAD, g, y, AG_NO_PARAMS);
 }
 ag_tensor *ag_sigmoid_grad(ag_ctx *c, ag_tensor *g, ag_tensor *y) {
-    return ag_same_shape_op(c, AG_OP_SIGMOID_GRAD, g, y, 0);
+    return ag_same_shape_op(c, AG_OP_SIGMOID_GRAD, g, y, AG_NO_PARAMS);
 }
 
 void ag_backward_leaky_relu(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    gin[0] = ag_leaky_relu_grad(c, g, n->src[0], n->p.f[0]);
+    gin[0] = ag_leaky_relu_grad(c, g, n->src[0], n->p.act.slope);
 }
 
 // leaky_relu_grad(g, x) is linear in g and piecewise constant in x.
 void ag_backward_leaky_relu_grad(ag_ctx *c, const ag_node *n, ag_tensor *gg, ag_tensor **gin) {
-    if (ag_node_needs_grad(n, 0)) gin[0] = ag_leaky_relu_grad(c, gg, n->src[1], n->p.f[0]);
+    if (ag_node_needs_grad(n, 0)) gin[0] = ag_leaky_relu_grad(c, gg, n->src[1], n->p.act.slope);
 }
 
 void ag_backward_tanh(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
@@ -70,7 +70,7 @@ ag_tensor *ag_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, float slope, float
     AG_CHECK(x->shape.ndim >= 2 && b->shape.ndim == 1 && b->shape.d[0] == x->shape.d[1],
              "bias_act: input %s and bias %s (expected (N, C, ...) and (C))", AG_SHAPE_STR(x->shape),
              AG_SHAPE_STR(b->shape));
-    ag_op_params p = {.f = {slope, gain}};
+    ag_op_params p = {.act = {slope, gain}};
     return ag_op_run(c, AG_OP_BIAS_ACT, ag_new(c, x->shape), (ag_tensor *[]){x, b}, 2, &p, NULL, 0);
 }
 
@@ -78,13 +78,13 @@ ag_tensor *ag_bias_act_grad(ag_ctx *c, ag_tensor *g, ag_tensor *y, float slope, 
     check_bias_act("bias_act_grad", slope, gain);
     AG_CHECK(ag_shape_equal(g->shape, y->shape), "bias_act_grad: gradient %s for output %s",
              AG_SHAPE_STR(g->shape), AG_SHAPE_STR(y->shape));
-    ag_op_params p = {.f = {slope, gain}};
+    ag_op_params p = {.act = {slope, gain}};
     return ag_op_run(c, AG_OP_BIAS_ACT_GRAD, ag_new(c, g->shape), (ag_tensor *[]){g, y}, 2, &p, NULL, 0);
 }
 
 // dx = bias_act_grad(g, y); db = its sum over every dim but 1.
 void ag_backward_bias_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    ag_tensor *ga = ag_bias_act_grad(c, g, n->out, n->p.f[0], n->p.f[1]);
+    ag_tensor *ga = ag_bias_act_grad(c, g, n->out, n->p.act.slope, n->p.act.gain);
     if (ag_node_needs_grad(n, 0)) gin[0] = ga;
     if (ag_node_needs_grad(n, 1)) {
         ag_shape per_channel = n->out->shape;
@@ -96,5 +96,5 @@ void ag_backward_bias_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor *
 
 // Linear in g with y's mask; piecewise constant in y.
 void ag_backward_bias_act_grad(ag_ctx *c, const ag_node *n, ag_tensor *gg, ag_tensor **gin) {
-    if (ag_node_needs_grad(n, 0)) gin[0] = ag_bias_act_grad(c, gg, n->src[1], n->p.f[0], n->p.f[1]);
+    if (ag_node_needs_grad(n, 0)) gin[0] = ag_bias_act_grad(c, gg, n->src[1], n->p.act.slope, n->p.act.gain);
 }

@@ -11,21 +11,13 @@
 // T's output size is ambiguous for strides > 1; the output padding that makes it land exactly on
 // the original input size is worked out from that size (conv_out_pad).
 //
-// Op parameters, the same layout for all three ops (op.h's ag_op_params):
-//   i[0] stride_h  i[1] stride_w  i[2] pad_h  i[3] pad_w
-//   i[4] out_pad_h i[5] out_pad_w (conv_transpose2d only; 0 for the others)  i[6] groups
-//   shape: w_shape (conv2d_weight_grad only)
+// All three take ag_conv_params (op_params.h): the conv arguments, and for conv2d_weight_grad
+// the weight's shape.
 #include "internal.h"
 
-static ag_op_params conv_params(ag_conv_args a) {
-    return (ag_op_params){.i = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.out_pad_h, a.out_pad_w, a.groups}};
-}
+static ag_op_params conv_params(ag_conv_args a) { return (ag_op_params){.conv = {.args = a}}; }
 
-static ag_conv_args conv_args_of(const ag_node *n) {
-    const int *i = n->p.i;
-    return (ag_conv_args){.stride_h = i[0], .stride_w = i[1], .pad_h = i[2], .pad_w = i[3],
-                          .out_pad_h = i[4], .out_pad_w = i[5], .groups = i[6]};
-}
+static ag_conv_args conv_args_of(const ag_node *n) { return n->p.conv.args; }
 
 // Output size of a convolution along one dim; < 1 when the kernel does not fit.
 static int conv_out_size(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
@@ -115,7 +107,7 @@ ag_tensor *ag_conv2d_weight_grad(ag_ctx *c, ag_tensor *x, ag_tensor *gy, ag_shap
     AG_CHECK(ag_shape_equal(gy->shape, ys), "%s: output gradient %s, but conv2d of %s with weight %s gives %s",
              op, AG_SHAPE_STR(gy->shape), AG_SHAPE_STR(x->shape), AG_SHAPE_STR(w_shape), AG_SHAPE_STR(ys));
     ag_op_params p = conv_params(a);
-    p.shape = w_shape;
+    p.conv.w_shape = w_shape;
     return ag_op_run(c, AG_OP_CONV2D_WEIGHT_GRAD, ag_new(c, w_shape), (ag_tensor *[]){x, gy}, 2, &p, NULL, 0);
 }
 

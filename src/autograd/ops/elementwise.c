@@ -5,15 +5,13 @@
 
 #include "internal.h"
 
-ag_tensor *ag_unary_op(ag_ctx *c, ag_op op, ag_tensor *x, float f0, float f1) {
-    ag_op_params p = {.f = {f0, f1}};
+ag_tensor *ag_unary_op(ag_ctx *c, ag_op op, ag_tensor *x, ag_op_params p) {
     return ag_op_run(c, op, ag_new(c, x->shape), &x, 1, &p, NULL, 0);
 }
 
-ag_tensor *ag_same_shape_op(ag_ctx *c, ag_op op, ag_tensor *a, ag_tensor *b, float f0) {
+ag_tensor *ag_same_shape_op(ag_ctx *c, ag_op op, ag_tensor *a, ag_tensor *b, ag_op_params p) {
     AG_CHECK(ag_shape_equal(a->shape, b->shape), "%s: shapes %s and %s differ", ag_op_infos[op].name,
              AG_SHAPE_STR(a->shape), AG_SHAPE_STR(b->shape));
-    ag_op_params p = {.f = {f0}};
     return ag_op_run(c, op, ag_new(c, a->shape), (ag_tensor *[]){a, b}, 2, &p, NULL, 0);
 }
 
@@ -61,15 +59,18 @@ void ag_backward_div(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin)
 
 // --- scalar ops -------------------------------------------------------------------------------
 
-ag_tensor *ag_add_scalar(ag_ctx *c, ag_tensor *x, float s) { return ag_unary_op(c, AG_OP_ADD_SCALAR, x, s, 0); }
-ag_tensor *ag_scale(ag_ctx *c, ag_tensor *x, float s) { return ag_unary_op(c, AG_OP_MUL_SCALAR, x, s, 0); }
-ag_tensor *ag_pow(ag_ctx *c, ag_tensor *x, float p) { return ag_unary_op(c, AG_OP_POW_SCALAR, x, p, 0); }
+static ag_op_params scalar(float value) { return (ag_op_params){.scalar = {value}}; }
+static ag_op_params range(float lo, float hi) { return (ag_op_params){.range = {lo, hi}}; }
+
+ag_tensor *ag_add_scalar(ag_ctx *c, ag_tensor *x, float s) { return ag_unary_op(c, AG_OP_ADD_SCALAR, x, scalar(s)); }
+ag_tensor *ag_scale(ag_ctx *c, ag_tensor *x, float s) { return ag_unary_op(c, AG_OP_MUL_SCALAR, x, scalar(s)); }
+ag_tensor *ag_pow(ag_ctx *c, ag_tensor *x, float p) { return ag_unary_op(c, AG_OP_POW_SCALAR, x, scalar(p)); }
 ag_tensor *ag_clamp(ag_ctx *c, ag_tensor *x, float lo, float hi) {
     AG_CHECK(!(lo > hi), "clamp: min %g > max %g", lo, hi);
-    return ag_unary_op(c, AG_OP_CLAMP, x, lo, hi);
+    return ag_unary_op(c, AG_OP_CLAMP, x, range(lo, hi));
 }
 ag_tensor *ag_in_range(ag_ctx *c, ag_tensor *x, float lo, float hi) {
-    return ag_unary_op(c, AG_OP_IN_RANGE, x, lo, hi);
+    return ag_unary_op(c, AG_OP_IN_RANGE, x, range(lo, hi));
 }
 
 void ag_backward_add_scalar(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
@@ -78,11 +79,11 @@ void ag_backward_add_scalar(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor
 }
 
 void ag_backward_mul_scalar(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    gin[0] = ag_scale(c, g, n->p.f[0]);
+    gin[0] = ag_scale(c, g, n->p.scalar.value);
 }
 
 void ag_backward_pow_scalar(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    float p = n->p.f[0];
+    float p = n->p.scalar.value;
     if (p == 0.0f) return;  // constant: zero gradient
     ag_tensor *x = n->src[0];
     ag_tensor *d = p == 1.0f ? g : ag_mul(c, g, p == 2.0f ? x : ag_pow(c, x, p - 1.0f));
@@ -91,21 +92,21 @@ void ag_backward_pow_scalar(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor
 
 // torch.clamp passes the gradient where min <= x <= max.
 void ag_backward_clamp(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    gin[0] = ag_mul(c, g, ag_in_range(c, n->src[0], n->p.f[0], n->p.f[1]));
+    gin[0] = ag_mul(c, g, ag_in_range(c, n->src[0], n->p.range.lo, n->p.range.hi));
 }
 
 AG_NO_BACKWARD(in_range)
 
 // --- unary --------------------------------------------------------------------------------------
 
-ag_tensor *ag_neg(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_NEG, x, 0, 0); }
-ag_tensor *ag_exp(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_EXP, x, 0, 0); }
-ag_tensor *ag_log(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_LOG, x, 0, 0); }
-ag_tensor *ag_sqrt(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SQRT, x, 0, 0); }
-ag_tensor *ag_rsqrt(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_RSQRT, x, 0, 0); }
-ag_tensor *ag_square(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SQUARE, x, 0, 0); }
-ag_tensor *ag_abs(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_ABS, x, 0, 0); }
-ag_tensor *ag_sign(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SIGN, x, 0, 0); }
+ag_tensor *ag_neg(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_NEG, x, AG_NO_PARAMS); }
+ag_tensor *ag_exp(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_EXP, x, AG_NO_PARAMS); }
+ag_tensor *ag_log(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_LOG, x, AG_NO_PARAMS); }
+ag_tensor *ag_sqrt(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SQRT, x, AG_NO_PARAMS); }
+ag_tensor *ag_rsqrt(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_RSQRT, x, AG_NO_PARAMS); }
+ag_tensor *ag_square(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SQUARE, x, AG_NO_PARAMS); }
+ag_tensor *ag_abs(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_ABS, x, AG_NO_PARAMS); }
+ag_tensor *ag_sign(ag_ctx *c, ag_tensor *x) { return ag_unary_op(c, AG_OP_SIGN, x, AG_NO_PARAMS); }
 
 void ag_backward_neg(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
     (void)n;

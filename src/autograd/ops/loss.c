@@ -4,7 +4,7 @@
 #include "internal.h"
 
 ag_tensor *ag_bce_elementwise(ag_ctx *c, ag_tensor *p, ag_tensor *y) {
-    return ag_same_shape_op(c, AG_OP_BCE, p, y, 0);
+    return ag_same_shape_op(c, AG_OP_BCE, p, y, AG_NO_PARAMS);
 }
 
 ag_tensor *ag_bce(ag_ctx *c, ag_tensor *p, ag_tensor *y) { return ag_mean(c, ag_bce_elementwise(c, p, y)); }

@@ -13,14 +13,14 @@ ag_tensor *ag_matmul(ag_ctx *c, ag_tensor *a, ag_tensor *b, bool ta, bool tb) {
     AG_CHECK(k == k2, "matmul: inner sizes differ: %s%s @ %s%s", AG_SHAPE_STR(a->shape), ta ? "^T" : "",
              AG_SHAPE_STR(b->shape), tb ? "^T" : "");
     ag_shape s = nd == 2 ? AG_SHAPE(m, n) : AG_SHAPE(a->shape.d[0], m, n);
-    ag_op_params p = {.i = {ta, tb}};
+    ag_op_params p = {.matmul = {ta, tb}};
     return ag_op_run(c, AG_OP_MATMUL, ag_new(c, s), (ag_tensor *[]){a, b}, 2, &p, NULL, 0);
 }
 
 // C = op(A) op(B). For each flag combination the gradients are products of g with A or B.
 void ag_backward_matmul(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
     ag_tensor *a = n->src[0], *b = n->src[1];
-    bool ta = n->p.i[0], tb = n->p.i[1];
+    bool ta = n->p.matmul.transpose_a, tb = n->p.matmul.transpose_b;
     if (ag_node_needs_grad(n, 0)) {
         if (!ta) gin[0] = ag_matmul(c, g, b, false, !tb);  // g op(B)^T
         else gin[0] = ag_matmul(c, b, g, tb, true);        // (g op(B)^T)^T = op(B) g^T

@@ -26,10 +26,9 @@ static void check_running(const ag_tensor *running_mean, const ag_tensor *runnin
 
 // Training mode. The node keeps saved[0] = mean and saved[1] = 1/sqrt(var + eps) (C) for the
 // backward, and saved[2..3] = the running statistics, which the kernel updates in place; they
-// are not inputs of the graph. p.f[0] = momentum, p.f[1] = eps, p.i[0] = 1 when running
-// statistics are given.
+// are not inputs of the graph (p.batchnorm.update_running says whether they are there).
 // Training mode, plain or fused with its activation: the same checks, saved tensors and params
-// (p.f[2] = the activation's slope, unused by the plain op).
+// (p.batchnorm.slope, the activation's slope, is unused by the plain op).
 static ag_tensor *batchnorm2d_train_node(ag_ctx *c, ag_op op, const char *name, ag_tensor *x, ag_tensor *gamma,
                                          ag_tensor *beta, ag_tensor *running_mean, ag_tensor *running_var,
                                          float momentum, float eps, float slope) {
@@ -47,7 +46,7 @@ static ag_tensor *batchnorm2d_train_node(ag_ctx *c, ag_op op, const char *name, 
              name, eps, momentum);
 
     ag_tensor *saved[4] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C)), running_mean, running_var};
-    ag_op_params p = {.f = {momentum, eps, slope}, .i = {running_mean != NULL}};
+    ag_op_params p = {.batchnorm = {momentum, eps, slope, running_mean != NULL}};
     return ag_op_run(c, op, ag_new(c, x->shape), (ag_tensor *[]){x, gamma, beta}, 3, &p, saved,
                      running_mean ? 4 : 2);
 }
@@ -138,7 +137,7 @@ void ag_backward_batchnorm2d_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_t
              AG_SHAPE_STR(g->shape), AG_SHAPE_STR(x->shape));
     int C = x->shape.d[1];
     ag_tensor *saved[2] = {ag_new(c, AG_SHAPE(C)), ag_new(c, AG_SHAPE(C))};
-    ag_op_params p = {.f = {n->p.f[2]}};
+    ag_op_params p = {.act = {.slope = n->p.batchnorm.slope}};
     ag_tensor *dx = ag_op_run(c, AG_OP_BATCHNORM2D_ACT_BACKWARD, ag_new(c, x->shape),
                               (ag_tensor *[]){g, x, n->src[1], n->saved[0], n->saved[1], n->out}, 6, &p,
                               saved, 2);
@@ -156,7 +155,7 @@ ag_tensor *ag_channel_affine_act(ag_ctx *c, ag_tensor *x, ag_tensor *scale, ag_t
     AG_CHECK(scale->shape.ndim == 1 && scale->shape.d[0] == C && shift->shape.ndim == 1 && shift->shape.d[0] == C,
              "channel_affine_act: scale %s and shift %s, expected (%d) for input %s", AG_SHAPE_STR(scale->shape),
              AG_SHAPE_STR(shift->shape), C, AG_SHAPE_STR(x->shape));
-    ag_op_params p = {.f = {slope}};
+    ag_op_params p = {.act = {.slope = slope}};
     return ag_op_run(c, AG_OP_CHANNEL_AFFINE_ACT, ag_new(c, x->shape), (ag_tensor *[]){x, scale, shift}, 3, &p,
                      NULL, 0);
 }
@@ -165,7 +164,7 @@ ag_tensor *ag_channel_affine_act(ag_ctx *c, ag_tensor *x, ag_tensor *scale, ag_t
 // derivative is zero), dx = ga * s, ds = sum(ga * x), db = sum(ga) over (N, H, W).
 void ag_backward_channel_affine_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
     ag_tensor *x = n->src[0];
-    const float slope = n->p.f[0];
+    const float slope = n->p.act.slope;
     const int C = x->shape.d[1];
     ag_shape per_channel = AG_SHAPE(1, C, 1, 1);
     ag_tensor *ga = slope == 1.0f ? g : ag_leaky_relu_grad(c, g, n->out, slope);

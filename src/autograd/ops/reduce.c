@@ -8,7 +8,7 @@ ag_tensor *ag_sum_to(ag_ctx *c, ag_tensor *x, ag_shape shape) {
     AG_CHECK(ag_shape_broadcastable_to(shape, x->shape), "sum_to: %s cannot be summed to %s",
              AG_SHAPE_STR(x->shape), AG_SHAPE_STR(shape));
     if (ag_shape_equal(shape, x->shape)) return x;
-    ag_op_params p = {.shape = shape};
+    ag_op_params p = {.target = {shape}};
     return ag_op_run(c, AG_OP_SUM_TO, ag_new(c, shape), &x, 1, &p, NULL, 0);
 }
 
@@ -16,7 +16,7 @@ ag_tensor *ag_expand(ag_ctx *c, ag_tensor *x, ag_shape shape) {
     AG_CHECK(ag_shape_broadcastable_to(x->shape, shape), "expand: %s does not broadcast to %s",
              AG_SHAPE_STR(x->shape), AG_SHAPE_STR(shape));
     if (ag_shape_equal(shape, x->shape)) return x;
-    ag_op_params p = {.shape = shape};
+    ag_op_params p = {.target = {shape}};
     return ag_op_run(c, AG_OP_EXPAND, ag_new(c, shape), &x, 1, &p, NULL, 0);
 }
 

@@ -33,7 +33,7 @@ ag_tensor *ag_reshape(ag_ctx *c, ag_tensor *x, ag_shape shape) {
     s = ag_shape_make(s.ndim, s.d);
     AG_CHECK(ag_shape_numel(s) == x->numel, "reshape: %s to %s changes the element count",
              AG_SHAPE_STR(x->shape), AG_SHAPE_STR(s));
-    ag_op_params p = {.shape = s};
+    ag_op_params p = {.target = {s}};
     return ag_op_run(c, AG_OP_RESHAPE, ag_new_view(c, x, s), &x, 1, &p, NULL, 0);
 }
 
@@ -44,12 +44,12 @@ void ag_backward_reshape(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **
 ag_tensor *ag_permute(ag_ctx *c, ag_tensor *x, const int *perm) {
     ag_shape s = {.ndim = x->shape.ndim};
     bool seen[AG_MAX_DIMS] = {0};
-    ag_op_params p = {0};
+    ag_op_params p = {.permute = {{0}}};
     for (int i = 0; i < s.ndim; i++) {
         int a = ag_shape_axis(x->shape, perm[i], "permute");
         AG_CHECK(!seen[a], "permute: axis %d repeated for shape %s", a, AG_SHAPE_STR(x->shape));
         seen[a] = true;
-        p.i[i] = a;
+        p.permute.perm[i] = a;
         s.d[i] = x->shape.d[a];
     }
     return ag_op_run(c, AG_OP_PERMUTE, ag_new(c, s), &x, 1, &p, NULL, 0);
@@ -66,7 +66,7 @@ ag_tensor *ag_transpose(ag_ctx *c, ag_tensor *x, int axis0, int axis1) {
 
 void ag_backward_permute(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
     int inv[AG_MAX_DIMS];
-    for (int i = 0; i < g->shape.ndim; i++) inv[n->p.i[i]] = i;
+    for (int i = 0; i < g->shape.ndim; i++) inv[n->p.permute.perm[i]] = i;
     gin[0] = ag_permute(c, g, inv);
 }
 
@@ -82,12 +82,12 @@ ag_tensor *ag_concat(ag_ctx *c, int count, ag_tensor *const *xs, int axis) {
                  AG_SHAPE_STR(xs[0]->shape), a);
         s.d[a] += t.d[a];
     }
-    ag_op_params p = {.i = {a}};
+    ag_op_params p = {.slice = {.axis = a}};
     return ag_op_run(c, AG_OP_CONCAT, ag_new(c, s), xs, count, &p, NULL, 0);
 }
 
 void ag_backward_concat(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    int a = n->p.i[0], start = 0;
+    int a = n->p.slice.axis, start = 0;
     for (int k = 0; k < n->nsrc; k++) {
         int len = n->src[k]->shape.d[a];
         if (ag_node_needs_grad(n, k)) gin[k] = ag_narrow(c, g, a, start, len);
@@ -101,7 +101,7 @@ ag_tensor *ag_narrow(ag_ctx *c, ag_tensor *x, int axis, int start, int length) {
              "narrow: [%d, %d) out of range of axis %d of %s", start, start + length, a, AG_SHAPE_STR(x->shape));
     ag_shape s = x->shape;
     s.d[a] = length;
-    ag_op_params p = {.i = {a, start, length}};
+    ag_op_params p = {.slice = {a, start, length}};
     return ag_op_run(c, AG_OP_NARROW, ag_new(c, s), &x, 1, &p, NULL, 0);
 }
 
@@ -111,16 +111,16 @@ ag_tensor *ag_unnarrow(ag_ctx *c, ag_tensor *x, int axis, int start, int full) {
              start, start + x->shape.d[a], full);
     ag_shape s = x->shape;
     s.d[a] = full;
-    ag_op_params p = {.i = {a, start, full}};
+    ag_op_params p = {.slice = {a, start, full}};
     return ag_op_run(c, AG_OP_UNNARROW, ag_new(c, s), &x, 1, &p, NULL, 0);
 }
 
 void ag_backward_narrow(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    gin[0] = ag_unnarrow(c, g, n->p.i[0], n->p.i[1], n->src[0]->shape.d[n->p.i[0]]);
+    gin[0] = ag_unnarrow(c, g, n->p.slice.axis, n->p.slice.start, n->src[0]->shape.d[n->p.slice.axis]);
 }
 
 void ag_backward_unnarrow(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    gin[0] = ag_narrow(c, g, n->p.i[0], n->p.i[1], n->src[0]->shape.d[n->p.i[0]]);
+    gin[0] = ag_narrow(c, g, n->p.slice.axis, n->p.slice.start, n->src[0]->shape.d[n->p.slice.axis]);
 }
 
 ag_tensor *ag_pad2d(ag_ctx *c, ag_tensor *x, int top, int bottom, int left, int right) {
@@ -130,10 +130,11 @@ ag_tensor *ag_pad2d(ag_ctx *c, ag_tensor *x, int top, int bottom, int left, int 
     s.d[s.ndim - 1] += left + right;
     AG_CHECK(s.d[s.ndim - 2] > 0 && s.d[s.ndim - 1] > 0, "pad2d: padding (%d, %d, %d, %d) empties %s",
              top, bottom, left, right, AG_SHAPE_STR(x->shape));
-    ag_op_params p = {.i = {top, bottom, left, right}};
+    ag_op_params p = {.pad = {top, bottom, left, right}};
     return ag_op_run(c, AG_OP_PAD2D, ag_new(c, s), &x, 1, &p, NULL, 0);
 }
 
 void ag_backward_pad2d(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
-    gin[0] = ag_pad2d(c, g, -n->p.i[0], -n->p.i[1], -n->p.i[2], -n->p.i[3]);
+    const ag_pad_params *p = &n->p.pad;
+    gin[0] = ag_pad2d(c, g, -p->top, -p->bottom, -p->left, -p->right);
 }

@@ -1,15 +1,13 @@
 // gan bench: time training steps (or sampling) of the model a config describes and print one
-// JSON line. tools/bench/compare.sh runs it beside the same step in PyTorch.
+// JSON line. tools/bench/compare.py runs it beside the same step in PyTorch.
 //
 // A workload is a model from the config plus a mode: training steps, or sampling (the
 // generator's forward pass in inference mode, no gradients). The model is built and stepped
 // through its family (family.h), exactly as `gan train` and `gan sample` do, so every model
 // type the trainer knows can be benchmarked. FLOPs are not estimated here but counted: the
-// backend adds up the nominal FLOPs of every convolution and matmul it runs (ag_ctx.flops), so
+// backend adds up the nominal FLOPs of every convolution and matmul it runs (ag_ctx_flops), so
 // the figure covers exactly the passes a step performs (no weight gradients for a frozen D, a
 // lazy regulariser only on the steps it runs).
-#include <cblas.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dataset.h"
+#include "device.h"
 #include "family.h"
 #include "loader.h"
 #include "progress.h"
@@ -33,7 +32,7 @@ static const char usage[] =
     "median, mean and min ms per step (and the median CPU ms of the process), images/s, GFLOP/s\n"
     "(the FLOPs of every convolution and matmul the steps ran, forward and backward, at nominal\n"
     "size, over the mean step time, so that a step with a lazy regulariser counts), peak resident\n"
-    "memory, the BLAS kernel and the thread count.\n"
+    "memory, the backend (its device, libraries and the kernels they picked) and the thread count.\n"
     "\n"
     "options:\n"
     "  --steps N     timed steps (default 20)\n"
@@ -44,7 +43,8 @@ static const char usage[] =
     "                so no dataset is needed)\n"
     "  --sample      time sampling instead: the generator's inference pass as `gan sample` runs\n"
     "                it (DCGAN: batchnorm with running statistics; StyleGAN2: G_ema), no gradients\n"
-    "  --name NAME   workload name in the output (default: derived from the model)\n";
+    "  --name NAME   workload name in the output (default: derived from the model)\n"
+    "  --device NAME the backend (default: the config's device key, cpu)\n";
 
 typedef struct bench_args {
     const char *config;
@@ -52,7 +52,7 @@ typedef struct bench_args {
     const char **overrides;
     int steps, warmup, threads, batch;  // threads, batch: -1 = from the config
     bool real, sample;
-    const char *name;
+    const char *name, *device;  // device: NULL = the config's
 } bench_args;
 
 // --- the command -----------------------------------------------------------------------------
@@ -80,9 +80,9 @@ static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
             if (!v || parse_int(v, lo, 1 << 20, dst) != 0)
                 return gan_errf(err, GAN_EXIT_USAGE, "%s expects an integer >= %ld, got '%s'", o, lo, v ? v : "");
             i++;
-        } else if (!strcmp(o, "--name")) {
-            if (!v) return gan_errf(err, GAN_EXIT_USAGE, "--name expects a value");
-            a->name = v;
+        } else if (!strcmp(o, "--name") || !strcmp(o, "--device")) {
+            if (!v) return gan_errf(err, GAN_EXIT_USAGE, "%s expects a value", o);
+            *(!strcmp(o, "--name") ? &a->name : &a->device) = v;
             i++;
         } else if (o[0] == '-') {
             return gan_errf(err, GAN_EXIT_USAGE, "unknown option '%s' (see gan bench --help)", o);
@@ -156,19 +156,22 @@ static int run(const bench_args *a, gan_err *err) {
     if (gan_config_load(a->config, a->noverrides, a->overrides, &cfg, err) != 0) return -1;
     const gan_family *fam = gan_family_find(cfg.model.type);
     if (!fam) return gan_errf(err, GAN_EXIT_USAGE, "model.type '%s': no such model family", cfg.model.type);
-    const int threads_req = a->threads >= 0 ? a->threads : cfg.train.threads;
-    const int threads = threads_req > 0 ? threads_req : omp_get_num_procs();
     if (a->batch > 0 && !a->sample) cfg.train.batch_size = a->batch;
     const int batch = a->sample ? (a->batch > 0 ? a->batch : 256) : cfg.train.batch_size;
     const int R = cfg.model.resolution, C = cfg.model.channels, nz = fam->latent_dim(&cfg);
     const int k = a->sample ? 0 : fam->batches_per_step(&cfg);
     const int64_t image_floats = (int64_t)C * R * R, batch_floats = (int64_t)cfg.train.batch_size * image_floats;
 
-    const ag_backend *be = ag_backend_cpu();
-    be->set_threads(threads);
+    ag_backend *be = gan_device_open(a->device ? a->device : cfg.device, a->threads >= 0 ? a->threads : cfg.train.threads,
+                                     a->device ? "--device" : "device", err);
+    if (!be) return -1;
+    const int threads = ag_backend_threads(be);
     ag_rng init = ag_rng_make((uint64_t)cfg.seed), rng = ag_rng_make((uint64_t)cfg.seed + 1);
     gan_model *m = fam->create(&cfg, be, &init, err);
-    if (!m) return -1;
+    if (!m) {
+        ag_backend_close(be);
+        return -1;
+    }
     // Training: k real batches per step. Sampling: the latents in and the images out.
     float *real = gan_xmalloc((size_t)(a->sample ? batch * image_floats : k * batch_floats) * sizeof(float),
                               a->sample ? "the images" : "the batches");
@@ -180,6 +183,7 @@ static int run(const bench_args *a, gan_err *err) {
     if (rc != 0) {
         free(real), free(z), free(ms);
         fam->free(m);
+        ag_backend_close(be);
         return -1;
     }
 
@@ -188,7 +192,7 @@ static int run(const bench_args *a, gan_err *err) {
     gan_stats st;
     const gan_sample_opts so = {.psi = 1.0f, .noise_mode = 0, .rng = &rng};
     for (int it = 0; it < a->warmup + a->steps; it++) {
-        if (it == a->warmup) flops0 = c->flops;
+        if (it == a->warmup) flops0 = ag_ctx_flops(c);
         double t0 = gan_now(), c0 = process_cpu_seconds();
         if (a->sample) {
             ag_philox_fill_normal(z, (int64_t)batch * nz, rng.seed, ag_rng_reserve(&rng, (int64_t)batch * nz), 0.0f, 1.0f);
@@ -205,22 +209,25 @@ static int run(const bench_args *a, gan_err *err) {
     double min_ms = ms[0], sum_ms = 0;
     for (int i = 0; i < a->steps; i++) min_ms = ms[i] < min_ms ? ms[i] : min_ms, sum_ms += ms[i];
     const double mean_ms = sum_ms / a->steps;
-    const double med = median_of(ms, a->steps), med_cpu = median_of(cpu_ms, a->steps), flops = (double)(c->flops - flops0) / a->steps;
+    const double med = median_of(ms, a->steps), med_cpu = median_of(cpu_ms, a->steps), flops = (double)(ag_ctx_flops(c) - flops0) / a->steps;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     char name[160];
     workload_name(name, sizeof name, a, &cfg, batch);
+    ag_backend_desc d;
+    ag_backend_describe(be, &d);
     printf("{\"engine\": \"gan.c\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
            "\"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"cpu_ms\": %.3f, \"images_per_sec\": %.2f, "
            "\"flops_per_step\": %.0f, \"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
-           "\"backend\": \"%s\"}\n",
+           "\"backend\": \"%s\", \"device\": \"%s\", \"library\": \"%s\"}\n",
            name, threads, a->steps, med, mean_ms, min_ms, med_cpu, batch * 1e3 / mean_ms, flops, flops / 1e9,
            flops / (mean_ms * 1e6),
-           ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, openblas_get_corename(), be->describe());
+           ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, d.kernels, d.name, d.device, d.library);
     fflush(stdout);
 
     ag_ctx_free(c);
     fam->free(m);
+    ag_backend_close(be);
     source_free(&src);
     free(real), free(z), free(ms);
     return 0;

@@ -6,23 +6,39 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "device.h"
 #include "family.h"
 #include "trainer.h"
 
 static const char usage[] =
-    "usage: gan info CKPT.h5|RUN_DIR\n"
+    "usage: gan info CKPT.h5|RUN_DIR [--device NAME]\n"
     "\n"
-    "Prints the model, training step, parameter counts, data position and the stored config.\n";
+    "Prints the model, training step, parameter counts, data position and the stored config.\n"
+    "\n"
+    "options:\n"
+    "  --device NAME   the backend that builds the model to count its parameters (default cpu,\n"
+    "                  whatever the run trained on: info computes nothing)\n";
 
 int gan_cmd_info(int argc, char **argv) {
     gan_err err = {0};
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) return fputs(usage, stdout), 0;
-    if (argc != 1 || argv[0][0] == '-') {
+    const char *ckpt = NULL, *device = "cpu";
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return fputs(usage, stdout), 0;
+        if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            device = argv[++i];
+        } else if (argv[i][0] == '-' || ckpt) {
+            gan_errf(&err, GAN_EXIT_USAGE, "unexpected argument '%s' (usage: gan info CKPT.h5 [--device NAME])", argv[i]);
+            return gan_cli_fail("info", &err);
+        } else {
+            ckpt = argv[i];
+        }
+    }
+    if (!ckpt) {
         gan_errf(&err, GAN_EXIT_USAGE, "expected one checkpoint file (usage: gan info CKPT.h5)");
         return gan_cli_fail("info", &err);
     }
     char path[GAN_PATH_MAX];
-    if (gan_resolve_checkpoint(argv[0], path, sizeof path, &err) != 0) return gan_cli_fail("info", &err);
+    if (gan_resolve_checkpoint(ckpt, path, sizeof path, &err) != 0) return gan_cli_fail("info", &err);
     gan_config cfg;
     if (gan_ckpt_read_config(path, 0, NULL, &cfg, &err) != 0) return gan_cli_fail("info", &err);
     gan_ckpt_reader *r;
@@ -44,9 +60,14 @@ int gan_cmd_info(int argc, char **argv) {
         gan_errf(&err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", path, cfg.model.type);
         return gan_cli_fail("info", &err);
     }
+    ag_backend *be = gan_device_open(device, 1, "--device", &err);
+    if (!be) return gan_cli_fail("info", &err);
     ag_rng init = ag_rng_make(0);
-    gan_model *m = fam->create(&cfg, ag_backend_cpu(), &init, &err);
-    if (!m) return gan_cli_fail("info", &err);
+    gan_model *m = fam->create(&cfg, be, &init, &err);
+    if (!m) {
+        ag_backend_close(be);
+        return gan_cli_fail("info", &err);
+    }
     struct stat st;
     long long bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
     printf("checkpoint  %s (%.1f MB)\n", path, bytes / 1e6);
@@ -54,10 +75,12 @@ int gan_cmd_info(int argc, char **argv) {
     printf("step        %lld of %lld (%.1f s of training, %lld thread%s)\n", (long long)step,
            (long long)cfg.train.steps, elapsed, (long long)threads, threads == 1 ? "" : "s");
     printf("data        %s (epoch %lld, position %lld)\n", cfg.data.path, (long long)epoch, (long long)pos);
+    printf("device      %s\n", cfg.device);
     printf("\nconfig:\n");
     char *yaml = gan_config_to_yaml(&cfg);
     fputs(yaml, stdout);
     free(yaml);
     fam->free(m);
+    ag_backend_close(be);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "device.h"
 #include "family.h"
 #include "image_grid.h"
 #include "npy.h"
@@ -38,10 +39,11 @@ static const char usage[] =
     "  --nrow R           images per grid row (default: square, --steps, or the mixing grid's)\n"
     "  --out FILE         .png (grid) or .npy (array); default sample.png\n"
     "  --no-crop          keep the model's full resolution (by default images are cropped to\n"
-    "                     the training data's size, e.g. 32x32 back to Fashion-MNIST's 28x28)\n";
+    "                     the training data's size, e.g. 32x32 back to Fashion-MNIST's 28x28)\n"
+    "  --device NAME      the backend to run on (default: the device the run trained on)\n";
 
 typedef struct sample_args {
-    const char *ckpt, *out, *z_path, *interp, *mix, *mix_layers, *noise;
+    const char *ckpt, *out, *z_path, *interp, *mix, *mix_layers, *noise, *device;
     int n, nrow, steps;
     int64_t seed;
     double psi;
@@ -103,6 +105,8 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
             a->mix = v;
         } else if (!strcmp(o, "--mix-layers")) {
             a->mix_layers = v;
+        } else if (!strcmp(o, "--device")) {
+            a->device = v;
         } else {
             return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan sample --help)", o);
         }
@@ -243,8 +247,9 @@ int gan_cmd_sample(int argc, char **argv) {
         gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
         return gan_cli_fail("sample", &err);
     }
-    const ag_backend *be = ag_backend_cpu();
-    be->set_threads(cfg.train.threads);
+    ag_backend *be = a.device ? gan_device_open(a.device, cfg.train.threads, "--device", &err)
+                              : gan_device_open(cfg.device, cfg.train.threads, "device (the run's; --device overrides)", &err);
+    if (!be) return gan_cli_fail("sample", &err);
     ag_rng init = ag_rng_make(0), stream = ag_rng_make((uint64_t)a.seed);
     gan_model *m = fam->create(&cfg, be, &init, &err);
     gan_ckpt_reader *r = NULL;
@@ -279,5 +284,6 @@ int gan_cmd_sample(int argc, char **argv) {
     }
     free(img);
     if (m) fam->free(m);
+    ag_backend_close(be);
     return rc == 0 ? 0 : gan_cli_fail("sample", &err);
 }

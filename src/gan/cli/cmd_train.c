@@ -9,16 +9,18 @@
 #include "trainer.h"
 
 static const char usage[] =
-    "usage: gan train CONFIG.yaml [key.path=value ...] [--run-dir DIR]\n"
-    "       gan train --resume RUN_DIR|CKPT.h5 [key.path=value ...]\n"
+    "usage: gan train CONFIG.yaml [key.path=value ...] [--run-dir DIR] [--device NAME]\n"
+    "       gan train --resume RUN_DIR|CKPT.h5 [key.path=value ...] [--device NAME]\n"
     "\n"
     "Starts a training run from a YAML config, or continues one from its latest checkpoint (or\n"
     "a given one). key.path=value overrides a config key (train.steps=5000). A resumed run may\n"
-    "change only train.steps, train.threads, checkpoint.*, sample.every and log.every.\n"
+    "change only train.steps, train.threads, device, checkpoint.*, sample.every and log.every.\n"
     "\n"
     "options:\n"
     "  --run-dir DIR    where the run writes (default runs/NAME, NAME = the config's name key)\n"
     "  --resume PATH    a run directory or a checkpoint file to continue\n"
+    "  --device NAME    the backend to train on (the config's device key; default cpu): cpu,\n"
+    "                   or cuda / cuda:N in a build with CUDA\n"
     "  --help-config    every config key with its type, default and meaning\n"
     "\n"
     "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits 0.\n";
@@ -27,6 +29,7 @@ int gan_cmd_train(int argc, char **argv) {
     const char *config_path = NULL, *run_dir = NULL, *resume = NULL;
     const char **overrides = gan_xcalloc((size_t)argc + 1, sizeof *overrides, "the config overrides");
     int noverrides = 0;
+    char device[GAN_CONFIG_DEVICE_MAX + 16] = "";  // --device NAME as the override device=NAME
     gan_err err = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -38,12 +41,13 @@ int gan_cmd_train(int argc, char **argv) {
             gan_config_print_schema(stdout);
             free(overrides);
             return 0;
-        } else if (!strcmp(a, "--run-dir") || !strcmp(a, "--resume")) {
+        } else if (!strcmp(a, "--run-dir") || !strcmp(a, "--resume") || !strcmp(a, "--device")) {
             if (i + 1 >= argc) {
                 gan_errf(&err, GAN_EXIT_USAGE, "%s needs a value", a);
                 break;
             }
-            *(!strcmp(a, "--run-dir") ? &run_dir : &resume) = argv[++i];
+            if (!strcmp(a, "--device")) snprintf(device, sizeof device, "device=%s", argv[++i]);
+            else *(!strcmp(a, "--run-dir") ? &run_dir : &resume) = argv[++i];
         } else if (a[0] == '-' && a[1] == '-') {
             gan_errf(&err, GAN_EXIT_USAGE, "unknown option %s (see gan train --help)", a);
             break;
@@ -66,6 +70,7 @@ int gan_cmd_train(int argc, char **argv) {
         free(overrides);
         return gan_cli_fail("train", &err);
     }
+    if (device[0]) overrides[noverrides++] = device;  // last, so it wins over a device=... override
 
     gan_trainer tr;
     memset(&tr, 0, sizeof tr);

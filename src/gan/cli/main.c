@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "error.h"
 
@@ -14,7 +15,9 @@ static const char usage[] =
     "  sample CKPT.h5 [--n N] [--seed S] [--out FILE.png|.npy]  images from a trained generator\n"
     "  info CKPT.h5                                             what a checkpoint holds\n"
     "  bench CONFIG.yaml [--steps N] [--threads T]              time training steps (JSON line)\n"
+    "  --version                                                the version and the built backends\n"
     "\n"
+    "train, sample, info and bench take --device NAME (cpu; cuda, cuda:N where built).\n"
     "`gan COMMAND --help` describes a command's options. Exit status: 0 success, 2 usage or\n"
     "config error, 1 runtime failure.\n";
 
@@ -31,6 +34,11 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        // One line a script can read: the backends are the last field, comma-separated.
+        printf("gan.c %s, backends: %s\n", GAN_VERSION, ag_backend_names());
         return 0;
     }
     if (!strcmp(cmd, "train")) return gan_cmd_train(argc - 2, argv + 2);

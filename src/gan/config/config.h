@@ -19,6 +19,7 @@
 
 #define GAN_CONFIG_NAME_MAX 128  // bytes of name, including the NUL
 #define GAN_CONFIG_ENUM_MAX 16   // bytes of an enum value, including the NUL
+#define GAN_CONFIG_DEVICE_MAX 32 // bytes of a backend name ("cuda:1"), including the NUL
 
 // Enums are kept as their YAML spelling ("dcgan", "auto"), so a new value is one schema entry.
 typedef struct gan_model_config {
@@ -86,6 +87,7 @@ typedef struct gan_log_config {
 typedef struct gan_config {
     char name[GAN_CONFIG_NAME_MAX];  // default: the config file's basename without extension
     int64_t seed;
+    char device[GAN_CONFIG_DEVICE_MAX];  // the backend: cpu, cuda, cuda:N (src/autograd/include/backend.h)
     gan_model_config model;
     gan_data_config data;
     gan_train_config train;

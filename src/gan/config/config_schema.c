@@ -27,6 +27,7 @@ static const gan_cfg_key gan_config_keys[] = {
     {KEY(name), .help = "run name (runs/NAME); default: the config file's name without extension"},
     {KEY(seed), .required = 1, .imin = 0, .imax = INT64_MAX,
      .help = "random seed; same config, seed and thread count give the same run"},
+    {KEY(device), .def = "cpu", .help = "where to train: cpu, or cuda / cuda:N in a build with CUDA"},
 
     {SECTION("model"), .help = "the networks"},
     {ENUM(model.type), .required = 1, .choices = "dcgan stylegan2", .help = "architecture"},

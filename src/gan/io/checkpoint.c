@@ -163,6 +163,10 @@ int gan_ckpt_write_tensor(gan_ckpt_writer *w, const char *dset, const ag_tensor 
     return writer_result(w, gan_h5_write_tensor(&w->f, dset, t, err));
 }
 
+int gan_ckpt_write_f32(gan_ckpt_writer *w, const char *dset, ag_shape shape, const float *values, gan_err *err) {
+    return writer_result(w, gan_h5_write_f32(&w->f, dset, shape, values, err));
+}
+
 int gan_ckpt_write_i64(gan_ckpt_writer *w, const char *dset, int64_t value, gan_err *err) {
     return writer_result(w, gan_h5_write_i64(&w->f, dset, 0, NULL, &value, err));
 }
@@ -383,6 +387,10 @@ int gan_ckpt_read_adam(gan_ckpt_reader *r, const char *group, ag_adam *o, gan_er
 
 int gan_ckpt_read_tensor(gan_ckpt_reader *r, const char *dset, ag_tensor *t, gan_err *err) {
     return gan_h5_read_tensor(&r->f, dset, t, err);
+}
+
+int gan_ckpt_read_f32(gan_ckpt_reader *r, const char *dset, ag_shape shape, float *values, gan_err *err) {
+    return gan_h5_read_f32(&r->f, dset, shape, values, err);
 }
 
 int gan_ckpt_read_i64(gan_ckpt_reader *r, const char *dset, int64_t *value, gan_err *err) {

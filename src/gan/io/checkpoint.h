@@ -44,8 +44,10 @@ int gan_ckpt_write_module(gan_ckpt_writer *w, const char *group, ag_params *cons
 // Adam state of o->ps: <group>/exp_avg/<name>, <group>/exp_avg_sq/<name>, and attributes step,
 // lr, beta1, beta2, eps, weight_decay on <group>.
 int gan_ckpt_write_adam(gan_ckpt_writer *w, const char *group, const ag_adam *o, gan_err *err);
-// A single tensor (fixed noise, a sample grid's latents) at an absolute dataset path.
+// A single tensor at an absolute dataset path.
 int gan_ckpt_write_tensor(gan_ckpt_writer *w, const char *dset, const ag_tensor *t, gan_err *err);
+// A float32 array in host memory (the snapshot latents), with its shape.
+int gan_ckpt_write_f32(gan_ckpt_writer *w, const char *dset, ag_shape shape, const float *values, gan_err *err);
 // An int64 scalar dataset (shape ()).
 int gan_ckpt_write_i64(gan_ckpt_writer *w, const char *dset, int64_t value, gan_err *err);
 // Attributes on "/" or any group/dataset already written.
@@ -82,6 +84,8 @@ int gan_ckpt_read_module(gan_ckpt_reader *r, const char *group, ag_params *const
 int gan_ckpt_read_adam(gan_ckpt_reader *r, const char *group, ag_adam *o, gan_err *err);
 // A single tensor whose shape must equal t->shape; t is untouched on error.
 int gan_ckpt_read_tensor(gan_ckpt_reader *r, const char *dset, ag_tensor *t, gan_err *err);
+// A float32 array of exactly `shape` into host memory; values may be partly written on error.
+int gan_ckpt_read_f32(gan_ckpt_reader *r, const char *dset, ag_shape shape, float *values, gan_err *err);
 int gan_ckpt_read_i64(gan_ckpt_reader *r, const char *dset, int64_t *value, gan_err *err);
 bool gan_ckpt_has(gan_ckpt_reader *r, const char *obj);
 bool gan_ckpt_has_attr(gan_ckpt_reader *r, const char *obj, const char *name);

@@ -19,10 +19,9 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) 
     int h, wd;
     gan_dataset_image_size(&tr->ds, &h, &wd);
     gan_loader_state ls = gan_loader_get_state(&tr->loader);
-    ag_tensor *fixed = ag_tensor_view_of(tr->be, AG_SHAPE(tr->cfg.sample.n, tr->family->latent_dim(&tr->cfg)),
-                                         tr->fixed_noise);
+    const ag_shape fixed = AG_SHAPE(tr->cfg.sample.n, tr->family->latent_dim(&tr->cfg));
     int bad = tr->family->save(tr->model, w, err) ||
-              gan_ckpt_write_tensor(w, "/fixed_noise", fixed, err) ||
+              gan_ckpt_write_f32(w, "/fixed_noise", fixed, tr->fixed_noise, err) ||
               gan_ckpt_set_attr_str(w, "/", "model", tr->cfg.model.type, err) ||
               gan_ckpt_set_attr_str(w, "/", "config", yaml, err) ||
               gan_ckpt_set_attr_i64(w, "/", "step", tr->step, err) ||
@@ -34,7 +33,6 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) 
               gan_ckpt_set_attr_i64(w, "/", "image_height", h, err) ||
               gan_ckpt_set_attr_i64(w, "/", "image_width", wd, err) ||
               gan_ckpt_set_attr_i64(w, "/", "threads", tr->threads, err);
-    ag_tensor_free(fixed);
     free(yaml);
     if (bad) {
         gan_ckpt_abort(w);
@@ -46,13 +44,12 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) 
 int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err) {
     gan_ckpt_reader *r;
     if (gan_ckpt_open(path, &r, err) != 0) return -1;
-    ag_tensor *fixed = ag_tensor_view_of(tr->be, AG_SHAPE(tr->cfg.sample.n, tr->family->latent_dim(&tr->cfg)),
-                                         tr->fixed_noise);
+    const ag_shape fixed = AG_SHAPE(tr->cfg.sample.n, tr->family->latent_dim(&tr->cfg));
     int64_t step = 0, epoch = 0, position = 0, threads = 0, count = 0;
     double elapsed = 0;
     ag_rng rng;
     int bad = tr->family->load(tr->model, r, err) ||
-              gan_ckpt_read_tensor(r, "/fixed_noise", fixed, err) ||
+              gan_ckpt_read_f32(r, "/fixed_noise", fixed, tr->fixed_noise, err) ||
               gan_ckpt_get_attr_i64(r, "/", "step", &step, err) ||
               gan_ckpt_get_attr_f64(r, "/", "elapsed_seconds", &elapsed, err) ||
               gan_ckpt_get_attr_rng(r, "/", "rng", &rng, err) ||
@@ -64,7 +61,6 @@ int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err) {
                gan_errf(err, GAN_EXIT_USAGE, "the run was trained on %lld images of %s, which now holds %lld; "
                         "the data order cannot continue", (long long)count, tr->cfg.data.path, (long long)tr->ds.n)) ||
               gan_loader_set_state(&tr->loader, (gan_loader_state){.epoch = epoch, .position = position}, err);
-    ag_tensor_free(fixed);
     gan_ckpt_close(r);
     if (bad) return gan_err_prefix(err, "resuming from %s: ", path);
     tr->step = step;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "alloc.h"
 #include "checkpoint.h"
+#include "device.h"
 #include "image_grid.h"
 #include "progress.h"
 #include "signals.h"
@@ -32,10 +32,6 @@ static streams derive_streams(int64_t seed) {
     s.fixed = ag_rng_fork(&root);
     s.data_seed = ag_rng_fork(&root).seed;
     return s;
-}
-
-static int resolve_threads(int requested) {
-    return requested > 0 ? requested : omp_get_num_procs();
 }
 
 int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
@@ -59,9 +55,8 @@ static int setup(gan_trainer *tr, gan_err *err) {
     const gan_config *cfg = &tr->cfg;
     tr->family = gan_family_find(cfg->model.type);
     if (!tr->family) return gan_errf(err, GAN_EXIT_USAGE, "model.type: no model family '%s'", cfg->model.type);
-    tr->be = ag_backend_cpu();
-    tr->threads = resolve_threads(cfg->train.threads);
-    tr->be->set_threads(tr->threads);
+    if (!(tr->be = gan_device_open(cfg->device, cfg->train.threads, "device", err))) return -1;
+    tr->threads = ag_backend_threads(tr->be);
 
     // The model first: a config it cannot build fails before any data is read.
     streams s = derive_streams(cfg->seed);
@@ -179,6 +174,7 @@ static bool dir_is_empty(const char *path) {
 static void keep_resumable(gan_config *dst, const gan_config *src) {
     dst->train.steps = src->train.steps;
     dst->train.threads = src->train.threads;
+    memcpy(dst->device, src->device, sizeof dst->device);
     dst->checkpoint = src->checkpoint;
     dst->sample.every = src->sample.every;
     dst->log = src->log;
@@ -235,8 +231,11 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
     if (changed)
         return gan_errf(err, GAN_EXIT_USAGE,
                         "%s cannot change when resuming %s (it would not continue the same run); "
-                        "only train.steps, train.threads, checkpoint.*, sample.every and log.every can",
+                        "only train.steps, train.threads, device, checkpoint.*, sample.every and log.every can",
                         changed, ckpt);
+    if (strcmp(stored.device, wanted.device))
+        fprintf(stderr, "gan train: note: the run trained on %s and continues on %s; results stay correct but are "
+                        "bit-identical to an unbroken run only on the same backend\n", stored.device, wanted.device);
     tr->cfg = wanted;
     if (setup(tr, err) != 0) return -1;
     if (gan_train_state_load(tr, ckpt, err) != 0) return -1;
@@ -251,6 +250,7 @@ void gan_trainer_free(gan_trainer *tr) {
     gan_dataset_free(&tr->ds);
     free(tr->real_buf);
     free(tr->fixed_noise);
+    ag_backend_close(tr->be);  // last: the model, context and tensors above live on it
     memset(tr, 0, sizeof *tr);
 }
 

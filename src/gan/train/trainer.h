@@ -25,7 +25,7 @@
 typedef struct gan_trainer {
     gan_config cfg;
     char run_dir[GAN_PATH_MAX];
-    const ag_backend *be;
+    ag_backend *be;         // opened from cfg.device; the trainer's own
     ag_ctx *c;
     int threads;
     const gan_family *family;
