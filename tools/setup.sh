@@ -7,6 +7,9 @@
 #     --tests  also install what the test suite uses (PyTorch for the checkpoint interop test,
 #              valgrind for the leak check)
 #     --asan   also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+#   GAN_WERROR=1 in the environment makes every warning an error (CI sets it: the code is
+#   warning-free there; a user's newer compiler may warn where ours did not, and should still
+#   build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,14 +42,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=release
-fi
+werror=false
+[ "${GAN_WERROR:-0}" = 1 ] && werror=true
+
+# configure DIR OPTIONS...: sets DIR up once; afterwards only the werror choice is reapplied.
+configure() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" -Dwerror=$werror
+  elif [ "$werror" = true ]; then
+    meson configure "$dir" -Dwerror=true
+  fi
+}
+
+configure build --buildtype=release
 ninja -C build
 
 if [ "$want_asan" = 1 ]; then
-  if [ ! -f build-asan/build.ninja ]; then
-    meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
-  fi
+  configure build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
   ninja -C build-asan
 fi
