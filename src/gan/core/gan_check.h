@@ -1,8 +1,9 @@
 // Programmer-error checks for src/gan. A failed check is a bug in the caller (a count, shape or
 // mode the code should never produce), never bad user input: configs, files and data travel up
 // as a gan_err (error.h) instead. It prints file:line and the message and aborts, so a debugger
-// or core dump lands on the spot: the engine's checks behave the same way, but src/gan keeps
-// its own so that it depends on nothing but the engine's public headers.
+// or core dump lands on the spot. The engine's AG_CHECK (its public fatal.h) behaves the same
+// way; src/gan keeps its own because core/ and config/ sit below the engine and include none of
+// it.
 #pragma once
 #include <stdio.h>
 #include <stdlib.h>
