@@ -119,20 +119,23 @@ static int compare(const char *name, const char *what, ag_tensor *t, const float
         ag_tensor_from_host(t, x);
         // The steps actually taken in float, not the nominal ones.
         double num = (8.0 * (l[2] - l[1]) - (l[3] - l[0])) / (12.0 * o.eps);
-        if (o.kinks) {
+        // A NaN or inf anywhere (the analytic value, the stencil, or L0 of the kink test) is a
+        // failure: never a kink to skip, and never within tolerance.
+        bool finite = isfinite(an[j]) && isfinite(num) && (!o.kinks || isfinite(L0));
+        if (o.kinks && finite) {
             // One-sided slopes over the stencil's full width: a kink anywhere inside it shows
             // as a jump that does not shrink with the step.
             double dp = (l[3] - L0) / (2.0 * o.eps), dm = (L0 - l[0]) / (2.0 * o.eps);
-            if (fabs(dp - dm) > 4.0 * (o.atol + o.rtol * fabs(num))) {
+            if (isfinite(dp - dm) && fabs(dp - dm) > 4.0 * (o.atol + o.rtol * fabs(num))) {
                 (*skipped)++;
                 continue;
             }
         }
         double err = fabs(an[j] - num);
-        if (err > o.atol + o.rtol * fabs(num)) {
+        if (!finite || !(err <= o.atol + o.rtol * fabs(num))) {
             if (fails < 5)
-                fprintf(stderr, "  %s: %s element %lld: analytic %.6g, numeric %.6g\n", name, what,
-                        (long long)j, an[j], num);
+                fprintf(stderr, "  %s: %s element %lld: analytic %.6g, numeric %.6g%s\n", name, what,
+                        (long long)j, an[j], num, isfinite(L0) ? "" : " (the unperturbed value is not finite)");
             fails++;
         }
     }

@@ -399,14 +399,17 @@ static void test_truncated_and_foreign(void) {
     size_t sizes[3] = {n / 2, n - 1, 0};
     for (int i = 0; i < 3; i++) {
         write_file(in_dir(cut, "cut.h5"), data, sizes[i]);
+        err = (gan_err){0};  // each cut's own message, not the previous one's
         TEST_CHECK(gan_ckpt_open(cut, &r, &err) != 0, "a file cut to %zu of %zu bytes was opened", sizes[i], n);
         HAS(err, "cut.h5: not a readable HDF5 file (truncated or corrupted?)");
     }
     free(data);
     const char yaml[] = "model: dcgan\n";
     write_file(in_dir(text, "config.yaml"), yaml, sizeof yaml - 1);
+    err = (gan_err){0};
     TEST_CHECK(gan_ckpt_open(text, &r, &err) != 0, "a text file was opened");
     HAS(err, "config.yaml: not a readable HDF5 file");
+    err = (gan_err){0};
     TEST_CHECK(gan_ckpt_open(in_dir(text, "absent.h5"), &r, &err) != 0, "a missing file was opened");
     HAS(err, "cannot open");
     HAS(err, "absent.h5: No such file or directory");

@@ -3,6 +3,7 @@
 // overrides, the canonical YAML round trip, "when"-gated keys on a small schema of our own, and
 // docs/config.md listing every key with its default.
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +538,21 @@ static void test_when(void) {
     free(yaml);
 }
 
+// Cell `col` (from 0) of the markdown table row `line`, trimmed, into `out`; false if the row
+// has fewer cells.
+static bool table_cell(const char *line, int col, char *out, size_t size) {
+    const char *p = strchr(line, '|');
+    for (int i = 0; p && i < col; i++) p = strchr(p + 1, '|');
+    if (!p) return false;
+    p++;
+    const char *end = strchr(p, '|');
+    if (!end) return false;
+    while (p < end && *p == ' ') p++;
+    while (end > p && end[-1] == ' ') end--;
+    snprintf(out, size, "%.*s", (int)(end - p), p);
+    return true;
+}
+
 // Every key's entry is well formed, and the docs and --help name every key.
 static void test_schema_and_docs(void) {
     const gan_cfg_schema *s = &gan_config_schema;
@@ -580,8 +596,17 @@ static void test_schema_and_docs(void) {
         char want[96];
         if (k->required) snprintf(want, sizeof want, "required");
         else if (k->def) snprintf(want, sizeof want, "`%s`", k->def);
-        else want[0] = '\0';
-        TEST_CHECK(strstr(line, want), "docs row of %s lacks %s: %s", k->path, want, line);
+        if (k->required || k->def) {
+            TEST_CHECK(strstr(line, want), "docs row of %s lacks %s: %s", k->path, want, line);
+            continue;
+        }
+        // Neither required nor a literal default (the run name): the default is a rule, which
+        // --help states after "default:" and the row's default column states in words.
+        TEST_CHECK(strstr(k->help, "default: "), "%s: neither required nor a default, and its help does not say "
+                   "what happens without it: %s", k->path, k->help);
+        char cell[1024];
+        TEST_CHECK(table_cell(line, 2, cell, sizeof cell) && *cell && strcmp(cell, "required") && cell[0] != '`',
+                   "docs row of %s: the default column should describe the default in words: %s", k->path, line);
     }
     free(help);
     free(docs);

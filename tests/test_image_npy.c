@@ -41,12 +41,19 @@ static int count_entries(const char *dir) {
     return n;
 }
 
-static int file_equals(const char *path, const void *data, size_t n) {
+// What a file holds compared with `data`: an unreadable file is neither the same nor different
+// (the reason is printed), so neither `== FILE_SAME` nor `== FILE_DIFFERS` passes on it.
+enum { FILE_UNREADABLE = -1, FILE_DIFFERS = 0, FILE_SAME = 1 };
+
+static int file_compare(const char *path, const void *data, size_t n) {
     char *got;
     size_t size;
     gan_err err;
-    if (gan_fs_read_all(path, &got, &size, &err) != 0) return 0;
-    int eq = size == n && memcmp(got, data, n) == 0;
+    if (gan_fs_read_all(path, &got, &size, &err) != 0) {
+        fprintf(stderr, "  %s\n", err.msg);
+        return FILE_UNREADABLE;
+    }
+    int eq = size == n && memcmp(got, data, n) == 0 ? FILE_SAME : FILE_DIFFERS;
     free(got);
     return eq;
 }
@@ -300,10 +307,11 @@ static void test_npy_numpy_goldens(void) {
     // Our writer produces numpy.save's exact bytes.
     int64_t s23[2] = {2, 3};
     TEST_CHECK(gan_npy_write_f32(path, 2, s23, want, &err) == 0, "%s", err.msg);
-    TEST_CHECK(file_equals(path, npy_v1_2x3, sizeof npy_v1_2x3 - 1), "2x3 file differs from numpy.save");
+    TEST_CHECK(file_compare(path, npy_v1_2x3, sizeof npy_v1_2x3 - 1) == FILE_SAME, "2x3 file differs from numpy.save");
     float x = 1.5f;
     TEST_CHECK(gan_npy_write_f32(path, 0, NULL, &x, &err) == 0, "%s", err.msg);
-    TEST_CHECK(file_equals(path, npy_v1_scalar, sizeof npy_v1_scalar - 1), "0-d file differs from numpy.save");
+    TEST_CHECK(file_compare(path, npy_v1_scalar, sizeof npy_v1_scalar - 1) == FILE_SAME,
+               "0-d file differs from numpy.save");
 
     // Headers numpy does not write but the format allows: keys in another order, double quotes,
     // Python 2 longs, no trailing comma, no alignment padding, version 2.0.
@@ -481,8 +489,8 @@ static void test_atomic_writes(void) {
     CHECK_MSG(err, "write failed");
     TEST_CHECK(rc_npy == -1, "npy write past the size limit succeeded");
     CHECK_MSG(err_npy, "write failed");
-    TEST_CHECK(file_equals(png, old, sizeof old), "failed png write damaged the old file");
-    TEST_CHECK(file_equals(npy, old, sizeof old), "failed npy write damaged the old file");
+    TEST_CHECK(file_compare(png, old, sizeof old) == FILE_SAME, "failed png write damaged the old file");
+    TEST_CHECK(file_compare(npy, old, sizeof old) == FILE_SAME, "failed npy write damaged the old file");
     TEST_CHECK(count_entries(dir) == 2, "temp files left in %s: %d entries", dir, count_entries(dir));
 
     // The rename fails (the target is a non-empty directory): target intact, temp file removed.
@@ -494,13 +502,14 @@ static void test_atomic_writes(void) {
     TEST_CHECK(gan_npy_write_f32(target, 1, shape, img, &err) == -1, "npy over a directory");
     CHECK_MSG(err, "cannot move the new file into place");
     TEST_CHECK(gan_grid_write_png(target, img, 1, 3, 8, 8, 0, 0, &err) == -1, "png over a directory");
-    TEST_CHECK(gan_fs_is_dir(target) && file_equals(inner, old, sizeof old), "directory damaged");
+    TEST_CHECK(gan_fs_is_dir(target) && file_compare(inner, old, sizeof old) == FILE_SAME, "directory damaged");
     TEST_CHECK(count_entries(dir) == 3, "temp files left in %s: %d entries", dir, count_entries(dir));
 
     // And the same writes succeed once nothing is in the way.
     TEST_CHECK(gan_grid_write_png(png, img, 1, 3, 8, 8, 0, 0, &err) == 0, "%s", err.msg);
     TEST_CHECK(gan_npy_write_f32(npy, 1, shape, img, &err) == 0, "%s", err.msg);
-    TEST_CHECK(!file_equals(png, old, sizeof old) && !file_equals(npy, old, sizeof old), "files not replaced");
+    TEST_CHECK(file_compare(png, old, sizeof old) == FILE_DIFFERS && file_compare(npy, old, sizeof old) == FILE_DIFFERS,
+               "files not replaced");
     TEST_CHECK(count_entries(dir) == 3, "temp files left after success: %d entries", count_entries(dir));
     unlink(inner);
     rmdir(target);

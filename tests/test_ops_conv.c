@@ -48,7 +48,7 @@ static double dot(const float *a, const float *b, int64_t n) {
 
 static double max_abs(const float *a, int64_t n) {
     double m = 0.0;
-    for (int64_t i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+    for (int64_t i = 0; i < n; i++) m = test_nanmax(m, fabs(a[i]));
     return m;
 }
 
@@ -101,8 +101,8 @@ static void naive_conv_transpose2d(const float *x, ag_shape xs, const float *w, 
 static void check_values(const char *what, const float *got, const double *want, int64_t n) {
     double scale = 0.0, err = 0.0;
     for (int64_t i = 0; i < n; i++) {
-        scale = fmax(scale, fabs(want[i]));
-        err = fmax(err, fabs(got[i] - want[i]));
+        scale = test_nanmax(scale, fabs(want[i]));
+        err = test_nanmax(err, fabs(got[i] - want[i]));
     }
     TEST_CHECK(scale > 0.1 && err <= 1e-5 * (1.0 + scale), "%s: max error %.3g (values up to %.3g)", what,
                err, scale);
@@ -386,7 +386,7 @@ static void test_thread_counts(void) {
                "conv2d_weight_grad: two runs on 3 threads differ");
     double scale = max_abs(runs[2], n), err = 0.0;
     for (int64_t i = 0; i < n; i++)
-        err = fmax(err, fabs(runs[0][i] - runs[2][i]) + fabs(runs[3][i] - runs[2][i]));
+        err = test_nanmax(err, fabs(runs[0][i] - runs[2][i]) + fabs(runs[3][i] - runs[2][i]));
     TEST_CHECK(scale > 1.0 && err <= 1e-5 * scale,
                "conv2d_weight_grad: 1, 2 and 3 threads differ by %.3g (scale %.3g)", err, scale);
     for (int r = 0; r < 4; r++) free(runs[r]);

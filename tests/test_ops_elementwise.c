@@ -207,7 +207,7 @@ static void test_sum_to_values(void) {
             want[o] += xv[i];
         }
         int bad = 0;
-        for (int64_t o = 0; o < m; o++) bad += fabs(got[0][o] - want[o]) > 1e-6 * (1.0 + fabs(want[o]));
+        for (int64_t o = 0; o < m; o++) bad += !(fabs(got[0][o] - want[o]) <= 1e-6 * (1.0 + fabs(want[o])));
         TEST_CHECK(bad == 0, "sum_to %s -> %s: %d of %lld sums differ from the double reference",
                    AG_SHAPE_STR(xs), AG_SHAPE_STR(ts), bad, (long long)m);
         TEST_CHECK(!memcmp(got[0], got[1], (size_t)m * sizeof(float)),

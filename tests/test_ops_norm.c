@@ -102,7 +102,7 @@ static void test_eval_gradgrad(void) {
     for (int64_t i = 0; i < y->numel; i++) {
         int ch = (int)(i / 6 % 3);
         double ref = (x[i] - rm[ch]) / sqrt((double)rv[ch] + EPS) * g[ch] + bt[ch];
-        bad += fabs(yh[i] - ref) > 1e-5 + 1e-5 * fabs(ref);
+        bad += !(fabs(yh[i] - ref) <= 1e-5 + 1e-5 * fabs(ref));  // NaN counts as wrong
     }
     TEST_CHECK(bad == 0, "batchnorm2d eval: %d of %lld values differ from the formula", bad, (long long)y->numel);
     free(yh), free(x), free(g), free(bt), free(rm), free(rv);
@@ -142,7 +142,7 @@ static void test_forward_and_running_stats(void) {
                 for (int i = 0; i < H * W; i++) {
                     size_t k = ((size_t)n * C + ch) * H * W + i;
                     double ref = (xh[k] - mean) / sqrt(var_b + EPS) * gh[ch] + bh[ch];
-                    bad += fabs(yh[k] - ref) > 2e-5 + 1e-5 * fabs(ref);
+                    bad += !(fabs(yh[k] - ref) <= 2e-5 + 1e-5 * fabs(ref));
                 }
         }
         TEST_CHECK(bad == 0, "batchnorm2d train call %d: %d values differ from the formula", call, bad);
