@@ -22,7 +22,8 @@ void ag_arena_destroy(ag_arena *a) { free_blocks(a); }
 static ag_arena_block *new_block(ag_arena *a, size_t size) {
     ag_arena_block *b = ag_xmalloc(sizeof *b);
     b->base = a->alloc(a->user, size);
-    AG_CHECK(b->base, "arena: out of memory allocating a block of %zu bytes", size);
+    AG_CHECK(b->base, "arena: out of memory allocating a block of %zu bytes for this iteration's tensors%s", size,
+             a->oom_note ? a->oom_note(a->user, (char[320]){0}, 320) : "");
     b->size = size;
     b->used = 0;
     b->next = a->head;

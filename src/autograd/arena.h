@@ -23,6 +23,8 @@ typedef struct ag_arena {
     void *(*alloc)(void *user, size_t bytes);  // memory aligned to at least AG_ARENA_ALIGN
     void (*free)(void *user, void *p);
     void *user;  // passed to alloc and free (the backend, for tensor data)
+    // Optional: the tail of an out-of-memory message ("; cuda:0: 70 GiB in use ..."), or "".
+    const char *(*oom_note)(void *user, char *buf, size_t size);
     ag_arena_block *head;  // block being filled; older blocks follow
     size_t used;           // bytes handed out since the last reset (with alignment padding)
     size_t peak;           // largest `used` ever seen

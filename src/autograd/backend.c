@@ -56,13 +56,12 @@ ag_backend *ag_backend_open(const char *spec, char *why, size_t why_size) {
     int index;
     const ag_backend_ops *ops = spec ? lookup(spec, &index) : NULL;
     if (!ops) {
-        snprintf(why, why_size, "no backend '%s' in this build (built: %s; a device number is written "
-                 "as cuda:1)", spec ? spec : "(null)", ag_backend_names());
+        snprintf(why, why_size, "no such backend in this build (built: %s; a device number is written as cuda:1)",
+                 ag_backend_names());
         return NULL;
     }
     if (index >= 0 && !ops->numbered) {
-        snprintf(why, why_size, "backend '%s': the %s backend has no device numbers (write %s)", spec, ops->kind,
-                 ops->kind);
+        snprintf(why, why_size, "the %s backend has no device numbers (write %s)", ops->kind, ops->kind);
         return NULL;
     }
     ag_backend *be = ag_xcalloc(1, sizeof *be);
@@ -96,6 +95,15 @@ void ag_backend_describe(const ag_backend *be, ag_backend_desc *d) {
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", be->name);
     be->ops->describe(be, d);
+}
+
+const char *ag_backend_memory_note(const ag_backend *be, char *buf, size_t size) {
+    buf[0] = '\0';
+    if (be->ops->memory_report && size > 2) {
+        snprintf(buf, size, "; ");
+        be->ops->memory_report(be, buf + 2, size - 2);
+    }
+    return buf;
 }
 
 int ag_backend_supports_op(const ag_backend *be, ag_op op) {

@@ -59,6 +59,8 @@ typedef struct ag_backend_ops {
     // Host threads for the kernels: n > 0 exactly, 0 all cores; returns the number in effect.
     int (*set_threads)(ag_backend *be, int n);
     void (*describe)(const ag_backend *be, ag_backend_desc *d);
+    // One line on the memory in use, for out-of-memory messages; NULL: nothing to add.
+    void (*memory_report)(const ag_backend *be, char *buf, size_t size);
     ag_kernel_fn kernels[AG_OP_COUNT];
 } ag_backend_ops;
 
@@ -69,6 +71,10 @@ struct ag_backend {
     int threads;
     void *state;    // the backend's own
 };
+
+// "; <what memory_report says>" when the backend reports its memory, "" otherwise: the tail of
+// an out-of-memory message. buf must hold at least 256 bytes.
+const char *ag_backend_memory_note(const ag_backend *be, char *buf, size_t size);
 
 // True when the backend has a kernel for op (always, for a backend that links).
 int ag_backend_supports_op(const ag_backend *be, ag_op op);

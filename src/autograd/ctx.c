@@ -24,6 +24,9 @@ static void backend_free(void *be, void *p) {
     const ag_backend *b = be;
     b->ops->free(b, p);
 }
+static const char *backend_oom_note(void *be, char *buf, size_t size) {
+    return ag_backend_memory_note(be, buf, size);
+}
 
 ag_ctx *ag_ctx_create(const ag_backend *be) {
     AG_CHECK(be, "ag_ctx_create: no backend");
@@ -32,6 +35,7 @@ ag_ctx *ag_ctx_create(const ag_backend *be) {
     c->grad_enabled = true;
     ag_arena_init(&c->meta, host_alloc, host_free, NULL, META_MIN_BLOCK);
     ag_arena_init(&c->data, backend_alloc, backend_free, (void *)be, DATA_MIN_BLOCK);
+    c->data.oom_note = backend_oom_note;
     return c;
 }
 
@@ -71,7 +75,8 @@ void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
     if (bytes > c->workspace_size) {
         if (c->workspace) c->be->ops->free(c->be, c->workspace);
         c->workspace = c->be->ops->alloc(c->be, bytes);
-        AG_CHECK(c->workspace, "workspace: out of memory allocating %zu bytes", bytes);
+        AG_CHECK(c->workspace, "workspace: out of %s memory allocating %zu bytes%s", c->be->name, bytes,
+                 ag_backend_memory_note(c->be, (char[320]){0}, 320));
         c->workspace_size = bytes;
     }
     return c->workspace;

@@ -20,7 +20,9 @@ ag_tensor *ag_tensor_view_of(const ag_backend *be, ag_shape shape, float *data) 
 ag_tensor *ag_tensor_create(const ag_backend *be, ag_shape shape) {
     int64_t n = ag_shape_numel(shape);
     float *data = be->ops->alloc(be, (size_t)n * sizeof(float));
-    AG_CHECK(data, "ag_tensor_create: out of memory for shape %s", AG_SHAPE_STR(shape));
+    AG_CHECK(data, "ag_tensor_create: out of %s memory for a tensor of shape %s (%lld bytes)%s", be->name,
+             AG_SHAPE_STR(shape), (long long)n * (long long)sizeof(float),
+             ag_backend_memory_note(be, (char[320]){0}, 320));
     ag_tensor *t = ag_tensor_view_of(be, shape, data);
     t->owns_data = true;
     be->ops->fill(be, data, n, 0.0f);

@@ -40,7 +40,7 @@
         (void)c;                                                                            \
         const ag_tensor *A = node->src[0], *B = node->src[1];                               \
         ag_shape in[2] = {A->shape, B->shape};                                              \
-        cpu_bplan p = cpu_bplan_make(node->out->shape, 2, in);                              \
+        ag_bplan p = ag_bplan_make(node->out->shape, 2, in);                              \
         const float *a = A->data, *b = B->data;                                             \
         float *out = node->out->data;                                                       \
         int64_t inner = p.n[p.nd - 1], sa = p.s[0][p.nd - 1], sb = p.s[1][p.nd - 1];        \
@@ -49,7 +49,7 @@
         for (int64_t t = 0; t < ntask; t++) {                                               \
             int64_t o = t / nblk, j0 = (t % nblk) * BLOCK;                                  \
             int64_t j1 = j0 + BLOCK < inner ? j0 + BLOCK : inner, oa, ob;                   \
-            cpu_bplan_offsets(&p, o, &oa, &ob);                                             \
+            ag_bplan_offsets(&p, o, &oa, &ob);                                             \
             const float *pa = a + oa, *pb = b + ob;                                         \
             float *po = out + o * inner;                                                    \
             if (sa && sb) {                                                                 \

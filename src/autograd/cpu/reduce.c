@@ -147,14 +147,14 @@ void cpu_sum_to(ag_ctx *c, const ag_node *node) {
 void cpu_expand(ag_ctx *c, const ag_node *node) {
     (void)c;
     ag_shape in = node->src[0]->shape;
-    cpu_bplan p = cpu_bplan_make(node->out->shape, 1, &in);
+    ag_bplan p = ag_bplan_make(node->out->shape, 1, &in);
     const float *x = node->src[0]->data;
     float *out = node->out->data;
     int64_t inner = p.n[p.nd - 1], sx = p.s[0][p.nd - 1];
 #pragma omp parallel for schedule(static) if (node->out->numel > CPU_PARALLEL_MIN)
     for (int64_t o = 0; o < p.outer; o++) {
         int64_t ox, unused;
-        cpu_bplan_offsets(&p, o, &ox, &unused);
+        ag_bplan_offsets(&p, o, &ox, &unused);
         float *po = out + o * inner;
         if (sx) memcpy(po, x + ox, (size_t)inner * sizeof(float));
         else for (int64_t j = 0; j < inner; j++) po[j] = x[ox];

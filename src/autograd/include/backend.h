@@ -16,7 +16,7 @@ typedef struct ag_backend ag_backend;
 
 // Opens the backend named `spec` ("cpu", "cuda", "cuda:1"). Returns NULL with a one-line reason
 // in why when no such backend is built (the reason lists the built ones) or its device is
-// absent.
+// absent; the reason does not repeat the name (callers say "device NAME: " before it).
 ag_backend *ag_backend_open(const char *spec, char *why, size_t why_size);
 void ag_backend_close(ag_backend *be);  // NULL is fine
 // True when `spec` is a well-formed name of a backend built into this binary (its device may

@@ -1,6 +1,6 @@
 #include "broadcast.h"
 
-cpu_bplan cpu_bplan_make(ag_shape out, int nin, const ag_shape *in) {
+ag_bplan ag_bplan_make(ag_shape out, int nin, const ag_shape *in) {
     int nd = out.ndim;
     int64_t n[AG_MAX_DIMS], s[2][AG_MAX_DIMS];
     for (int k = 0; k < 2; k++) {
@@ -15,7 +15,7 @@ cpu_bplan cpu_bplan_make(ag_shape out, int nin, const ag_shape *in) {
     }
     for (int d = 0; d < nd; d++) n[d] = out.d[d];
 
-    cpu_bplan p = {.nd = 0};
+    ag_bplan p = {.nd = 0};
     for (int d = 0; d < nd; d++) {
         if (n[d] == 1) continue;
         if (p.nd > 0) {
