@@ -17,7 +17,7 @@
 #include "op_list.h"
 #include "ops.h"
 #include "rng.h"
-#include "stylegan2_train.h"
+#include "stylegan2_tiny.h"
 #include "test.h"
 
 // Elementwise maps differ at most by library functions' last bits; sums over a few hundred
@@ -311,16 +311,8 @@ static void test_dcgan_iteration(void) {
 // StyleGAN2 iterations 0..3 of a tiny model: R1 and path length each run twice (interval 2),
 // through grad(create_graph) on the GPU.
 static void test_stylegan2_iterations(void) {
-    gan_sg2_shape s = gan_sg2_shape_default(16, 1);
-    s.z_dim = s.w_dim = 8;
-    s.mapping_layers = 2;
-    s.channel_base = 64;
-    s.channel_max = 4;
-    s.mbstd_group_size = 2;
-    gan_sg2_train_opts o = gan_sg2_train_opts_default(4);
-    o.r1_gamma = 1.0f;
-    o.r1_interval = 2;
-    o.pl_interval = 2;
+    const gan_sg2_shape s = sg2_tiny_shape();
+    const gan_sg2_train_opts o = sg2_tiny_opts();
     ag_backend *be[2] = {cpu, gpu};
     gan_sg2_model *m[2];
     float loss[2][4][2];

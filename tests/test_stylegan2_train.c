@@ -16,6 +16,7 @@
 
 #include "fixture.h"
 #include "stylegan2_train.h"
+#include "stylegan2_tiny.h"
 #include "test.h"
 #include "test_backend.h"
 
@@ -187,26 +188,6 @@ static void test_fixture(void) {
 
 // --- determinism ------------------------------------------------------------------------------------
 
-static gan_sg2_shape tiny_shape(void) {
-    gan_sg2_shape s = gan_sg2_shape_default(16, 1);
-    s.z_dim = s.w_dim = 8;
-    s.mapping_layers = 2;
-    s.channel_base = 64;
-    s.channel_max = 4;
-    s.mbstd_group_size = 2;
-    return s;
-}
-
-static gan_sg2_train_opts tiny_opts(void) {
-    gan_sg2_train_opts o = gan_sg2_train_opts_default(4);
-    o.r1_gamma = 1.0f;
-    o.r1_interval = 2;
-    o.pl_interval = 2;
-    o.ema_kimg = 0.01f;
-    o.ema_rampup = 0.05f;
-    return o;
-}
-
 #define TINY_ITERS 6
 
 typedef struct run {
@@ -232,7 +213,7 @@ static bool same_values(const ag_tensor *a, const ag_tensor *b) {
 
 // Iterations [from, to) of run r (its model and rng) on the tiny data stream of `seed`.
 static void train_iters(run *r, uint64_t seed, int from, int to) {
-    const gan_sg2_train_opts o = tiny_opts();
+    const gan_sg2_train_opts o = sg2_tiny_opts();
     ag_ctx *c = ag_ctx_create(test_backend());
     float real[4 * 16 * 16];
     for (int it = from; it < to; it++) {
@@ -261,8 +242,8 @@ static void train_iters(run *r, uint64_t seed, int from, int to) {
 static run new_run(uint64_t seed) {
     run r = {.rng = ag_rng_make(seed)};
     ag_rng init = ag_rng_fork(&r.rng);
-    const gan_sg2_train_opts o = tiny_opts();
-    r.m = gan_sg2_model_create(test_backend(), tiny_shape(), &o, &init);
+    const gan_sg2_train_opts o = sg2_tiny_opts();
+    r.m = gan_sg2_model_create(test_backend(), sg2_tiny_shape(), &o, &init);
     return r;
 }
 
@@ -316,7 +297,7 @@ static void test_determinism(void) {
     TEST_CHECK(a.mixed > 0, "no iteration mixed styles (p = 0.9)");
     TEST_CHECK(a.ema_was_g, "ramp-up: G_ema equals G after iteration 0");
     TEST_CHECK(x->pl_mean > 0, "the path-length mean moved: %g", (double)x->pl_mean);
-    const gan_sg2_train_opts o = tiny_opts();
+    const gan_sg2_train_opts o = sg2_tiny_opts();
     for (int it = 0; it < TINY_ITERS; it++) {
         TEST_CHECK(a.ran_r1[it] == (it % 2 == 0) && a.ran_pl[it] == (it % 2 == 0), "iteration %d: reg phases", it);
         double nimg = fmin(o.ema_kimg * 1000.0, (double)it * o.batch * o.ema_rampup);
@@ -361,23 +342,23 @@ static void test_lazy_adam(void) {
 
 static void test_validation(void) {
     char why[200];
-    gan_sg2_shape s = tiny_shape();
-    gan_sg2_train_opts o = tiny_opts();
+    gan_sg2_shape s = sg2_tiny_shape();
+    gan_sg2_train_opts o = sg2_tiny_opts();
     TEST_CHECK(gan_sg2_train_opts_valid(&o, s, why, sizeof why), "tiny options are valid");
     o.batch = 3;  // mbstd group 2 does not divide 3
     TEST_CHECK(!gan_sg2_train_opts_valid(&o, s, why, sizeof why) && strstr(why, "group"), "batch 3, group 2: %s", why);
-    o = tiny_opts();
+    o = sg2_tiny_opts();
     o.mixing_prob = 1.5f;
     TEST_CHECK(!gan_sg2_train_opts_valid(&o, s, why, sizeof why) && strstr(why, "mixing_prob"), "mixing 1.5: %s", why);
-    o = tiny_opts();
+    o = sg2_tiny_opts();
     o.r1_interval = 0;
     TEST_CHECK(!gan_sg2_train_opts_valid(&o, s, why, sizeof why) && strstr(why, "r1_interval"), "interval 0: %s", why);
     s.resolution = 48;
     TEST_CHECK(!gan_sg2_shape_valid(s, why, sizeof why) && strstr(why, "resolution 48"), "resolution 48: %s", why);
-    s = tiny_shape();
+    s = sg2_tiny_shape();
     s.channel_base = 8;
     TEST_CHECK(!gan_sg2_shape_valid(s, why, sizeof why) && strstr(why, "channel_base"), "channel_base 8: %s", why);
-    s = tiny_shape();
+    s = sg2_tiny_shape();
     TEST_CHECK(gan_sg2_channels(s, 4) == 4 && gan_sg2_channels(s, 16) == 4 && gan_sg2_channels(s, 32) == 2,
                "channels min(base / res, max)");
 }

@@ -118,20 +118,23 @@ static float *host_stage(cuda_state *s, int64_t n) {
     return s->host_stage;
 }
 
-static void cuda_fill_uniform(const ag_backend *be, float *dst, int64_t n, uint64_t seed, uint64_t counter, float lo,
-                              float hi) {
+// A fill drawn on the host by `draw` (the CPU's Philox fills) and copied to dst.
+static void host_drawn(const ag_backend *be, float *dst, int64_t n, uint64_t seed, uint64_t counter, float a, float b,
+                       void (*draw)(float *, int64_t, uint64_t, uint64_t, float, float)) {
     cuda_state *s = cuda_of(be);
     float *h = host_stage(s, n);
-    ag_philox_fill_uniform(h, n, seed, counter, lo, hi);
+    draw(h, n, seed, counter, a, b);
     CUDA_CHECK(cudaMemcpyAsync(dst, h, (size_t)n * sizeof(float), cudaMemcpyHostToDevice, s->stream));
+}
+
+static void cuda_fill_uniform(const ag_backend *be, float *dst, int64_t n, uint64_t seed, uint64_t counter, float lo,
+                              float hi) {
+    host_drawn(be, dst, n, seed, counter, lo, hi, ag_philox_fill_uniform);
 }
 
 static void cuda_fill_normal(const ag_backend *be, float *dst, int64_t n, uint64_t seed, uint64_t counter, float mean,
                              float std) {
-    cuda_state *s = cuda_of(be);
-    float *h = host_stage(s, n);
-    ag_philox_fill_normal(h, n, seed, counter, mean, std);
-    CUDA_CHECK(cudaMemcpyAsync(dst, h, (size_t)n * sizeof(float), cudaMemcpyHostToDevice, s->stream));
+    host_drawn(be, dst, n, seed, counter, mean, std, ag_philox_fill_normal);
 }
 
 static void cuda_axpy(const ag_backend *be, float *y, const float *x, int64_t n, float a) {
