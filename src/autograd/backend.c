@@ -83,6 +83,16 @@ void ag_backend_close(ag_backend *be) {
 
 const char *ag_backend_name(const ag_backend *be) { return be->name; }
 
+void *ag_backend_host_alloc(const ag_backend *be, size_t bytes) {
+    return be->ops->host_alloc ? be->ops->host_alloc(be, bytes) : malloc(bytes ? bytes : 1);
+}
+
+void ag_backend_host_free(const ag_backend *be, void *p) {
+    if (!p) return;
+    if (be->ops->host_free) be->ops->host_free(be, p);
+    else free(p);
+}
+
 int ag_backend_set_threads(ag_backend *be, int n) {
     AG_CHECK(n >= 0, "ag_backend_set_threads: %d threads", n);
     be->threads = be->ops->set_threads(be, n);

@@ -40,6 +40,9 @@ typedef struct ag_backend_ops {
     void (*to_host)(const ag_backend *be, void *dst, const void *src, size_t bytes);
     void (*from_host)(const ag_backend *be, void *dst, const void *src, size_t bytes);
     void (*copy)(const ag_backend *be, void *dst, const void *src, size_t bytes);
+    // Host memory the backend copies from and to fastest (page-locked for a GPU); NULL: malloc.
+    void *(*host_alloc)(const ag_backend *be, size_t bytes);
+    void (*host_free)(const ag_backend *be, void *p);
     void (*fill)(const ag_backend *be, float *dst, int64_t n, float value);
     // Philox counter-based fills: element i uses block counter + i/4 of stream `seed`, so the
     // values are the same on every backend and thread count (rng.h).

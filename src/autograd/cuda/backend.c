@@ -91,10 +91,32 @@ static void cuda_to_host(const ag_backend *be, void *dst, const void *src, size_
     CUDA_CHECK(cudaStreamSynchronize(s->stream));
 }
 
-// From pageable host memory the copy returns once the source has been read, so the caller may
-// reuse it at once; the device side is ordered on the stream.
+// The caller may reuse src as soon as this returns. From pageable memory cudaMemcpyAsync
+// returns once the source has been read; from page-locked memory (ag_backend_host_alloc) it
+// returns at once and the DMA reads the source later, so then we wait for the copy. A training
+// step copies its batch when the stream is idle (the previous step ended by reading its losses),
+// so the wait costs nothing there and the copy runs at the bus's full speed.
 static void cuda_from_host(const ag_backend *be, void *dst, const void *src, size_t bytes) {
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_of(be)->stream));
+    cuda_state *s = cuda_of(be);
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s->stream));
+    struct cudaPointerAttributes attr;
+    if (cudaPointerGetAttributes(&attr, src) != cudaSuccess) (void)cudaGetLastError();
+    else if (attr.type == cudaMemoryTypeHost) CUDA_CHECK(cudaStreamSynchronize(s->stream));
+}
+
+static void *cuda_host_alloc(const ag_backend *be, size_t bytes) {
+    (void)be;
+    void *p = NULL;
+    if (cudaMallocHost(&p, bytes ? bytes : 1) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return p;
+}
+
+static void cuda_host_free(const ag_backend *be, void *p) {
+    (void)be;
+    CUDA_CHECK(cudaFreeHost(p));
 }
 
 static void cuda_copy(const ag_backend *be, void *dst, const void *src, size_t bytes) {
@@ -198,6 +220,8 @@ const ag_backend_ops ag_cuda_backend_ops = {
     .to_host = cuda_to_host,
     .from_host = cuda_from_host,
     .copy = cuda_copy,
+    .host_alloc = cuda_host_alloc,
+    .host_free = cuda_host_free,
     .fill = cuda_fill,
     .fill_uniform = cuda_fill_uniform,
     .fill_normal = cuda_fill_normal,

@@ -33,6 +33,12 @@ const char *ag_backend_name(const ag_backend *be);
 int ag_backend_set_threads(ag_backend *be, int n);
 int ag_backend_threads(const ag_backend *be);
 
+// Host memory for data that crosses to the backend every step (training batches): page-locked
+// on a GPU, so copies from it run at the bus's full speed; plain memory on the CPU. NULL when
+// out of memory. Free with ag_backend_host_free on the same backend.
+void *ag_backend_host_alloc(const ag_backend *be, size_t bytes);
+void ag_backend_host_free(const ag_backend *be, void *p);
+
 // What the backend runs on, for logs and benchmark reports.
 typedef struct ag_backend_desc {
     char name[32];      // "cpu", "cuda:0"

@@ -69,7 +69,10 @@ static int setup(gan_trainer *tr, gan_err *err) {
 
     int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
     int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
-    tr->real_buf = gan_xmalloc((size_t)(k * B * cfg->model.channels * R * R) * sizeof(float), "a step's real batches");
+    // Page-locked on a GPU: the batch crosses to the device every step.
+    const size_t real_bytes = (size_t)(k * B * cfg->model.channels * R * R) * sizeof(float);
+    if (!(tr->real_buf = ag_backend_host_alloc(tr->be, real_bytes)))
+        return gan_errf(err, GAN_EXIT_RUNTIME, "out of host memory for a step's real batches (%zu bytes)", real_bytes);
     tr->fixed_noise = gan_xmalloc((size_t)nfixed * sizeof(float), "the snapshot latents");
     ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
     return 0;
@@ -248,7 +251,7 @@ void gan_trainer_free(gan_trainer *tr) {
     ag_ctx_free(tr->c);
     gan_loader_free(&tr->loader);
     gan_dataset_free(&tr->ds);
-    free(tr->real_buf);
+    if (tr->be) ag_backend_host_free(tr->be, tr->real_buf);
     free(tr->fixed_noise);
     ag_backend_close(tr->be);  // last: the model, context and tensors above live on it
     memset(tr, 0, sizeof *tr);
