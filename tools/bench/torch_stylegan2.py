@@ -4,7 +4,7 @@ tools/stylegan2_reference.py (the networks, losses, phases and lazy regularisati
 tested against), timed the way `gan bench` times it, printed as the same one-line JSON.
 
     /usr/bin/python3 tools/bench/torch_stylegan2.py --resolution 32 --channels 1 --batch 32 \
-        --threads 1 [--steps 16] [--warmup 3]
+        --threads 1 [--steps 16] [--warmup 3] [--sample] [--device cuda]
 
 The reference computes its resampling "the long way round" on purpose (per-sample weights for
 every modulated convolution, zero insertion before every transposed convolution), to check the C
@@ -21,6 +21,18 @@ iterations) lands on the same iterations on both sides; with --steps a multiple 
 the timed iterations hold the same number of R1 phases. mean_ms is the figure to compare (the
 median hides the R1 iterations). Threads: torch.set_num_threads(T) with OPENBLAS_NUM_THREADS=1
 (tools/bench/compare.py sets it).
+
+--sample times G_ema's inference pass instead, as `gan bench --sample` does: latents z, psi 1,
+the layers' stored (const) noise, no gradients (G_ema equals G at initialisation).
+
+--device cuda (tools/gpu_check.sh): the same iteration on the GPU, eager, with cuDNN's
+benchmark mode on and TF32 off for matmuls and convolutions, so that FP32 is compared with
+gan.c's FP32; the JSON line then says so (fp32, cudnn_benchmark) and adds the GPU, cuDNN and
+peak GPU memory. The networks are initialised on the CPU as before and moved; latents, noise
+images and the path-length noise are drawn on the GPU (the style-mixing decisions still on the
+host), and the FIR filters are kept there, as the official code keeps them as buffers. Each
+timed step runs between two torch.cuda.synchronize() calls (wall time). Sampling copies the
+images to the host, as `gan bench --sample` does.
 """
 import argparse
 import json
@@ -37,6 +49,39 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import stylegan2_reference as ref  # noqa: E402
 
 
+def cuda_fp32_setup(dev):
+    """cuDNN benchmark mode (it times the algorithms of each new shape and keeps the fastest)
+    and TF32 off for matmuls and convolutions (PyTorch allows it for cuDNN convolutions by
+    default). Returns the JSON fields that say so."""
+    torch.backends.cudnn.benchmark = True
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(cudnn, "conv"):  # PyTorch >= 2.9: fp32_precision (allow_tf32 is deprecated there)
+        matmul.fp32_precision = "ieee"
+        cudnn.conv.fp32_precision = "ieee"
+        tf32 = matmul.fp32_precision != "ieee" or cudnn.conv.fp32_precision != "ieee"
+    else:
+        matmul.allow_tf32 = False
+        cudnn.allow_tf32 = False
+        tf32 = matmul.allow_tf32 or cudnn.allow_tf32
+    return {"fp32": "TF32 on" if tf32 else "ieee (TF32 off for matmuls and convolutions)",
+            "cudnn_benchmark": bool(cudnn.benchmark), "gpu": torch.cuda.get_device_name(dev),
+            "cudnn": cudnn.version(), "timing": "wall time between torch.cuda.synchronize() calls"}
+
+
+_fir_on_device = {}
+
+
+def fir_weight(x, c, gain):
+    """The depthwise FIR weight for x: built each call on the CPU (as before), kept per device
+    otherwise."""
+    if x.device.type == "cpu":
+        return ref.fir_kernel(gain).flip([0, 1])[None, None].repeat(c, 1, 1, 1).to(x.dtype)
+    key = (x.device, x.dtype, c, gain)
+    if key not in _fir_on_device:
+        _fir_on_device[key] = ref.fir_kernel(gain).flip([0, 1])[None, None].repeat(c, 1, 1, 1).to(x.device, x.dtype)
+    return _fir_on_device[key]
+
+
 def fir2d(x, up=1, down=1, pad=(0, 0), gain=1.0):
     """torch_utils/ops/upfirdn2d._upfirdn2d_ref for a 4x4 [1,3,3,1] filter: zero insertion by
     reshape and pad, padding, one depthwise conv2d with the flipped filter, decimation."""
@@ -48,8 +93,7 @@ def fir2d(x, up=1, down=1, pad=(0, 0), gain=1.0):
     p0, p1 = pad
     x = F.pad(x, [max(p0, 0), max(p1, 0), max(p0, 0), max(p1, 0)])
     x = x[:, :, max(-p0, 0):x.shape[2] - max(-p1, 0), max(-p0, 0):x.shape[3] - max(-p1, 0)]
-    f = ref.fir_kernel(gain).flip([0, 1])
-    x = F.conv2d(x, f[None, None].repeat(c, 1, 1, 1).to(x.dtype), groups=c)
+    x = F.conv2d(x, fir_weight(x, c, gain), groups=c)
     return x[:, :, ::down, ::down]
 
 
@@ -104,6 +148,18 @@ def draw_latents(G, n, mixing_prob, gen):
     return lat
 
 
+def draw_latents_on(dev, dgen, G, n, mixing_prob, gen):
+    """draw_latents with the tensors drawn on the GPU by dgen (no host-to-device copy inside the
+    step); the style-mixing decisions still come from the host generator gen."""
+    zdim = G.mapping.fc0.weight.shape[1]
+    lat = {"z": torch.randn(n, zdim, generator=dgen, device=dev), "cutoff": G.num_ws, "z2": None}
+    if torch.rand([], generator=gen).item() < mixing_prob:
+        lat["cutoff"] = int(torch.randint(1, G.num_ws, [], generator=gen))
+        lat["z2"] = torch.randn(n, zdim, generator=dgen, device=dev)
+    lat["noise"] = [torch.randn(n, 1, r, r, generator=dgen, device=dev) for r in G.synthesis.layer_resolutions()]
+    return lat
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--resolution", type=int, default=32)
@@ -123,41 +179,72 @@ def main():
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--workload", default=None)
+    ap.add_argument("--ema-kimg", type=float, default=2.0)
+    ap.add_argument("--sample", action="store_true", help="G_ema's inference pass instead (const noise, no grad)")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
     a = ap.parse_args()
 
+    dev = torch.device(a.device)
+    cuda = dev.type == "cuda"
+    gpu_fields = cuda_fp32_setup(dev) if cuda else {}
+    sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     cfg = {"resolution": a.resolution, "img_channels": a.channels, "z_dim": a.z_dim, "w_dim": a.w_dim,
            "mapping_layers": a.mapping_layers, "mapping_lr_mul": 0.01, "channel_base": a.channel_base,
            "channel_max": a.channel_max, "mbstd_group_size": a.mbstd_group, "mbstd_channels": 1}
-    G, D = ref.Generator(cfg), ref.Discriminator(cfg)
+    G, D = ref.Generator(cfg).to(dev), ref.Discriminator(cfg).to(dev)
     opts = {"lr": 0.0025, "betas": (0.0, 0.99), "eps": 1e-8, "r1_gamma": a.r1_gamma, "r1_interval": a.r1_interval,
             "pl_weight": a.pl_weight, "pl_interval": 4, "pl_batch_shrink": 2, "pl_decay": 0.01,
-            "ema_kimg": 2.0, "ema_rampup": 0.05}
+            "ema_kimg": a.ema_kimg, "ema_rampup": 0.05}
     trainer = ref.Trainer(G, D, opts)
     gen = torch.Generator().manual_seed(2)
-    real = torch.rand(a.batch, a.channels, a.resolution, a.resolution) * 2 - 1
+    real = (torch.rand(a.batch, a.channels, a.resolution, a.resolution) * 2 - 1).to(dev)
+    if cuda:
+        trainer.pl_mean = trainer.pl_mean.to(dev)
+        dgen = torch.Generator(device=dev).manual_seed(2)
+
+        def draw(n):
+            return draw_latents_on(dev, dgen, G, n, a.mixing_prob, gen)
+
+        def pl_noise():
+            return torch.randn(a.batch // 2, a.channels, a.resolution, a.resolution, generator=dgen, device=dev)
+    else:
+        def draw(n):
+            return draw_latents(G, n, a.mixing_prob, gen)
+
+        def pl_noise():
+            return torch.randn(a.batch // 2, a.channels, a.resolution, a.resolution, generator=gen)
 
     def step(it):
-        draws = {"gmain": draw_latents(G, a.batch, a.mixing_prob, gen),
-                 "dmain": draw_latents(G, a.batch, a.mixing_prob, gen)}
+        draws = {"gmain": draw(a.batch), "dmain": draw(a.batch)}
         if a.pl_weight > 0 and it % 4 == 0:
-            draws["greg"] = draw_latents(G, a.batch // 2, a.mixing_prob, gen)
-            draws["pl_noise"] = torch.randn(a.batch // 2, a.channels, a.resolution, a.resolution, generator=gen)
+            draws["greg"] = draw(a.batch // 2)
+            draws["pl_noise"] = pl_noise()
         trainer.step(it, real, draws)
 
+    def sample_step(it):
+        with torch.no_grad():
+            z = torch.randn(a.batch, a.z_dim, generator=dgen, device=dev) if cuda else \
+                torch.randn(a.batch, a.z_dim, generator=gen)
+            return trainer.G_ema(z, psi=1.0, noise_mode="const").cpu()
+
+    timed = sample_step if a.sample else step
     for it in range(a.warmup):
-        step(it)
+        timed(it)
+    sync()
     times = []
     for it in range(a.warmup, a.warmup + a.steps):
         t0 = time.perf_counter()
-        step(it)
+        timed(it)
+        sync()
         times.append((time.perf_counter() - t0) * 1e3)
     mean = sum(times) / len(times)
     times.sort()
     median = times[len(times) // 2] if len(times) % 2 else 0.5 * (times[len(times) // 2 - 1] + times[len(times) // 2])
-    name = a.workload or "stylegan2%d_%s_b%d" % (a.resolution, "rgb" if a.channels == 3 else "gray", a.batch)
-    print(json.dumps({
+    name = a.workload or "stylegan2%d_%s_b%d%s" % (a.resolution, "rgb" if a.channels == 3 else "gray", a.batch,
+                                                   "_sample" if a.sample else "")
+    out = {
         "engine": "pytorch " + torch.__version__,
         "workload": name,
         "threads": a.threads,
@@ -167,7 +254,10 @@ def main():
         "min_ms": round(times[0], 3),
         "images_per_sec": round(a.batch * 1e3 / mean, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    }
+    if cuda:
+        out.update(device=str(dev), peak_gpu_mb=round(torch.cuda.max_memory_allocated(dev) / 1048576, 1), **gpu_fields)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
