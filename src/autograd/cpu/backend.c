@@ -102,10 +102,10 @@ static void cpu_lerp(const ag_backend *be, float *ema, const float *w, int64_t n
 
 // Threading: OpenMP is the only thread pool. Every GEMM runs on the thread that calls it
 // (kernels split their work over OpenMP threads themselves, by batch chunks or column blocks),
-// so OpenBLAS is held to one thread from program start. Debian's OpenBLAS is the pthread build:
-// left at its default it would start a pool of its own inside our parallel regions, and two
-// pools on the same cores take turns spinning instead of computing.
-__attribute__((constructor)) static void cpu_blas_single_threaded(void) { openblas_set_num_threads(1); }
+// so OpenBLAS is held to one thread from the backend's opening on. Debian's OpenBLAS is the
+// pthread build: left at its default it would start a pool of its own inside our parallel
+// regions, and two pools on the same cores take turns spinning instead of computing. (Not from
+// a constructor: linked statically, ours can run before OpenBLAS's own and crash it.)
 
 // OpenMP's thread count is per process, so every CPU backend object shares it: the last
 // set_threads wins.
@@ -118,6 +118,7 @@ static int cpu_set_threads(ag_backend *be, int n) {
 
 static int cpu_open(ag_backend *be, int index, char *why, size_t why_size) {
     (void)index, (void)why, (void)why_size;  // the registry refuses cpu:N
+    openblas_set_num_threads(1);
     be->threads = omp_get_max_threads();
     return 0;
 }
