@@ -24,6 +24,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 
 echo "== leak check (valgrind)"
 OMP_NUM_THREADS=2 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
-  --error-exitcode=1 build/tests/test_autograd
+  --suppressions=tests/valgrind.supp --error-exitcode=1 build/tests/test_autograd
 
 echo "== all tests passed"
