@@ -7,8 +7,8 @@
 #include "alloc.h"
 #include "checkpoint.h"
 #include "cli.h"
-#include "device.h"
 #include "family.h"
+#include "generator.h"
 #include "image_grid.h"
 #include "npy.h"
 #include "trainer.h"
@@ -234,56 +234,33 @@ int gan_cmd_sample(int argc, char **argv) {
     gan_err err = {0};
     sample_args a;
     if (parse_args(argc, argv, &a, &err) != 0) return gan_cli_fail("sample", &err);
-    char ckpt[GAN_PATH_MAX];
-    if (gan_resolve_checkpoint(a.ckpt, ckpt, sizeof ckpt, &err) != 0) return gan_cli_fail("sample", &err);
-    gan_config cfg;
-    if (gan_ckpt_read_config(ckpt, 0, NULL, &cfg, &err) != 0) return gan_cli_fail("sample", &err);
-    const gan_family *fam = gan_family_find(cfg.model.type);
-    if (!fam) {
-        gan_errf(&err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", ckpt, cfg.model.type);
-        return gan_cli_fail("sample", &err);
-    }
-    if ((a.psi_given || a.noise) && !fam->style_layers) {
-        gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
-        return gan_cli_fail("sample", &err);
-    }
-    ag_backend *be = a.device ? gan_device_open(a.device, cfg.train.threads, "--device", &err)
-                              : gan_device_open(cfg.device, cfg.train.threads, "device (the run's; --device overrides)", &err);
-    if (!be) return gan_cli_fail("sample", &err);
-    ag_rng init = ag_rng_make(0), stream = ag_rng_make((uint64_t)a.seed);
-    gan_model *m = fam->create(&cfg, be, &init, &err);
-    gan_ckpt_reader *r = NULL;
-    int64_t h = cfg.model.resolution, w = cfg.model.resolution;
-    int rc = m ? gan_ckpt_open(ckpt, &r, &err) : -1;
-    if (rc == 0) rc = fam->load_generator(m, r, &err);
-    if (rc == 0 && a.crop && gan_ckpt_has_attr(r, "/", "image_height")) {
-        rc = gan_ckpt_get_attr_i64(r, "/", "image_height", &h, &err);
-        if (rc == 0) rc = gan_ckpt_get_attr_i64(r, "/", "image_width", &w, &err);
-    }
-    gan_ckpt_close(r);
+    gan_generator g;
+    if (gan_generator_open(a.ckpt, a.device, &g, &err) != 0) return gan_cli_fail("sample", &err);
+    const gan_family *fam = g.family;
+    int rc = 0;
+    if ((a.psi_given || a.noise) && !fam->style_layers)
+        rc = gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
 
     float *img = NULL;
     int n = 0, nrow = 0;
-    const int R = cfg.model.resolution, C = cfg.model.channels;
+    const int R = g.cfg.model.resolution, C = g.cfg.model.channels;
+    const int h = a.crop ? g.image_h : R, w = a.crop ? g.image_w : R;
+    ag_rng stream = ag_rng_make((uint64_t)a.seed);
     if (rc == 0) {
         gan_sample_opts so = {.psi = (float)a.psi, .noise_mode = a.noise && !strcmp(a.noise, "random"), .rng = &stream};
-        ag_ctx *c = ag_ctx_create(be);
-        rc = make_images(fam, m, c, &cfg, &a, &stream, &so, &img, &n, &nrow, &err);
-        ag_ctx_free(c);
+        rc = make_images(fam, g.model, g.c, &g.cfg, &a, &stream, &so, &img, &n, &nrow, &err);
     }
     if (rc == 0) {
-        if (h > R || w > R || h < 1 || w < 1) h = w = R;
-        if (h < R || w < R) gan_images_center_crop(img, n, C, R, R, (int)h, (int)w, img);
+        if (h < R || w < R) gan_images_center_crop(img, n, C, R, R, h, w, img);
         if (!strcmp(a.out + strlen(a.out) - 4, ".png")) {
-            rc = gan_grid_write_png(a.out, img, n, C, (int)h, (int)w, nrow, 2, &err);
+            rc = gan_grid_write_png(a.out, img, n, C, h, w, nrow, 2, &err);
         } else {
             int64_t shape[4] = {n, C, h, w};
             rc = gan_npy_write_f32(a.out, 4, shape, img, &err);
         }
-        if (rc == 0) printf("wrote %d image%s (%lldx%lld) to %s\n", n, n == 1 ? "" : "s", (long long)h, (long long)w, a.out);
+        if (rc == 0) printf("wrote %d image%s (%dx%d) to %s\n", n, n == 1 ? "" : "s", h, w, a.out);
     }
     free(img);
-    if (m) fam->free(m);
-    ag_backend_close(be);
+    gan_generator_free(&g);
     return rc == 0 ? 0 : gan_cli_fail("sample", &err);
 }

@@ -1,0 +1,53 @@
+#include "generator.h"
+
+#include <string.h>
+
+#include "checkpoint.h"
+#include "device.h"
+#include "trainer.h"
+
+int gan_generator_open(const char *path, const char *device, gan_generator *g, gan_err *err) {
+    memset(g, 0, sizeof *g);
+    if (gan_resolve_checkpoint(path, g->ckpt, sizeof g->ckpt, err) != 0) return -1;
+    if (gan_ckpt_read_config(g->ckpt, 0, NULL, &g->cfg, err) != 0) return -1;
+    if (!(g->family = gan_family_find(g->cfg.model.type)))
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: model type '%s' is not one this gan builds", g->ckpt,
+                        g->cfg.model.type);
+    g->be = device ? gan_device_open(device, g->cfg.train.threads, "--device", err)
+                   : gan_device_open(g->cfg.device, g->cfg.train.threads, "device (the run's; --device overrides)", err);
+    if (!g->be) return -1;
+    ag_rng init = ag_rng_make(0);  // overwritten by the checkpoint's weights
+    g->model = g->family->create(&g->cfg, g->be, &init, err);
+    gan_ckpt_reader *r = NULL;
+    int64_t h = g->cfg.model.resolution, w = g->cfg.model.resolution;
+    int rc = g->model ? gan_ckpt_open(g->ckpt, &r, err) : -1;
+    if (rc == 0) rc = g->family->load_generator(g->model, r, err);
+    if (rc == 0) rc = gan_ckpt_get_attr_i64(r, "/", "step", &g->step, err);
+    // Checkpoints of older builds may lack the data's size: then the model's is the size.
+    if (rc == 0 && gan_ckpt_has_attr(r, "/", "image_height")) {
+        rc = gan_ckpt_get_attr_i64(r, "/", "image_height", &h, err);
+        if (rc == 0) rc = gan_ckpt_get_attr_i64(r, "/", "image_width", &w, err);
+    }
+    gan_ckpt_close(r);
+    if (rc != 0) {
+        gan_generator_free(g);
+        return -1;
+    }
+    const int R = g->cfg.model.resolution;
+    if (h > R || w > R || h < 1 || w < 1) h = w = R;
+    g->image_h = (int)h;
+    g->image_w = (int)w;
+    g->c = ag_ctx_create(g->be);
+    return 0;
+}
+
+void gan_generator_free(gan_generator *g) {
+    if (g->model) g->family->free(g->model);
+    ag_ctx_free(g->c);
+    ag_backend_close(g->be);
+    memset(g, 0, sizeof *g);
+}
+
+void gan_generator_images(gan_generator *g, const float *z, int n, const gan_sample_opts *o, float *out) {
+    g->family->generate(g->model, g->c, z, n, o, out);
+}
