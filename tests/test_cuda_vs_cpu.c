@@ -193,6 +193,10 @@ static ag_tensor *f_affine_act(ag_ctx *c, ag_tensor **x) { return ag_channel_aff
 static ag_tensor *f_resample(ag_ctx *c, ag_tensor **x) { return ag_avg_pool2(c, ag_upsample_nearest2x(c, ag_tanh(c, x[0]))); }
 static ag_tensor *f_pool(ag_ctx *c, ag_tensor **x) { return ag_avg_pool2(c, x[0]); }
 static ag_tensor *f_bias_act(ag_ctx *c, ag_tensor **x) { return ag_bias_act(c, x[0], x[1], 0.2f, 1.41421356f); }
+static ag_tensor *f_log_softmax(ag_ctx *c, ag_tensor **x) { return ag_log_softmax(c, x[0]); }
+static ag_tensor *f_cross_entropy(ag_ctx *c, ag_tensor **x) { return ag_cross_entropy(c, x[0], x[1]); }
+static ag_tensor *f_max_pool_k3s2(ag_ctx *c, ag_tensor **x) { return ag_max_pool2d(c, x[0], 3, 2, 0); }
+static ag_tensor *f_max_pool_k3s1p1(ag_ctx *c, ag_tensor **x) { return ag_max_pool2d(c, x[0], 3, 1, 1); }
 
 #define E(op) AG_OP_##op
 #define END AG_OP_COUNT
@@ -244,6 +248,18 @@ static const opcase cases[] = {
      true},
     {"avg_pool2", 1, IN(N(2, 3, 6, 4)), f_pool, {E(SUM_POOL2), E(UPSAMPLE_NEAREST2X), END}, TOL_MAP, true},
     {"bias_act", 2, IN(N(3, 4, 5, 5), N(4)), f_bias_act, {E(BIAS_ACT), E(BIAS_ACT_GRAD), END}, TOL_SUM, true},
+    // Rows shorter than a warp, then rows of many elements per lane over several blocks.
+    {"log_softmax", 1, IN({.shape = AG_SHAPE(5, 7), .std = 3.0f}), f_log_softmax,
+     {E(LOG_SOFTMAX), E(EXP), E(SUM_TO), END}, TOL_MAP, true},
+    {"log_softmax 1000 classes", 1, IN({.shape = AG_SHAPE(37, 1000), .std = 3.0f, .mean = 50.0f}), f_log_softmax,
+     {E(LOG_SOFTMAX), END}, TOL_MAP, false},
+    {"cross_entropy", 2, IN(N(8, 10), {.shape = AG_SHAPE(8, 10), .std = 1.0f, .no_grad = true}), f_cross_entropy,
+     {E(LOG_SOFTMAX), E(MUL), E(SUM_TO), E(MUL_SCALAR), END}, TOL_SUM, true},
+    // Pooling copies values and adds overlapping windows' gradients in the CPU's order.
+    {"max_pool2d 3x3 stride 2", 1, IN(N(2, 3, 9, 8)), f_max_pool_k3s2, {E(MAX_POOL2D), E(MAX_POOL2D_BACKWARD), END},
+     TOL_MAP, true},
+    {"max_pool2d 3x3 stride 1 pad 1", 1, IN(N(4, 8, 33, 33)), f_max_pool_k3s1p1,
+     {E(MAX_POOL2D), E(MAX_POOL2D_BACKWARD), END}, TOL_MAP, true},
 };
 
 // Every op of op_list.h is run by some case: a new op without a comparison fails here.

@@ -214,6 +214,23 @@ static ag_tensor *run_concat(ag_ctx *c, pcase *k, ag_tensor **x, int nx) {
     return k->ok ? ag_concat(c, nx, x, axis) : NULL;
 }
 
+static ag_tensor *run_log_softmax(ag_ctx *c, pcase *k, ag_tensor **x, int nx) {
+    (void)k, (void)nx;
+    return ag_log_softmax(c, x[0]);
+}
+
+// Probability targets and one-hot ones (the fixture's y comes from class indices for those).
+static ag_tensor *run_cross_entropy(ag_ctx *c, pcase *k, ag_tensor **x, int nx) {
+    (void)k, (void)nx;
+    return ag_cross_entropy(c, x[0], x[1]);
+}
+
+static ag_tensor *run_max_pool2d(ag_ctx *c, pcase *k, ag_tensor **x, int nx) {
+    (void)nx;
+    int kernel = iattr(k, "kernel"), stride = iattr(k, "stride"), pad = iattr(k, "pad");
+    return k->ok ? ag_max_pool2d(c, x[0], kernel, stride, pad) : NULL;
+}
+
 // --- the table: which fixture groups each runner claims ------------------------------------------
 
 typedef ag_tensor *(*run_fn)(ag_ctx *c, pcase *k, ag_tensor **x, int nx);
@@ -243,6 +260,9 @@ static const runner runners[] = {
     {"pad2d", run_pad2d},
     {"matmul", run_matmul},
     {"concat", run_concat},
+    {"log_softmax", run_log_softmax},
+    {"cross_entropy", run_cross_entropy},
+    {"max_pool2d", run_max_pool2d},
 };
 #define NRUNNERS ((int)(sizeof runners / sizeof runners[0]))
 

@@ -37,6 +37,13 @@ tests/fixtures/ops.h5 -- single ops, one group per case (`h5ls tests/fixtures/op
                                         F.pad(x, (left, right, top, bottom))
                     matmul*             transpose_a, transpose_b (0/1): y = op(x0) @ op(x1)
                     concat*             axis
+                    log_softmax*        none; y = torch.log_softmax(x0, dim=1), x0 (N, K)
+                    cross_entropy*      none; x0 logits (N, K), x1 targets (N, K) (no gx1);
+                                        y = F.cross_entropy(x0, x1) with probability targets,
+                                        or with class indices x1.argmax(1) for one-hot x1
+                                        (cross_entropy_labels*)
+                    max_pool2d_*        kernel, stride, pad (square); y = F.max_pool2d(x0,
+                                        kernel, stride, pad); x0 without ties in any window
     every group also has a string attribute `expr`: the PyTorch expression, for humans.
 
 tests/fixtures/dcgan32.h5, tests/fixtures/dcgan64.h5 -- the Generator and Discriminator of
@@ -309,6 +316,34 @@ def write_ops():
         op_case(f, name, "torch.cat([x0, ...], dim=%d)" % axis,
                 lambda *xs: torch.cat(xs, dim=axis), [torch.randn(s) for s in shapes],
                 [True] * len(shapes), dict(axis=axis))
+
+    for name, scale, offset in [("log_softmax", 2.0, 0.0), ("log_softmax_offset", 3.0, 100.0)]:
+        seed_for(name)
+        x = torch.randn(4, 7) * scale + torch.randn(4, 1) * offset
+        op_case(f, name, "torch.log_softmax(x0, dim=1)", lambda x: torch.log_softmax(x, dim=1), [x], [True])
+
+    seed_for("cross_entropy")
+    op_case(f, "cross_entropy", "F.cross_entropy(x0, x1), x1 probabilities", F.cross_entropy,
+            [torch.randn(5, 6) * 2, torch.softmax(torch.randn(5, 6), dim=1)], [True, False])
+    seed_for("cross_entropy_labels")
+    logits, labels = torch.randn(6, 4) * 2, torch.randint(0, 4, (6,))
+    onehot = F.one_hot(labels, 4).float()
+    assert torch.allclose(F.cross_entropy(logits, labels), F.cross_entropy(logits, onehot))
+    op_case(f, "cross_entropy_labels", "F.cross_entropy(x0, x1.argmax(1)), x1 one-hot",
+            lambda x, t: F.cross_entropy(x, t.argmax(1)), [logits, onehot], [True, False])
+
+    pools = [("max_pool2d_k3_s2_p0", (2, 3, 9, 8), 3, 2, 0),   # InceptionV3's stem, reductions
+             ("max_pool2d_k3_s1_p1", (2, 3, 6, 7), 3, 1, 1),   # InceptionV3's pooling branches
+             ("max_pool2d_k2_s2_p0", (2, 2, 7, 6), 2, 2, 0),
+             ("max_pool2d_k3_s2_p1", (1, 3, 8, 9), 3, 2, 1),
+             ("max_pool2d_k2_s1_p1", (2, 2, 5, 4), 2, 1, 1)]
+    for name, shape, kernel, stride, pad in pools:
+        seed_for(name)
+        x = torch.randn(shape)
+        assert x.flatten().unique().numel() == x.numel(), "%s: ties in the input" % name
+        op_case(f, name, "F.max_pool2d(x0, %d, %d, %d)" % (kernel, stride, pad),
+                lambda x: F.max_pool2d(x, kernel, stride, pad), [x], [True],
+                dict(kernel=kernel, stride=stride, pad=pad))
     f.close()
 
 

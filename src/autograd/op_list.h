@@ -77,7 +77,12 @@
     OP(CHANNEL_AFFINE_ACT, channel_affine_act, 3, AG_GRAD_TWICE) /* act: slope */        \
     /* activation.c: bias + leaky_relu + gain as one op (StyleGAN2's bias_act) */        \
     OP(BIAS_ACT, bias_act, 2, AG_GRAD_TWICE)        /* act: slope (1: linear), gain */   \
-    OP(BIAS_ACT_GRAD, bias_act_grad, 2, AG_GRAD_TWICE) /* act; inputs g, y */
+    OP(BIAS_ACT_GRAD, bias_act_grad, 2, AG_GRAD_TWICE) /* act; inputs g, y */          \
+    /* softmax.c: over the last dim of (N, K), row sums in double */                     \
+    OP(LOG_SOFTMAX, log_softmax, 1, AG_GRAD_TWICE)                                       \
+    /* pool.c: gather and scatter at each window's maximum of x, each other's gradients */ \
+    OP(MAX_POOL2D, max_pool2d, 2, AG_GRAD_TWICE)    /* pool; inputs v, x: v at x's maxima */ \
+    OP(MAX_POOL2D_BACKWARD, max_pool2d_backward, 2, AG_GRAD_TWICE) /* pool; inputs g, x */
 
 typedef enum ag_grad_kind { AG_GRAD_TWICE, AG_GRAD_ONCE, AG_GRAD_ZERO, AG_GRAD_NONE } ag_grad_kind;
 

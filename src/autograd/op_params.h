@@ -66,6 +66,12 @@ typedef struct ag_batchnorm_params {
     bool update_running;
 } ag_batchnorm_params;
 
+// max_pool2d, max_pool2d_backward: square windows of kernel x kernel, moved by stride, over the
+// input padded by pad on every side (padded positions never win: they count as -inf).
+typedef struct ag_pool_params {
+    int kernel, stride, pad;
+} ag_pool_params;
+
 typedef union ag_op_params {
     ag_scalar_params scalar;
     ag_range_params range;
@@ -77,4 +83,5 @@ typedef union ag_op_params {
     ag_matmul_params matmul;
     ag_conv_params conv;
     ag_batchnorm_params batchnorm;
+    ag_pool_params pool;
 } ag_op_params;

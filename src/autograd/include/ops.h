@@ -50,6 +50,16 @@ ag_tensor *ag_bce_with_logits(ag_ctx *c, ag_tensor *x, ag_tensor *y);
 // The elementwise BCE op itself (unreduced).
 ag_tensor *ag_bce_elementwise(ag_ctx *c, ag_tensor *p, ag_tensor *y);
 
+// --- softmax and classification loss (ops/softmax.c) ---------------------------------------------
+// log_softmax over the last dim of x (N, K), as torch.log_softmax(x, dim=1): x - max - log(sum
+// exp(x - max)) per row, the row's sum in double. A NaN anywhere in a row makes the row NaN.
+// Twice-differentiable.
+ag_tensor *ag_log_softmax(ag_ctx *c, ag_tensor *x);
+// Mean over rows of -sum_k targets * log_softmax(logits), for logits and targets (N, K): targets
+// one-hot or probabilities, as torch.nn.functional.cross_entropy with probability targets (and
+// with class indices, for one-hot targets). The targets get no gradient. Shape (1).
+ag_tensor *ag_cross_entropy(ag_ctx *c, ag_tensor *logits, ag_tensor *targets);
+
 // --- reductions (ops/reduce.c) -------------------------------------------------------------------
 // Sums x down to `shape`, which must broadcast to x's shape: the gradient of a broadcast.
 ag_tensor *ag_sum_to(ag_ctx *c, ag_tensor *x, ag_shape shape);
@@ -116,6 +126,17 @@ ag_tensor *ag_batchnorm2d_eval(ag_ctx *c, ag_tensor *x, ag_tensor *gamma, ag_ten
 ag_tensor *ag_upsample_nearest2x(ag_ctx *c, ag_tensor *x);  // (N,C,H,W) -> (N,C,2H,2W)
 ag_tensor *ag_sum_pool2(ag_ctx *c, ag_tensor *x);           // 2x2 sums, H and W even
 ag_tensor *ag_avg_pool2(ag_ctx *c, ag_tensor *x);           // 2x2 means
+
+// --- max pooling (ops/pool.c) ------------------------------------------------------------------
+// x (N, C, H, W) -> (N, C, Ho, Wo), Ho = (H + 2 pad - kernel) / stride + 1 (and Wo alike): the
+// maximum of each kernel x kernel window, as torch.nn.functional.max_pool2d (dilation 1,
+// ceil_mode False). Padded positions never win; pad <= kernel / 2, as torch requires, so every
+// window holds an input. Ties go to the first maximum in row-major window order; a NaN in a
+// window makes its output NaN (the gradient goes to the window's last NaN), as torch's CPU
+// kernel. The gradient goes to each window's maximum (summed where windows overlap).
+// Twice-differentiable (the second derivative is zero in x, but gradients of gradients with
+// respect to an upstream gradient work).
+ag_tensor *ag_max_pool2d(ag_ctx *c, ag_tensor *x, int kernel, int stride, int pad);
 
 // --- batchnorm fused with its activation (ops/norm.c) ----------------------------------------
 // leaky_relu(batchnorm2d_train(x, ...), slope) as one op with one output (slope >= 0; 0 is
