@@ -14,7 +14,7 @@ static const char usage[] =
     "\n"
     "Starts a training run from a YAML config, or continues one from its latest checkpoint (or\n"
     "a given one). key.path=value overrides a config key (train.steps=5000). A resumed run may\n"
-    "change only train.steps, train.threads, device, checkpoint.*, sample.every and log.every.\n"
+    "change only train.steps, train.threads, device, checkpoint.*, sample.every, log.every and eval.*.\n"
     "\n"
     "options:\n"
     "  --run-dir DIR    where the run writes (default runs/NAME, NAME = the config's name key)\n"

@@ -80,6 +80,16 @@ typedef struct gan_sample_config {
     int nrow;       // images per grid row; 0 = square
 } gan_sample_config;
 
+// Evaluation during training (gan eval's metrics every `every` steps; docs/evaluation.md).
+typedef struct gan_eval_config {
+    int64_t every;                       // steps between evaluations; 0 = none
+    int64_t n;                           // generated samples per evaluation
+    char features[GAN_CONFIG_ENUM_MAX];  // auto, fmnist, inception
+    char ref[GAN_PATH_MAX];              // "data" (the run's training data), a dataset path or a statistics file
+    int64_t ref_n;                       // reference images drawn from a dataset; 0 = all
+    int64_t seed;                        // the generated samples' latents: the same for every evaluation
+} gan_eval_config;
+
 typedef struct gan_log_config {
     int64_t every;  // steps between log lines when stdout is not a terminal
 } gan_log_config;
@@ -95,6 +105,7 @@ typedef struct gan_config {
     gan_checkpoint_config checkpoint;
     gan_sample_config sample;
     gan_log_config log;
+    gan_eval_config eval;
 } gan_config;
 
 // Reads the YAML file at `path`, applies the overrides ("train.steps=100", read like plain YAML

@@ -112,6 +112,15 @@ static const gan_cfg_key gan_config_keys[] = {
     {SECTION("log"), .help = "progress output"},
     {KEY(log.every), .imin = 1, .imax = INT64_MAX, .def = "50",
      .help = "steps between log lines when not on a terminal"},
+
+    {SECTION("eval"), .help = "sample quality during training (FID, KID, precision/recall, density/coverage)"},
+    {KEY(eval.every), .imin = 0, .imax = INT64_MAX, .def = "0", .help = "steps between evaluations; 0 = none"},
+    {KEY(eval.n), .imin = 2, .imax = 10000000, .def = "10000", .help = "generated samples per evaluation"},
+    {ENUM(eval.features), .choices = "auto fmnist inception", .def = "auto",
+     .help = "feature network; auto: fmnist for grey images up to 32x32, else inception"},
+    {KEY(eval.ref), .def = "data", .help = "reference: data (the run's training data), a dataset path or a statistics file"},
+    {KEY(eval.ref_n), .imin = 0, .imax = INT64_MAX, .def = "10000", .help = "reference images drawn from a dataset; 0 = all"},
+    {KEY(eval.seed), .imin = 0, .imax = INT64_MAX, .def = "0", .help = "seed of the generated samples' latents"},
 };
 
 const gan_cfg_schema gan_config_schema = {

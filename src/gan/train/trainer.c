@@ -181,6 +181,7 @@ static void keep_resumable(gan_config *dst, const gan_config *src) {
     dst->checkpoint = src->checkpoint;
     dst->sample.every = src->sample.every;
     dst->log = src->log;
+    dst->eval = src->eval;
 }
 
 // Drops metrics lines of steps after `step` (written after the checkpoint being resumed), so
@@ -234,7 +235,7 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
     if (changed)
         return gan_errf(err, GAN_EXIT_USAGE,
                         "%s cannot change when resuming %s (it would not continue the same run); "
-                        "only train.steps, train.threads, device, checkpoint.*, sample.every and log.every can",
+                        "only train.steps, train.threads, device, checkpoint.*, sample.every, log.every and eval.* can",
                         changed, ckpt);
     if (strcmp(stored.device, wanted.device))
         fprintf(stderr, "gan train: note: the run trained on %s and continues on %s; results stay correct but are "
