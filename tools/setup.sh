@@ -27,7 +27,7 @@ packages=(gcc libc6-dev pkg-config meson ninja-build
           libopenblas-dev libhdf5-dev hdf5-tools libstb-dev libyaml-dev zlib1g-dev
           dataset-fashion-mnist)
 if [ "$want_tests" = 1 ]; then
-  packages+=(python3 python3-torch python3-h5py python3-numpy valgrind)
+  packages+=(python3 python3-torch python3-h5py python3-numpy python3-scipy valgrind)
 fi
 
 missing=()
