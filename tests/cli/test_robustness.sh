@@ -57,11 +57,20 @@ cp "$good" trunc.h5 && truncate -s $(( $(stat -c %s "$good") / 2 )) trunc.h5
 expect_exit 1 "trunc.h5.*(truncated|corrupt)" "$GAN" info trunc.h5
 expect_exit 1 "trunc.h5.*(truncated|corrupt)" "$GAN" sample trunc.h5 --out t.png
 check "no output from a failed sample" test ! -e t.png
-# Flip bytes in the middle of the file, which is almost all checksummed tensor data (the
-# Adam moments and weights): resuming reads every tensor and must report the damage.
+# Flip bytes inside a checksummed tensor (the first chunk of the largest dataset, found with
+# h5py): resuming reads every tensor and must report the damage.
 cp "$good" flip.h5
-size=$(stat -c %s flip.h5)
-printf '\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8' | dd of=flip.h5 bs=1 seek=$((size / 2)) conv=notrunc status=none
+at=$("${PYTHON:-/usr/bin/python3}" - flip.h5 <<'PY'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+sets = []
+f.visititems(lambda name, o: sets.append(o) if isinstance(o, h5py.Dataset) and o.chunks else None)
+big = max(sets, key=lambda d: d.size)
+print(big.id.get_chunk_info(0).byte_offset + 16)
+PY
+)
+check "found a tensor's bytes to damage ($at)" test -n "$at"
+printf '\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8' | dd of=flip.h5 bs=1 seek="${at:-0}" conv=notrunc status=none
 cp -r ok resumed && cp flip.h5 resumed/checkpoints/ckpt-00000006.h5
 before=$(md5sum resumed/checkpoints/* resumed/metrics.jsonl resumed/config.yaml)
 expect_exit 1 "(checksum|corrupt)" "$GAN" train --resume resumed train.steps=9

@@ -90,8 +90,11 @@ int gan_h5_create(gan_h5 *f, const char *path, gan_err *err) {
     set_path(f, path);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = file_access_plist(true);
     int rc = 0;
+    // No object timestamps (here, on groups and on datasets): the same content gives the same
+    // bytes, so a rerun's files compare equal with cmp.
     if (fcpl < 0 || fapl < 0 ||
-        H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+        H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_obj_track_times(fcpl, false) < 0)
         rc = h5_fail(path, NULL, "cannot set up file properties", err);
     else if ((f->id = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
         rc = h5_fail(path, NULL, "cannot create the file", err);
@@ -171,7 +174,8 @@ static int create_one_group(gan_h5 *f, const char *group, gan_err *err) {
     }
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = H5I_INVALID_HID;
     int rc = 0;
-    if (gcpl < 0 || H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+    if (gcpl < 0 || H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_obj_track_times(gcpl, false) < 0)
         rc = h5_fail(f->path, group, "cannot set up group properties", err);
     else if ((g = H5Gcreate2(f->id, group, H5P_DEFAULT, gcpl, H5P_DEFAULT)) < 0)
         rc = h5_fail(f->path, group, "cannot create the group", err);
@@ -329,7 +333,7 @@ static int write_dataset(gan_h5 *f, const char *dset, int rank, const hsize_t *d
     int rc = -1;
     space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (space < 0 || dcpl < 0) {
+    if (space < 0 || dcpl < 0 || H5Pset_obj_track_times(dcpl, false) < 0) {
         h5_fail(f->path, dset, "cannot set up the dataset", err);
         goto done;
     }
@@ -393,11 +397,20 @@ static const char *class_name(gan_h5_class c) {
     }
 }
 
-int gan_h5_write_f32(gan_h5 *f, const char *dset, ag_shape shape, const float *data, gan_err *err) {
-    GAN_CHECK(shape.ndim >= 1 && shape.ndim <= AG_MAX_DIMS, "gan_h5_write_f32(%s): rank %d", dset, shape.ndim);
+static int write_floats(gan_h5 *f, const char *dset, ag_shape shape, hid_t file_type, hid_t mem_type, size_t elem,
+                        const void *data, gan_err *err) {
+    GAN_CHECK(shape.ndim >= 1 && shape.ndim <= AG_MAX_DIMS, "gan_h5_write(%s): rank %d", dset, shape.ndim);
     hsize_t dims[AG_MAX_DIMS];
     for (int i = 0; i < shape.ndim; i++) dims[i] = (hsize_t)shape.d[i];
-    return write_dataset(f, dset, shape.ndim, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sizeof(float), data, err);
+    return write_dataset(f, dset, shape.ndim, dims, file_type, mem_type, elem, data, err);
+}
+
+int gan_h5_write_f32(gan_h5 *f, const char *dset, ag_shape shape, const float *data, gan_err *err) {
+    return write_floats(f, dset, shape, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sizeof(float), data, err);
+}
+
+int gan_h5_write_f64(gan_h5 *f, const char *dset, ag_shape shape, const double *data, gan_err *err) {
+    return write_floats(f, dset, shape, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sizeof(double), data, err);
 }
 
 int gan_h5_write_tensor(gan_h5 *f, const char *dset, const ag_tensor *t, gan_err *err) {
@@ -415,7 +428,7 @@ static int check_numeric(const gan_h5 *f, const char *dset, const gan_h5_info *i
                     allow_float ? "float" : "integer");
 }
 
-int gan_h5_read_f32(const gan_h5 *f, const char *dset, ag_shape shape, float *data, gan_err *err) {
+static int read_floats(const gan_h5 *f, const char *dset, ag_shape shape, hid_t mem_type, void *data, gan_err *err) {
     gan_h5_info info;
     if (gan_h5_dataset_info(f, dset, &info, err) != 0) return -1;
     if (check_numeric(f, dset, &info, true, err) != 0) return -1;
@@ -427,7 +440,15 @@ int gan_h5_read_f32(const gan_h5 *f, const char *dset, ag_shape shape, float *da
                         gan_h5_dims_str(info.rank, info.dims, a, sizeof a), AG_SHAPE_STR(shape));
     }
     if (info.numel == 0) return 0;
-    return read_dataset(f, dset, H5T_NATIVE_FLOAT, data, err);
+    return read_dataset(f, dset, mem_type, data, err);
+}
+
+int gan_h5_read_f32(const gan_h5 *f, const char *dset, ag_shape shape, float *data, gan_err *err) {
+    return read_floats(f, dset, shape, H5T_NATIVE_FLOAT, data, err);
+}
+
+int gan_h5_read_f64(const gan_h5 *f, const char *dset, ag_shape shape, double *data, gan_err *err) {
+    return read_floats(f, dset, shape, H5T_NATIVE_DOUBLE, data, err);
 }
 
 int gan_h5_read_f32_n(const gan_h5 *f, const char *dset, int64_t n, float *data, gan_err *err) {

@@ -74,6 +74,9 @@ int gan_h5_write_tensor(gan_h5 *f, const char *dset, const ag_tensor *t, gan_err
 int gan_h5_read_f32(const gan_h5 *f, const char *dset, ag_shape shape, float *data, gan_err *err);
 // Reads into t (shape-checked against t->shape); t is untouched on any error.
 int gan_h5_read_tensor(const gan_h5 *f, const char *dset, ag_tensor *t, gan_err *err);
+// float64 datasets (statistics kept in double), with the same rules as the float32 ones.
+int gan_h5_write_f64(gan_h5 *f, const char *dset, ag_shape shape, const double *data, gan_err *err);
+int gan_h5_read_f64(const gan_h5 *f, const char *dset, ag_shape shape, double *data, gan_err *err);
 
 // int64 datasets of any rank (rank 0: a scalar, dims unused).
 int gan_h5_write_i64(gan_h5 *f, const char *dset, int rank, const int64_t *dims, const int64_t *data,
