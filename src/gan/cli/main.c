@@ -14,10 +14,11 @@ static const char usage[] =
     "  train --resume RUN_DIR|CKPT.h5 [key.path=value ...]      continue one\n"
     "  sample CKPT.h5 [--n N] [--seed S] [--out FILE.png|.npy]  images from a trained generator\n"
     "  info CKPT.h5                                             what a checkpoint holds\n"
+    "  eval CKPT.h5|RUN_DIR [--n N] [--ref REF]                  FID, KID, precision/recall, density/coverage\n"
     "  bench CONFIG.yaml [--steps N] [--threads T]              time training steps (JSON line)\n"
     "  --version                                                the version and the built backends\n"
     "\n"
-    "train, sample, info and bench take --device NAME (cpu; cuda, cuda:N where built).\n"
+    "train, sample, eval, info and bench take --device NAME (cpu; cuda, cuda:N where built).\n"
     "`gan COMMAND --help` describes a command's options. Exit status: 0 success, 2 usage or\n"
     "config error, 1 runtime failure.\n";
 
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "sample")) return gan_cmd_sample(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return gan_cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return gan_cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return gan_cmd_eval(argc - 2, argv + 2);
     fprintf(stderr, "gan: unknown command '%s'\n\n%s", cmd, usage);
     return GAN_EXIT_USAGE;
 }

@@ -39,6 +39,7 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
     format_eta(eta, sizeof eta, steps_per_sec > 0 ? (double)(p->total - step) / steps_per_sec : -1.0);
     fprintf(p->out, "%sstep %lld/%lld | %.0f img/s | ETA %s |", p->live ? "\r" : "", (long long)step,
             (long long)p->total, ips, eta);
+    if (p->extra[0]) fprintf(p->out, " %s |", p->extra);
     for (int i = 0, shown = 0; i < st->n && shown < 4; i++) {
         if (isnan(st->values[i])) continue;
         fprintf(p->out, " %s %.4f", st->names[i], st->values[i]);
@@ -47,6 +48,13 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
     fputs(p->live ? "\033[K" : "\n", p->out);
     p->line_open = p->live;
     fflush(p->out);
+}
+
+void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->extra, sizeof p->extra, fmt, ap);
+    va_end(ap);
 }
 
 void gan_progress_note(gan_progress *p, const char *fmt, ...) {

@@ -13,6 +13,7 @@ typedef struct gan_progress {
     int64_t total, every;
     double last_draw;    // seconds (monotonic) of the last live redraw
     bool line_open;      // a live line is on screen without its newline
+    char extra[64];      // shown after the ETA ("FID 43.12"); empty: nothing
 } gan_progress;
 
 void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t every);
@@ -20,6 +21,8 @@ void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t 
 // that were measured are shown).
 void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double images_per_sec,
                          const gan_stats *st);
+// Text shown in every progress line from now on (the last evaluation's FID).
+void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Prints a message on its own line (closing any live line first).
 void gan_progress_note(gan_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gan_progress_finish(gan_progress *p);

@@ -1,9 +1,12 @@
 #include "generator.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "checkpoint.h"
 #include "device.h"
+#include "image_grid.h"
 #include "trainer.h"
 
 int gan_generator_open(const char *path, const char *device, gan_generator *g, gan_err *err) {
@@ -50,4 +53,31 @@ void gan_generator_free(gan_generator *g) {
 
 void gan_generator_images(gan_generator *g, const float *z, int n, const gan_sample_opts *o, float *out) {
     g->family->generate(g->model, g->c, z, n, o, out);
+}
+
+void gan_latents_of_seed(uint64_t seed, int64_t first, int n, int nz, float *z) {
+    // Philox hands out values in blocks of four: start at the block holding draw first * nz.
+    const int64_t start = first * nz, skip = start % 4, count = skip + (int64_t)n * nz;
+    float *draws = gan_xmalloc((size_t)count * sizeof *draws, "latents");
+    ag_philox_fill_normal(draws, count, seed, (uint64_t)(start / 4), 0.0f, 1.0f);
+    memcpy(z, draws + skip, (size_t)n * nz * sizeof *z);
+    free(draws);
+}
+
+int gan_sample_source_images(void *source, int64_t first, int count, float *images, gan_err *err) {
+    (void)err;
+    gan_sample_source *s = source;
+    const int nz = s->family->latent_dim(s->cfg), R = s->cfg->model.resolution, C = s->cfg->model.channels;
+    float *z = gan_xmalloc((size_t)count * nz * sizeof *z, "latents");
+    float *full = s->out_h == R && s->out_w == R
+                      ? images
+                      : gan_xmalloc((size_t)count * C * R * R * sizeof *full, "generated images");
+    gan_latents_of_seed(s->seed, first, count, nz, z);
+    s->family->generate(s->model, s->c, z, count, &s->opts, full);
+    if (full != images) {
+        gan_images_center_crop(full, count, C, R, R, s->out_h, s->out_w, images);
+        free(full);
+    }
+    free(z);
+    return 0;
 }

@@ -30,3 +30,21 @@ void gan_generator_free(gan_generator *g);
 // `n` images (C, R, R) in [-1, 1] from latents z (n, latent_dim) into out, through the family's
 // generate with options o.
 void gan_generator_images(gan_generator *g, const float *z, int n, const gan_sample_opts *o, float *out);
+
+// The latents of images [first, first + n) of seed's stream: image i takes draws
+// [i*nz, (i+1)*nz) of N(0, 1), so these are the images `gan sample --seed` makes.
+void gan_latents_of_seed(uint64_t seed, int64_t first, int n, int nz, float *z);
+
+// Generated images for an evaluation (evaluate.h's gan_eval_images_fn): image i from latent i of
+// `seed`'s stream through the sampling generator, cropped to (out_h, out_w) as `gan sample`
+// crops them. Used by `gan eval` and by the trainer's periodic evaluation.
+typedef struct gan_sample_source {
+    const gan_family *family;
+    gan_model *model;
+    ag_ctx *c;
+    const gan_config *cfg;
+    uint64_t seed;
+    gan_sample_opts opts;
+    int out_h, out_w;
+} gan_sample_source;
+int gan_sample_source_images(void *source, int64_t first, int count, float *images, gan_err *err);

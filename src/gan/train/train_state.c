@@ -5,7 +5,9 @@
 //                               resolved YAML), rng [seed, counter] (the training steps'
 //                               random inputs), data_epoch,
 //                               data_position, data_count, image_height, image_width (the data's native
-//                               size, for `gan sample` to crop to), threads
+//                               size, for `gan sample` to crop to), threads, best_fid and
+//                               best_step (evaluation during training; NAN and 0 before any)
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +34,9 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err) 
               gan_ckpt_set_attr_i64(w, "/", "data_count", tr->ds.n, err) ||
               gan_ckpt_set_attr_i64(w, "/", "image_height", h, err) ||
               gan_ckpt_set_attr_i64(w, "/", "image_width", wd, err) ||
-              gan_ckpt_set_attr_i64(w, "/", "threads", tr->threads, err);
+              gan_ckpt_set_attr_i64(w, "/", "threads", tr->threads, err) ||
+              gan_ckpt_set_attr_f64(w, "/", "best_fid", tr->best_fid, err) ||
+              gan_ckpt_set_attr_i64(w, "/", "best_step", tr->best_step, err);
     free(yaml);
     if (bad) {
         gan_ckpt_abort(w);
@@ -61,11 +65,19 @@ int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err) {
                gan_errf(err, GAN_EXIT_USAGE, "the run was trained on %lld images of %s, which now holds %lld; "
                         "the data order cannot continue", (long long)count, tr->cfg.data.path, (long long)tr->ds.n)) ||
               gan_loader_set_state(&tr->loader, (gan_loader_state){.epoch = epoch, .position = position}, err);
+    // Checkpoints from before evaluation during training have no best FID: none then.
+    double best_fid = NAN;
+    int64_t best_step = 0;
+    if (!bad && gan_ckpt_has_attr(r, "/", "best_fid"))
+        bad = gan_ckpt_get_attr_f64(r, "/", "best_fid", &best_fid, err) ||
+              gan_ckpt_get_attr_i64(r, "/", "best_step", &best_step, err);
     gan_ckpt_close(r);
     if (bad) return gan_err_prefix(err, "resuming from %s: ", path);
     tr->step = step;
     tr->elapsed = elapsed;
     tr->rng = rng;
+    tr->best_fid = best_fid;
+    tr->best_step = best_step;
     if (threads != tr->threads)
         fprintf(stderr, "gan train: note: the checkpoint was written with %lld threads, this run uses %d; "
                         "results stay correct but are bit-identical to an unbroken run only with the same "

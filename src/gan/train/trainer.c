@@ -12,7 +12,10 @@
 #include "alloc.h"
 #include "checkpoint.h"
 #include "device.h"
+#include "evaluate.h"
+#include "generator.h"
 #include "image_grid.h"
+#include "json.h"
 #include "progress.h"
 #include "signals.h"
 
@@ -34,18 +37,42 @@ static streams derive_streams(int64_t seed) {
     return s;
 }
 
-int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
-                          gan_loader *loader, gan_err *err) {
+int gan_trainer_data_opts(const gan_config *cfg, gan_data_opts *o, gan_err *err) {
     gan_data_format fmt;
     if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
         return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
-    gan_data_opts o = {.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
-                       .channels = cfg->model.channels, .resolution = cfg->model.resolution};
+    *o = (gan_data_opts){.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
+                         .channels = cfg->model.channels, .resolution = cfg->model.resolution};
+    return 0;
+}
+
+int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
+                          gan_loader *loader, gan_err *err) {
+    gan_data_opts o;
+    if (gan_trainer_data_opts(cfg, &o, err) != 0) return -1;
     if (gan_dataset_load(&o, ds, err) != 0) return -1;
     if (gan_loader_init(loader, ds, batch, cfg->model.resolution, cfg->model.channels, data_seed, err) != 0) {
         gan_dataset_free(ds);
         return -1;
     }
+    return 0;
+}
+
+// The feature net and reference statistics of eval.*, when the run evaluates itself.
+static int eval_setup(gan_trainer *tr, gan_err *err) {
+    tr->best_fid = NAN;
+    const gan_config *cfg = &tr->cfg;
+    if (cfg->eval.every <= 0) return 0;
+    int h, w;
+    gan_dataset_image_size(&tr->ds, &h, &w);
+    const char *net = gan_eval_net_for(cfg->eval.features, cfg->model.channels, h, w);
+    if (!(tr->eval_net = gan_feature_net_open(net, NULL, tr->be, err))) return gan_err_prefix(err, "eval.features: ");
+    tr->eval_c = ag_ctx_create(tr->be);
+    gan_data_opts run_data;
+    if (gan_trainer_data_opts(cfg, &run_data, err) != 0) return -1;
+    if (gan_refstats_open(cfg->eval.ref, &run_data, cfg->model.channels, cfg->model.resolution, cfg->eval.ref_n,
+                          tr->eval_net, tr->eval_c, &tr->eval_ref, err) != 0)
+        return gan_err_prefix(err, "eval.ref: ");
     return 0;
 }
 
@@ -75,7 +102,7 @@ static int setup(gan_trainer *tr, gan_err *err) {
         return gan_errf(err, GAN_EXIT_RUNTIME, "out of host memory for a step's real batches (%zu bytes)", real_bytes);
     tr->fixed_noise = gan_xmalloc((size_t)nfixed * sizeof(float), "the snapshot latents");
     ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
-    return 0;
+    return eval_setup(tr, err);
 }
 
 static int path_in(char *dst, const char *dir, const char *name, gan_err *err) {
@@ -253,6 +280,9 @@ void gan_trainer_free(gan_trainer *tr) {
     gan_loader_free(&tr->loader);
     gan_dataset_free(&tr->ds);
     if (tr->be) ag_backend_host_free(tr->be, tr->real_buf);
+    gan_refstats_free(&tr->eval_ref);
+    gan_feature_net_free(tr->eval_net);
+    ag_ctx_free(tr->eval_c);
     free(tr->fixed_noise);
     ag_backend_close(tr->be);  // last: the model, context and tensors above live on it
     memset(tr, 0, sizeof *tr);
@@ -265,6 +295,39 @@ static int checkpoint_now(gan_trainer *tr, gan_err *err) {
         return -1;
     if (gan_train_state_save(tr, path, err) != 0) return -1;
     return gan_ckpt_rotate(dir, tr->cfg.checkpoint.keep, err);
+}
+
+// Scores the sampling generator as `gan eval --seed eval.seed --n eval.n` would, appends the
+// result to metrics.jsonl, and keeps checkpoints/best.h5 when the FID is the best so far. The
+// latents come from eval.seed and the work from a context of its own: the training run is not
+// touched, so a resumed run stays byte-identical.
+static int eval_now(gan_trainer *tr, FILE *metrics, gan_progress *prog, gan_err *err) {
+    const gan_config *cfg = &tr->cfg;
+    int h, w;
+    gan_dataset_image_size(&tr->ds, &h, &w);
+    const int R = cfg->model.resolution;
+    if (h > R || w > R) h = w = R;
+    gan_sample_source src = {.family = tr->family, .model = tr->model, .c = tr->eval_c, .cfg = cfg,
+                             .seed = (uint64_t)cfg->eval.seed, .opts = {.psi = 1.0f, .noise_mode = 0},
+                             .out_h = h, .out_w = w};
+    gan_eval_result r;
+    if (gan_evaluate(tr->eval_net, tr->eval_c, &tr->eval_ref, cfg->eval.n, cfg->model.channels, h, w, 250,
+                     gan_sample_source_images, &src, (uint64_t)cfg->eval.seed, gan_now(), &r, err) != 0)
+        return gan_err_prefix(err, "evaluating at step %lld: ", (long long)tr->step);
+    fprintf(metrics, "{\"step\": %lld, \"time\": %.3f, ", (long long)tr->step, tr->elapsed);
+    gan_eval_json_fields(metrics, &r);
+    fputs("}\n", metrics);
+    fflush(metrics);
+    char line[256];
+    gan_eval_summary(&r, line, sizeof line);
+    gan_progress_note(prog, "eval at step %lld (%.1f s): %s", (long long)tr->step, r.seconds, line);
+    gan_progress_set_extra(prog, "FID %.2f", r.fid);
+    if (!isnan(tr->best_fid) && !(r.fid < tr->best_fid)) return 0;
+    tr->best_fid = r.fid;
+    tr->best_step = tr->step;
+    char dir[GAN_PATH_MAX], path[GAN_PATH_MAX];
+    if (path_in(dir, tr->run_dir, "checkpoints", err) != 0 || path_in(path, dir, "best.h5", err) != 0) return -1;
+    return gan_train_state_save(tr, path, err);
 }
 
 static int snapshot_now(gan_trainer *tr, gan_err *err) {
@@ -367,6 +430,9 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         if (span > 5.0) rate_t0 = gan_now(), rate_steps = 0;  // a recent window, not the whole run
 
         if ((tr->step % cfg->sample.every == 0 || last) && (rc = snapshot_now(tr, err)) != 0) break;
+        if (cfg->eval.every > 0 && (tr->step % cfg->eval.every == 0 || last) &&
+            (rc = eval_now(tr, metrics, &prog, err)) != 0)
+            break;
         if (tr->step % cfg->checkpoint.every == 0 || last) {
             if ((rc = checkpoint_now(tr, err)) != 0) break;
             last_ckpt = tr->step;

@@ -18,6 +18,8 @@
 #include "dataset.h"
 #include "error.h"
 #include "family.h"
+#include "feature_net.h"
+#include "refstats.h"
 #include "fsutil.h"
 #include "loader.h"
 #include "rng.h"
@@ -37,10 +39,19 @@ typedef struct gan_trainer {
     int64_t step;           // G steps done
     double elapsed;         // wall seconds of training, summed over resumed sessions
     float *real_buf;        // host staging for one step's batches
+    // Evaluation during training (eval.every > 0): the feature net, the reference statistics,
+    // a context of its own, and the best FID so far (NAN before the first evaluation).
+    gan_feature_net *eval_net;
+    gan_refstats eval_ref;
+    ag_ctx *eval_c;
+    double best_fid;
+    int64_t best_step;
 } gan_trainer;
 
-// The config's data (data.path, data.format, data.limit at model.channels and model.resolution)
-// and a loader over it in batches of `batch`, shuffled from `data_seed`. On failure nothing is
+// The config's data as dataset options (data.path, data.format, data.limit at model.channels
+// and model.resolution).
+int gan_trainer_data_opts(const gan_config *cfg, gan_data_opts *o, gan_err *err);
+// The config's data and a loader over it in batches of `batch`, shuffled from `data_seed`. On failure nothing is
 // left allocated.
 int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
                           gan_loader *loader, gan_err *err);
