@@ -33,25 +33,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from dcgan_reference import Discriminator, Generator, weights_init  # noqa: E402
-
-
-def cuda_fp32_setup(dev):
-    """cuDNN benchmark mode (it times the algorithms of each new shape and keeps the fastest)
-    and TF32 off for matmuls and convolutions (PyTorch allows it for cuDNN convolutions by
-    default). Returns the JSON fields that say so."""
-    torch.backends.cudnn.benchmark = True
-    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
-    if hasattr(cudnn, "conv"):  # PyTorch >= 2.9: fp32_precision (allow_tf32 is deprecated there)
-        matmul.fp32_precision = "ieee"
-        cudnn.conv.fp32_precision = "ieee"
-        tf32 = matmul.fp32_precision != "ieee" or cudnn.conv.fp32_precision != "ieee"
-    else:
-        matmul.allow_tf32 = False
-        cudnn.allow_tf32 = False
-        tf32 = matmul.allow_tf32 or cudnn.allow_tf32
-    return {"fp32": "TF32 on" if tf32 else "ieee (TF32 off for matmuls and convolutions)",
-            "cudnn_benchmark": bool(cudnn.benchmark), "gpu": torch.cuda.get_device_name(dev),
-            "cudnn": cudnn.version(), "timing": "wall time between torch.cuda.synchronize() calls"}
+from torch_gpu import cuda_fp32_setup  # noqa: E402
 
 
 def main():
