@@ -53,6 +53,24 @@ check "gan sample --seed 0 gives the images gan eval scored" \
   "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(not abs(a - b) <= 1e-6 * abs(b))' \
   "$(json samples.json fid)" "$(json "$j" fid)"
 
+# pytorch-fid's statistics (.npz of mu and sigma, as its save_fid_stats writes them: mu float32,
+# sigma float64): FID only, the same as from the full statistics.
+"$PY" - <<'PY' || fail "could not write the .npz statistics"
+import h5py, numpy as np
+x = h5py.File("ref.h5", "r")["features"][:]
+np.savez_compressed("pfid.npz", mu=np.mean(x, axis=0), sigma=np.cov(x, rowvar=False))
+np.savez("nosigma.npz", mu=np.mean(x, axis=0))
+PY
+out=$("$GAN" eval run --n 300 --ref pfid.npz --out pfid.json 2>&1)
+check "--ref pytorch-fid statistics: $out" grep -q "^FID [0-9.]* (KID, precision/recall and density/coverage need" <<<"$out"
+check "the same FID from pytorch-fid's statistics" \
+  "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(not abs(a - b) <= 1e-5 * abs(b))' \
+  "$(json pfid.json fid)" "$(json "$j" fid)"
+check "KID is null without the features" same_text "$(json pfid.json kid)" None
+expect_exit 2 "nosigma.npz: no array 'sigma.npy'" "$GAN" eval run --n 10 --ref nosigma.npz
+head -c 300 pfid.npz > cut.npz
+expect_exit 2 "cut.npz: not an .npz" "$GAN" eval run --n 10 --ref cut.npz
+
 # Errors: each one line with the exit status.
 expect_exit 2 "no run or checkpoint given" "$GAN" eval
 expect_exit 2 "--samples without a run needs --ref" "$GAN" eval --samples s.npy

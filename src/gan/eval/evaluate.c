@@ -1,5 +1,6 @@
 #include "evaluate.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +29,14 @@ int gan_evaluate(gan_feature_net *net, ag_ctx *c, const gan_refstats *ref, int64
     if (rc == 0) rc = gan_features_check(feat, n, info->dim, "the generated images' features", err);
     if (rc == 0) rc = gan_gaussian_fit(&g, feat, n, info->dim, err);
     if (rc == 0) rc = gan_fid(&g, &ref->gauss, &r->fid, err);
-    if (rc == 0)
+    if (rc == 0 && ref->features) {
         rc = gan_kid(ref->features, ref->n, feat, n, info->dim, GAN_KID_SUBSETS, GAN_KID_SUBSET_SIZE, kid_seed,
                      &r->kid, err);
-    if (rc == 0) rc = gan_prdc(ref->features, ref->n, feat, n, info->dim, GAN_PR_K, GAN_DC_K, &r->prdc, err);
+        if (rc == 0) rc = gan_prdc(ref->features, ref->n, feat, n, info->dim, GAN_PR_K, GAN_DC_K, &r->prdc, err);
+    } else if (rc == 0) {
+        r->kid = (gan_kid_result){.mean = NAN, .std = NAN};
+        r->prdc = (gan_prdc_result){NAN, NAN, NAN, NAN};
+    }
     gan_gaussian_free(&g);
     free(feat);
     if (rc != 0) return -1;
@@ -45,16 +50,31 @@ int gan_evaluate(gan_feature_net *net, ag_ctx *c, const gan_refstats *ref, int64
 }
 
 void gan_eval_summary(const gan_eval_result *r, char *buf, size_t size) {
+    if (isnan(r->kid.mean)) {
+        snprintf(buf, size, "FID %.2f (KID, precision/recall and density/coverage need the reference's features)",
+                 r->fid);
+        return;
+    }
     snprintf(buf, size, "FID %.2f | KID %.4f +- %.4f | precision %.3f recall %.3f | density %.3f coverage %.3f",
              r->fid, r->kid.mean, r->kid.std, r->prdc.precision, r->prdc.recall, r->prdc.density,
              r->prdc.coverage);
 }
 
+// A number, or null for NAN (JSON has no NaN).
+static void json_number(FILE *f, const char *key, double v, int digits) {
+    if (isnan(v)) fprintf(f, "\"%s\": null, ", key);
+    else fprintf(f, "\"%s\": %.*f, ", key, digits, v);
+}
+
 void gan_eval_json_fields(FILE *f, const gan_eval_result *r) {
-    fprintf(f, "\"fid\": %.6f, \"kid\": %.8f, \"kid_std\": %.8f, \"precision\": %.6f, \"recall\": %.6f, "
-               "\"density\": %.6f, \"coverage\": %.6f, \"eval_n\": %lld, \"eval_ref_n\": %lld, \"kid_subsets\": %d, "
-               "\"kid_subset_size\": %d, \"feature_net\": ",
-            r->fid, r->kid.mean, r->kid.std, r->prdc.precision, r->prdc.recall, r->prdc.density, r->prdc.coverage,
+    json_number(f, "fid", r->fid, 6);
+    json_number(f, "kid", r->kid.mean, 8);
+    json_number(f, "kid_std", r->kid.std, 8);
+    json_number(f, "precision", r->prdc.precision, 6);
+    json_number(f, "recall", r->prdc.recall, 6);
+    json_number(f, "density", r->prdc.density, 6);
+    json_number(f, "coverage", r->prdc.coverage, 6);
+    fprintf(f, "\"eval_n\": %lld, \"eval_ref_n\": %lld, \"kid_subsets\": %d, \"kid_subset_size\": %d, \"feature_net\": ",
             (long long)r->n, (long long)r->ref_n, r->kid.subsets, r->kid.subset_size);
     gan_json_string(f, r->net);
     fprintf(f, ", \"feature_dim\": %d, \"reference\": ", r->dim);

@@ -13,6 +13,8 @@
 #include "metrics.h"
 #include "refstats.h"
 
+// KID and the precision/recall/density/coverage need the reference's features: against
+// statistics without them (pytorch-fid's .npz) they are NAN, and JSON gets null.
 typedef struct gan_eval_result {
     int64_t n;         // generated images
     int64_t ref_n;     // reference images

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "h5io.h"
+#include "npz.h"
 #include "rng.h"
 
 #define FORMAT "gan.c reference statistics"
@@ -71,6 +72,9 @@ static int64_t *pick(int64_t n, int64_t k) {
 
 int gan_refstats_save(const char *path, const gan_refstats *r, uint64_t data_hash, uint64_t weights_hash,
                       gan_err *err) {
+    if (!r->features)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: statistics without features (%s) are not written again", path,
+                        r->source);
     char tmp[GAN_PATH_MAX + 32];
     gan_fs_tmp_path(path, tmp, sizeof tmp);
     gan_h5 f;
@@ -225,6 +229,32 @@ static bool is_stats_file(const char *path) {
     return yes;
 }
 
+int gan_refstats_load_npz(const char *path, const gan_feature_net *net, gan_refstats *out, gan_err *err) {
+    memset(out, 0, sizeof *out);
+    const gan_feature_net_info *info = gan_feature_net_info_of(net);
+    int nd_mu = 0, nd_sigma = 0;
+    int64_t s_mu[GAN_NPY_MAX_DIMS], s_sigma[GAN_NPY_MAX_DIMS];
+    double *mu = NULL, *sigma = NULL;
+    if (gan_npz_read_f64(path, "mu", &nd_mu, s_mu, &mu, err) != 0) return -1;
+    if (gan_npz_read_f64(path, "sigma", &nd_sigma, s_sigma, &sigma, err) != 0) {
+        free(mu);
+        return -1;
+    }
+    const int64_t d = info->dim;
+    if (nd_mu != 1 || s_mu[0] != d || nd_sigma != 2 || s_sigma[0] != d || s_sigma[1] != d) {
+        free(mu);
+        free(sigma);
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: mu (%lld) and sigma (%lld, %lld) expected for the %s features", path,
+                        (long long)d, (long long)d, (long long)d, info->name);
+    }
+    out->gauss = (gan_gaussian){.d = (int)d, .mean = mu, .cov = sigma};
+    out->dim = (int)d;
+    snprintf(out->net, sizeof out->net, "%s", info->name);
+    snprintf(out->source, sizeof out->source, "pytorch-fid statistics %s", path);
+    snprintf(out->file, sizeof out->file, "%s", path);
+    return 0;
+}
+
 int gan_refstats_open(const char *spec, const gan_data_opts *run_data, int channels, int resolution, int64_t ref_n,
                       gan_feature_net *net, ag_ctx *c, gan_refstats *out, gan_err *err) {
     gan_data_opts o = {.path = spec, .format = GAN_DATA_AUTO, .channels = channels, .resolution = resolution};
@@ -233,6 +263,8 @@ int gan_refstats_open(const char *spec, const gan_data_opts *run_data, int chann
         o = *run_data;
     } else if (is_stats_file(spec)) {
         return gan_refstats_load(spec, net, out, err);
+    } else if (strlen(spec) > 4 && !strcmp(spec + strlen(spec) - 4, ".npz")) {
+        return gan_refstats_load_npz(spec, net, out, err);
     }
     char cache[GAN_PATH_MAX];
     if (gan_refstats_cache_dir(cache, sizeof cache, err) != 0) return -1;

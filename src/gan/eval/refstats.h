@@ -20,8 +20,8 @@
 
 typedef struct gan_refstats {
     gan_gaussian gauss;
-    float *features;  // (n, dim)
-    int64_t n;
+    float *features;  // (n, dim); NULL for statistics without features (pytorch-fid's .npz)
+    int64_t n;        // 0 when unknown (pytorch-fid's .npz)
     int dim;
     char net[32];
     char source[GAN_PATH_MAX + 64];  // "PATH, 10000 of 60000 images"
@@ -35,14 +35,17 @@ typedef struct gan_refstats {
 int gan_refstats_from_data(const gan_data_opts *data, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
                            const char *cache_dir, gan_refstats *out, gan_err *err);
 // What --ref or eval.ref names: "data" (run_data: the run's training data, as it trains on it),
-// a statistics file, or a dataset path (read with `channels`, and image folders resized to
+// a statistics file of gan.c, pytorch-fid's statistics (.npz: FID only), or a dataset path (read with `channels`, and image folders resized to
 // `resolution`; 0: their own size). Datasets go through the cache in gan_refstats_cache_dir.
 int gan_refstats_open(const char *spec, const gan_data_opts *run_data, int channels, int resolution, int64_t ref_n,
                       gan_feature_net *net, ag_ctx *c, gan_refstats *out, gan_err *err);
 // A statistics file (a cache file, or one `gan eval --save-ref` wrote). Its feature net must be
 // `net`'s (same name and dimension): another net's statistics are a user error saying so.
 int gan_refstats_load(const char *path, const gan_feature_net *net, gan_refstats *out, gan_err *err);
-// Writes r to path (atomically).
+// pytorch-fid's statistics (numpy.savez_compressed(path, mu=..., sigma=...)): a Gaussian without
+// the features, enough for FID only. Its dimension must be the net's.
+int gan_refstats_load_npz(const char *path, const gan_feature_net *net, gan_refstats *out, gan_err *err);
+// Writes r to path (atomically). r must have its features.
 int gan_refstats_save(const char *path, const gan_refstats *r, uint64_t data_hash, uint64_t weights_hash,
                       gan_err *err);
 void gan_refstats_free(gan_refstats *r);

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,10 +196,13 @@ static const char *dtype_name(const char *descr, char *buf, size_t size) {
     return buf;
 }
 
+// Parses the header dict; descr gets the dtype (one of `accept`, else an error naming what
+// was expected: `accept_text`).
 static int parse_header(const char *path, const char *hdr, size_t len, int *ndim, int64_t *shape,
-                        gan_err *err) {
+                        const char *const *accept, const char *accept_text, char *descr, gan_err *err) {
     cursor c = {path, hdr, hdr + len, err};
-    char descr[64] = "", key[32];
+    char key[32];
+    descr[0] = '\0';
     int fortran = 0, have_descr = 0, have_fortran = 0, have_shape = 0;
     if (expect(&c, '{', "'{' opening the header dict") != 0) return -1;
     for (;;) {
@@ -222,9 +226,9 @@ static int parse_header(const char *path, const char *hdr, size_t len, int *ndim
             skip_ws(&c);
             if (c.s < c.end && *c.s == '[')
                 return gan_errf(err, GAN_EXIT_RUNTIME,
-                                "%s: unsupported dtype: got a structured dtype; expected '<f4' "
-                                "(float32); save a plain array with .astype(numpy.float32)", path);
-            rc = parse_str(&c, descr, sizeof descr);
+                                "%s: unsupported dtype: got a structured dtype; expected %s; save a "
+                                "plain array", path, accept_text);
+            rc = parse_str(&c, descr, NPY_DESCR_MAX);
         } else if (seen == &have_fortran) {
             rc = parse_bool(&c, &fortran);
         } else {
@@ -241,12 +245,12 @@ static int parse_header(const char *path, const char *hdr, size_t len, int *ndim
     if (!have_descr || !have_fortran || !have_shape)
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: malformed .npy header: missing key '%s'", path,
                         !have_descr ? "descr" : !have_fortran ? "fortran_order" : "shape");
-    if (strcmp(descr, "<f4") != 0) {
+    bool known = false;
+    for (int i = 0; accept[i]; i++) known |= !strcmp(descr, accept[i]);
+    if (!known) {
         char name[48];
-        return gan_errf(err, GAN_EXIT_RUNTIME,
-                        "%s: unsupported dtype: got '%s' (%s); expected '<f4' (float32, "
-                        "little-endian); save with .astype(numpy.float32)",
-                        path, descr, dtype_name(descr, name, sizeof name));
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: unsupported dtype: got '%s' (%s); expected %s", path, descr,
+                        dtype_name(descr, name, sizeof name), accept_text);
     }
     if (fortran)
         return gan_errf(err, GAN_EXIT_RUNTIME,
@@ -264,8 +268,8 @@ static uint32_t le_u32(const unsigned char *p, int nbytes) {
     return v;
 }
 
-static int read_file_body(FILE *f, const char *path, size_t fsize, int *ndim, int64_t *shape,
-                          float **data, gan_err *err) {
+int gan_npy_read_stream(FILE *f, const char *path, size_t fsize, const char *const *accept, const char *accept_text,
+                        char descr[NPY_DESCR_MAX], int *ndim, int64_t *shape, void **data, gan_err *err) {
     unsigned char pre[12];
     if (fsize < 10 || fread(pre, 1, 10, f) != 10)
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a .npy file: only %zu bytes, shorter than "
@@ -305,31 +309,32 @@ static int read_file_body(FILE *f, const char *path, size_t fsize, int *ndim, in
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: read error in the .npy header", path);
         goto done;
     }
-    if (parse_header(path, hdr, hlen, ndim, shape, err) != 0) goto done;
+    if (parse_header(path, hdr, hlen, ndim, shape, accept, accept_text, descr, err) != 0) goto done;
 
+    const size_t elem = (size_t)strtol(descr + 2, NULL, 10);  // '<f4' -> 4
     size_t count = 1;
     for (int i = 0; i < *ndim; i++) {
-        if (shape[i] != 0 && count > SIZE_MAX / sizeof(float) / (uint64_t)shape[i]) {
+        if (shape[i] != 0 && count > SIZE_MAX / elem / (uint64_t)shape[i]) {
             gan_errf(err, GAN_EXIT_RUNTIME, "%s: shape is too large to address", path);
             goto done;
         }
         count *= (size_t)shape[i];
     }
-    size_t need = count * sizeof(float), have = fsize - pre_len - hlen;
+    size_t need = count * elem, have = fsize - pre_len - hlen;
     if (have != need) {
         char shp[GAN_NPY_MAX_DIMS * 24 + 8];
         shape_repr(shp, sizeof shp, *ndim, shape);
         if (have < need)
-            gan_errf(err, GAN_EXIT_RUNTIME, "%s: truncated data: shape %s of float32 needs %zu "
-                     "bytes, got %zu", path, shp, need, have);
+            gan_errf(err, GAN_EXIT_RUNTIME, "%s: truncated data: shape %s of %s needs %zu "
+                     "bytes, got %zu", path, shp, descr, need, have);
         else
             gan_errf(err, GAN_EXIT_RUNTIME, "%s: %zu unexpected bytes after the data: shape %s of "
-                     "float32 needs %zu bytes, the file holds %zu; is the header's shape right?",
-                     path, have - need, shp, need, have);
+                     "%s needs %zu bytes, the file holds %zu; is the header's shape right?",
+                     path, have - need, shp, descr, need, have);
         goto done;
     }
     *data = gan_xmalloc(need, "a .npy file's data");
-    if (fread(*data, 1, need, f) != need) {
+    if (need && fread(*data, 1, need, f) != need) {
         free(*data);
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: read error in the .npy data", path);
         goto done;
@@ -351,8 +356,12 @@ int gan_npy_read_f32(const char *path, int *ndim, int64_t shape[GAN_NPY_MAX_DIMS
     }
     int nd = 0;
     int64_t shp[GAN_NPY_MAX_DIMS];
-    float *buf = NULL;
-    int rc = read_file_body(f, path, (size_t)st.st_size, &nd, shp, &buf, err);
+    void *buf = NULL;
+    static const char *const f4[] = {"<f4", NULL};
+    char descr[NPY_DESCR_MAX];
+    int rc = gan_npy_read_stream(f, path, (size_t)st.st_size, f4,
+                                 "'<f4' (float32, little-endian); save with .astype(numpy.float32)", descr, &nd, shp,
+                                 &buf, err);
     fclose(f);
     if (rc != 0) return -1;
     *ndim = nd;

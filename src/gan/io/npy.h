@@ -11,6 +11,7 @@
 // returns -1 with err naming the file, what was found and what was expected.
 #pragma once
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -27,3 +28,11 @@ int gan_npy_write_f32(const char *path, int ndim, const int64_t *shape, const fl
 // the outputs are left untouched.
 int gan_npy_read_f32(const char *path, int *ndim, int64_t shape[GAN_NPY_MAX_DIMS], float **data,
                      gan_err *err);
+
+// The reader itself, over any stream of `size` bytes (a .npy member of an .npz archive, through
+// fmemopen): the dtype must be one of `accept` (a NULL-terminated list of descrs such as "<f8";
+// `accept_text` says them in messages), and descr gets the one found; *data gets the raw
+// elements. `path` names the bytes in messages.
+#define NPY_DESCR_MAX 64
+int gan_npy_read_stream(FILE *f, const char *path, size_t size, const char *const *accept, const char *accept_text,
+                        char descr[NPY_DESCR_MAX], int *ndim, int64_t *shape, void **data, gan_err *err);
