@@ -117,8 +117,8 @@ static const gan_cfg_key gan_config_keys[] = {
     {KEY(eval.every), .imin = 0, .imax = INT64_MAX, .def = "0", .help = "steps between evaluations; 0 = none"},
     {KEY(eval.n), .imin = 2, .imax = 10000000, .def = "10000", .help = "generated samples per evaluation"},
     {ENUM(eval.features), .choices = "auto fmnist inception", .def = "auto",
-     .help = "feature network; auto: fmnist for grey images up to 32x32, else inception"},
-    {KEY(eval.ref), .def = "data", .help = "reference: data (the run's training data), a dataset path or a statistics file"},
+     .help = "feature network; auto: fmnist for grey 28x28 and 32x32 images, else inception"},
+    {KEY(eval.ref), .def = "data", .help = "reference: data (the run's training data), a dataset path, a statistics file or a pytorch-fid .npz"},
     {KEY(eval.ref_n), .imin = 0, .imax = INT64_MAX, .def = "10000", .help = "reference images drawn from a dataset; 0 = all"},
     {KEY(eval.seed), .imin = 0, .imax = INT64_MAX, .def = "0", .help = "seed of the generated samples' latents"},
 };
