@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # gan bench: one JSON line with the fields docs/performance.md reads; the FLOPs it counts are
 # exactly the DCGAN step's convolutions, worked out here from the architecture; sampling,
-# real data, thread counts; usage errors.
+# real data, thread counts; a feature net's forward pass (fmnist only: one Inception batch takes
+# seconds); usage errors.
 . "$(dirname "$0")/lib.sh"
 need_dataset
+ROOT=$(realpath "$(dirname "$0")/../..")
 cd "$SCRATCH"
 tiny_config tiny.yaml
 
@@ -50,6 +52,27 @@ check "gan bench --real exits 0 (got $rc): $out" test "$rc" = 0
 check "named workload: $out" test "$(field "$out" workload)" = mine
 check "override batch 4: $out" test "$(field "$out" flops_per_step)" = "$(( want / 2 ))"
 
+# A feature net: gan_feature_net_run on batches of synthetic images, synthetic weights by default.
+# The fmnist net's multiply-adds per image (fmnist_net.h): conv1 28x28 out x 32 x 1 x 3x3, conv2
+# 14x14 x 64 x 32 x 4x4, conv3 7x7 x 64 x 64 x 4x4, conv4 4x4 x 32 x 64 x 3x3, fc 512 x 128.
+fmnist_macs=$((28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 16 + 7 * 7 * 64 * 64 * 16 + 4 * 4 * 32 * 64 * 9 + 512 * 128))
+out=$("$GAN" bench --features fmnist --steps 2 --warmup 0 --threads 1 2>&1); rc=$?
+check "gan bench --features fmnist exits 0 (got $rc): $out" test "$rc" = 0
+check "one line of output: $out" test -n "$out" -a "$(wc -l <<<"$out")" = 1
+for f in workload threads steps median_ms mean_ms min_ms cpu_ms images_per_sec flops_per_step gflops \
+         peak_rss_mb arena_peak_mb blas_core backend; do
+  check "field $f in: $out" test -n "$(field "$out" "$f")"
+done
+check "features workload name: $out" test "$(field "$out" workload)" = features_fmnist_b256
+check "images_per_sec > 0: $out" awk -v v="$(field "$out" images_per_sec)" 'BEGIN { exit !(v > 0) }'
+check "features flops_per_step $(field "$out" flops_per_step), want $((2 * 256 * fmnist_macs))" \
+  test "$(field "$out" flops_per_step)" = "$((2 * 256 * fmnist_macs))"
+out=$("$GAN" bench --features fmnist --features-weights "$ROOT/data/fmnist_classifier.h5" --batch 3 --steps 1 \
+      --warmup 0 --threads 1 2>&1); rc=$?
+check "gan bench --features with weights and --batch 3 exits 0 (got $rc): $out" test "$rc" = 0
+check "batch 3 workload name: $out" test "$(field "$out" workload)" = features_fmnist_b3
+check "batch 3 flops_per_step: $out" test "$(field "$out" flops_per_step)" = "$((2 * 3 * fmnist_macs))"
+
 # Usage errors.
 expect_exit 0 "usage: gan bench" "$GAN" bench --help
 expect_exit 2 "expected a config file" "$GAN" bench
@@ -57,4 +80,9 @@ expect_exit 2 "--steps expects an integer >= 1, got '0'" "$GAN" bench tiny.yaml 
 expect_exit 2 "unknown option '--frobnicate'" "$GAN" bench tiny.yaml --frobnicate
 expect_exit 2 "nope.yaml" "$GAN" bench nope.yaml
 expect_exit 2 "unknown key" "$GAN" bench tiny.yaml train.nope=3
+expect_exit 2 "feature net 'nope': unknown \\(known: fmnist, inception\\)" "$GAN" bench --features nope
+expect_exit 2 "--features takes no config" "$GAN" bench tiny.yaml --features fmnist
+expect_exit 2 "--sample does not apply" "$GAN" bench --features fmnist --sample
+expect_exit 2 "--features-weights needs --features" "$GAN" bench tiny.yaml --features-weights w.h5
+expect_exit 1 "--features-weights: .*nope.h5" "$GAN" bench --features fmnist --features-weights nope.h5
 finish

@@ -3,12 +3,21 @@
 
     /usr/bin/python3 tools/bench/compare.py [--rounds 3] [--steps 10] [--threads 1,2]
         [--workloads dcgan64,dcgan32,sample64,stylegan2_32] [--gan build/src/gan/gan] [--json out.jsonl]
+    /usr/bin/python3 tools/bench/compare.py --workloads inception299,fmnist28 --rounds 3
 
 For every workload and thread count, each round runs `gan bench` and the same step in PyTorch
 (tools/bench/torch_dcgan.py, torch_stylegan2.py) one after the other, alternating which goes first, so both see
 the same machine load. Prints the median over rounds of each engine's median ms/step, the
 ratio PyTorch / gan.c (> 1: gan.c is faster), GFLOP/s (gan.c's count of the step's FLOPs,
 ctx.flops, over each engine's time) and peak resident memory.
+
+The feature-net workloads (not in the default list) time `gan eval`'s feature extraction: a step
+is one forward pass of a batch of synthetic images, `gan bench --features NET` against
+tools/bench/torch_fid_inception.py: inception299 is the FID InceptionV3 at 299x299 RGB, batch 16,
+against pytorch-fid's network (tools/fid_inception_twin.py); fmnist28 the "fmnist" net at 28x28
+grey, batch 256, against its twin (tools/fmnist_net_twin.py). Both sides use random weights.
+They get a table of their own, in images/s. Inception runs 4 timed steps after 2 warm-ups unless
+--steps / --warmup say otherwise (one batch takes 1-3 s on a core).
 
 Environment of the benchmark commands (only theirs: tests and CI keep theirs):
   - OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed: a user's machine has neither, and they
@@ -43,6 +52,11 @@ WORKLOADS = {
     "stylegan2_32": {"gan": ["tools/bench/stylegan2_32_gray.yaml"], "torch": "tools/bench/torch_stylegan2.py",
                      "torch_args": ["--resolution", "32", "--channels", "1", "--batch", "32"], "stat": "mean_ms",
                      "steps": 16},
+    "inception299": {"gan": ["--features", "inception", "--batch", "16"],
+                     "torch": "tools/bench/torch_fid_inception.py", "torch_args": ["--net", "inception", "--batch", "16"], "stat": "median_ms", "batch": 16,
+                     "default_steps": 4, "default_warmup": 2},
+    "fmnist28": {"gan": ["--features", "fmnist", "--batch", "256"], "torch": "tools/bench/torch_fid_inception.py",
+                 "torch_args": ["--net", "fmnist", "--batch", "256"], "stat": "median_ms", "batch": 256},
 }
 
 
@@ -68,8 +82,8 @@ def run_json(cmd, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=None, help="timed steps (default 10, inception299 4)")
+    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 3, inception299 2)")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--workloads", default="dcgan64,dcgan32,sample64,stylegan2_32")
     ap.add_argument("--gan", default="build/src/gan/gan", help="the gan executable (relative to the repository)")
@@ -88,7 +102,9 @@ def main():
         w = WORKLOADS[name]
         stat = w["stat"]
         for threads in [int(t) for t in a.threads.split(",")]:
-            common = ["--steps", str(w.get("steps", a.steps)), "--warmup", str(a.warmup), "--threads", str(threads)]
+            steps = w.get("steps", a.steps or w.get("default_steps", 10))
+            warmup = a.warmup if a.warmup is not None else w.get("default_warmup", 3)
+            common = ["--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads)]
             gan_cmd = [a.gan, "bench"] + w["gan"] + common + ["--name", name]
             torch_cmd = ["/usr/bin/python3", w["torch"]] + w["torch_args"] + common + ["--workload", name]
             runs = {"gan": [], "torch": []}
@@ -113,17 +129,29 @@ def main():
                 "gan_gflops": gflop / g * 1e3, "torch_gflops": gflop / t * 1e3,
                 "gan_rss_mb": max(x["peak_rss_mb"] for x in runs["gan"]),
                 "torch_rss_mb": max(x["peak_rss_mb"] for x in runs["torch"]),
-                "blas_core": runs["gan"][0]["blas_core"],
+                "blas_core": runs["gan"][0]["blas_core"], "batch": w.get("batch"), "steps": steps,
             })
 
-    print("| workload | threads | ms/step | gan.c | PyTorch | PyTorch/gan.c | gan.c GFLOP/s | PyTorch GFLOP/s "
-          "| gan.c peak MB | PyTorch peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print("| %s | %d | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
-            r["workload"], r["threads"], r["stat"], r["gan_ms"], r["torch_ms"], r["speedup"], r["gan_gflops"],
-            r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
-    print("medians of %d rounds of %d steps each; OpenBLAS kernel: %s" % (a.rounds, a.steps, rows[0]["blas_core"]))
+    gan_rows = [r for r in rows if not r["batch"]]
+    if gan_rows:
+        print("| workload | threads | ms/step | gan.c | PyTorch | PyTorch/gan.c | gan.c GFLOP/s | PyTorch GFLOP/s "
+              "| gan.c peak MB | PyTorch peak MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in gan_rows:
+            print("| %s | %d | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
+                r["workload"], r["threads"], r["stat"], r["gan_ms"], r["torch_ms"], r["speedup"], r["gan_gflops"],
+                r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
+    feature_rows = [r for r in rows if r["batch"]]
+    if feature_rows:
+        print("| feature net | threads | batch | gan.c images/s | PyTorch images/s | PyTorch/gan.c (time) "
+              "| gan.c GFLOP/s | PyTorch GFLOP/s | gan.c peak MB | PyTorch peak MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in feature_rows:
+            print("| %s | %d | %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
+                r["workload"], r["threads"], r["batch"], r["batch"] * 1e3 / r["gan_ms"], r["batch"] * 1e3 / r["torch_ms"],
+                r["speedup"], r["gan_gflops"], r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
+    print("medians of %d rounds; timed steps per run: %s; OpenBLAS kernel: %s" % (
+        a.rounds, ", ".join(sorted({"%s %d" % (r["workload"], r["steps"]) for r in rows})), rows[0]["blas_core"]))
 
 
 if __name__ == "__main__":

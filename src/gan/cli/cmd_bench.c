@@ -1,5 +1,6 @@
-// gan bench: time training steps (or sampling) of the model a config describes and print one
-// JSON line. tools/bench/compare.py runs it beside the same step in PyTorch.
+// gan bench: time training steps (or sampling) of the model a config describes, or the forward
+// pass of a feature network, and print one JSON line. tools/bench/compare.py runs it beside the
+// same work in PyTorch.
 //
 // A workload is a model from the config plus a mode: training steps, or sampling (the
 // generator's forward pass in inference mode, no gradients). The model is built and stepped
@@ -8,6 +9,11 @@
 // backend adds up the nominal FLOPs of every convolution and matmul it runs (ag_ctx_flops), so
 // the figure covers exactly the passes a step performs (no weight gradients for a frozen D, a
 // lazy regulariser only on the steps it runs).
+//
+// A feature workload (--features NET) times gan_feature_net_run, the call `gan eval` makes, on
+// one batch of synthetic images at the net's own size, with synthetic weights unless a weights
+// file is given: the speed does not depend on the values, and the Inception weights are not on
+// every machine.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +26,7 @@
 #include "dataset.h"
 #include "device.h"
 #include "family.h"
+#include "feature_net.h"
 #include "loader.h"
 #include "progress.h"
 #include "rng.h"
@@ -27,6 +34,7 @@
 
 static const char usage[] =
     "usage: gan bench CONFIG.yaml [key.path=value ...] [options]\n"
+    "       gan bench --features NET [options]\n"
     "\n"
     "Runs training steps of the config's model after a warm-up and prints one JSON line: the\n"
     "median, mean and min ms per step (and the median CPU ms of the process), images/s, GFLOP/s\n"
@@ -44,15 +52,24 @@ static const char usage[] =
     "  --sample      time sampling instead: the generator's inference pass as `gan sample` runs\n"
     "                it (DCGAN: batchnorm with running statistics; StyleGAN2: G_ema), no gradients\n"
     "  --name NAME   workload name in the output (default: derived from the model)\n"
-    "  --device NAME the backend (default: the config's device key, cpu)\n";
+    "  --device NAME the backend (default: the config's device key, cpu)\n"
+    "\n"
+    "  --features NET          time feature net NET (fmnist or inception) instead, as `gan eval`\n"
+    "                          runs it: one step is one batch of synthetic images in [-1, 1] at\n"
+    "                          the net's size (fmnist 28x28 grey, inception 299x299 RGB), in its own\n"
+    "                          batch size (fmnist 256, inception 16) unless --batch is given;\n"
+    "                          threads default to all cores, as in gan eval; no config\n"
+    "  --features-weights FILE the net's weights (default: synthetic ones, deterministic: the\n"
+    "                          speed does not depend on them)\n";
 
 typedef struct bench_args {
     const char *config;
     int noverrides;
     const char **overrides;
-    int steps, warmup, threads, batch;  // threads, batch: -1 = from the config
+    int steps, warmup, threads, batch;  // threads, batch: -1 = from the config (--features: all cores, the net's batch)
     bool real, sample;
     const char *name, *device;  // device: NULL = the config's
+    const char *features, *features_weights;  // a feature workload: the net, its weights file or NULL
 } bench_args;
 
 // --- the command -----------------------------------------------------------------------------
@@ -80,9 +97,11 @@ static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
             if (!v || parse_int(v, lo, 1 << 20, dst) != 0)
                 return gan_errf(err, GAN_EXIT_USAGE, "%s expects an integer >= %ld, got '%s'", o, lo, v ? v : "");
             i++;
-        } else if (!strcmp(o, "--name") || !strcmp(o, "--device")) {
+        } else if (!strcmp(o, "--name") || !strcmp(o, "--device") || !strcmp(o, "--features") ||
+                   !strcmp(o, "--features-weights")) {
             if (!v) return gan_errf(err, GAN_EXIT_USAGE, "%s expects a value", o);
-            *(!strcmp(o, "--name") ? &a->name : &a->device) = v;
+            *(!strcmp(o, "--name") ? &a->name : !strcmp(o, "--device") ? &a->device
+              : !strcmp(o, "--features") ? &a->features : &a->features_weights) = v;
             i++;
         } else if (o[0] == '-') {
             return gan_errf(err, GAN_EXIT_USAGE, "unknown option '%s' (see gan bench --help)", o);
@@ -93,6 +112,17 @@ static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
         } else {
             return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (overrides are key.path=value)", o);
         }
+    }
+    if (a->features_weights && !a->features)
+        return gan_errf(err, GAN_EXIT_USAGE, "--features-weights needs --features NET");
+    if (a->features) {
+        if (a->config || a->noverrides)
+            return gan_errf(err, GAN_EXIT_USAGE, "--features takes no config or overrides (got '%s')",
+                            a->config ? a->config : a->overrides[0]);
+        if (a->real || a->sample)
+            return gan_errf(err, GAN_EXIT_USAGE, "--features times a feature net: %s does not apply",
+                            a->real ? "--real" : "--sample");
+        return 0;
     }
     if (!a->config) return gan_errf(err, GAN_EXIT_USAGE, "expected a config file (usage: gan bench CONFIG.yaml)");
     return 0;
@@ -115,6 +145,28 @@ static int cmp_double(const void *a, const void *b) {
 static double median_of(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The JSON line: times of the timed steps (sorted here), `images` per step, the FLOPs the steps
+// ran in all, and what the context and backend say about memory and kernels.
+static void report(const char *name, int threads, double *ms, double *cpu_ms, int steps, int images, double flops_total,
+                   const ag_ctx *c, const ag_backend *be) {
+    double min_ms = ms[0], sum_ms = 0;
+    for (int i = 0; i < steps; i++) min_ms = ms[i] < min_ms ? ms[i] : min_ms, sum_ms += ms[i];
+    const double mean_ms = sum_ms / steps;
+    const double med = median_of(ms, steps), med_cpu = median_of(cpu_ms, steps), flops = flops_total / steps;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    ag_backend_desc d;
+    ag_backend_describe(be, &d);
+    printf("{\"engine\": \"gan.c\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
+           "\"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"cpu_ms\": %.3f, \"images_per_sec\": %.2f, "
+           "\"flops_per_step\": %.0f, \"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
+           "\"backend\": \"%s\", \"device\": \"%s\", \"library\": \"%s\"}\n",
+           name, threads, steps, med, mean_ms, min_ms, med_cpu, images * 1e3 / mean_ms, flops, flops / 1e9,
+           flops / (mean_ms * 1e6),
+           ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, d.kernels, d.name, d.device, d.library);
+    fflush(stdout);
 }
 
 // The source of one step's real batches: a loader over the config's data, or fixed synthetic
@@ -206,24 +258,9 @@ static int run(const bench_args *a, gan_err *err) {
         if (it >= a->warmup) ms[it - a->warmup] = dt, cpu_ms[it - a->warmup] = dc;
     }
 
-    double min_ms = ms[0], sum_ms = 0;
-    for (int i = 0; i < a->steps; i++) min_ms = ms[i] < min_ms ? ms[i] : min_ms, sum_ms += ms[i];
-    const double mean_ms = sum_ms / a->steps;
-    const double med = median_of(ms, a->steps), med_cpu = median_of(cpu_ms, a->steps), flops = (double)(ag_ctx_flops(c) - flops0) / a->steps;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     char name[160];
     workload_name(name, sizeof name, a, &cfg, batch);
-    ag_backend_desc d;
-    ag_backend_describe(be, &d);
-    printf("{\"engine\": \"gan.c\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
-           "\"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"cpu_ms\": %.3f, \"images_per_sec\": %.2f, "
-           "\"flops_per_step\": %.0f, \"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
-           "\"backend\": \"%s\", \"device\": \"%s\", \"library\": \"%s\"}\n",
-           name, threads, a->steps, med, mean_ms, min_ms, med_cpu, batch * 1e3 / mean_ms, flops, flops / 1e9,
-           flops / (mean_ms * 1e6),
-           ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, d.kernels, d.name, d.device, d.library);
-    fflush(stdout);
+    report(name, threads, ms, cpu_ms, a->steps, batch, (double)(ag_ctx_flops(c) - flops0), c, be);
 
     ag_ctx_free(c);
     fam->free(m);
@@ -233,12 +270,55 @@ static int run(const bench_args *a, gan_err *err) {
     return 0;
 }
 
+// --features NET: gan_feature_net_run on one batch of images per step.
+static int run_features(const bench_args *a, gan_err *err) {
+    ag_backend *be = gan_device_open(a->device ? a->device : "cpu", a->threads >= 0 ? a->threads : 0, "--device", err);
+    if (!be) return -1;
+    gan_feature_net *f = a->features_weights ? gan_feature_net_open(a->features, a->features_weights, be, err)
+                                             : gan_feature_net_open_synthetic(a->features, be, err);
+    if (!f) {
+        if (a->features_weights) gan_err_prefix(err, "--features-weights: ");
+        ag_backend_close(be);
+        return -1;
+    }
+    if (a->batch > 0) gan_feature_net_set_batch(f, a->batch);
+    const gan_feature_net_info *info = gan_feature_net_info_of(f);
+    const int B = gan_feature_net_batch(f), C = info->channels, H = info->height, W = info->width;
+    const int64_t floats = (int64_t)B * C * H * W;
+    float *images = gan_xmalloc((size_t)floats * sizeof *images, "the benchmark's images");
+    float *out = gan_xmalloc((size_t)B * info->dim * sizeof *out, "the features");
+    double *ms = gan_xmalloc((size_t)a->steps * 2 * sizeof *ms, "the step times"), *cpu_ms = ms + a->steps;
+    ag_philox_fill_uniform(images, floats, 1, 0, -1.0f, 1.0f);
+
+    ag_ctx *c = ag_ctx_create(be);
+    uint64_t flops0 = 0;
+    int rc = 0;
+    for (int it = 0; it < a->warmup + a->steps && rc == 0; it++) {
+        if (it == a->warmup) flops0 = ag_ctx_flops(c);
+        double t0 = gan_now(), c0 = process_cpu_seconds();
+        rc = gan_feature_net_run(f, c, images, B, C, H, W, out, err);
+        double dt = (gan_now() - t0) * 1e3, dc = (process_cpu_seconds() - c0) * 1e3;
+        if (it >= a->warmup) ms[it - a->warmup] = dt, cpu_ms[it - a->warmup] = dc;
+    }
+    if (rc == 0) {
+        char name[160];
+        if (a->name) snprintf(name, sizeof name, "%s", a->name);
+        else snprintf(name, sizeof name, "features_%s_b%d", info->name, B);
+        report(name, ag_backend_threads(be), ms, cpu_ms, a->steps, B, (double)(ag_ctx_flops(c) - flops0), c, be);
+    }
+    ag_ctx_free(c);
+    gan_feature_net_free(f);
+    ag_backend_close(be);
+    free(images), free(out), free(ms);
+    return rc;
+}
+
 int gan_cmd_bench(int argc, char **argv) {
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) return fputs(usage, stdout), 0;
     gan_err err = {0};
     bench_args a;
     int rc = parse_args(argc, argv, &a, &err);
-    if (rc == 0) rc = run(&a, &err);
+    if (rc == 0) rc = a.features ? run_features(&a, &err) : run(&a, &err);
     free(a.overrides);
     return rc == 0 ? 0 : gan_cli_fail("bench", &err);
 }

@@ -25,3 +25,6 @@ const char *gan_feature_data_file(const char *name, char *buf, size_t size);
 // Each net's constructor: weights from `weights_path` (NULL: its default file) on backend be.
 gan_feature_impl *gan_features_fmnist_open(const char *weights_path, const ag_backend *be, gan_err *err);
 gan_feature_impl *gan_features_inception_open(const char *weights_path, const ag_backend *be, gan_err *err);
+// ... and with synthetic weights (gan_feature_net_open_synthetic: benchmarks only).
+gan_feature_impl *gan_features_fmnist_synthetic(const ag_backend *be);
+gan_feature_impl *gan_features_inception_synthetic(const ag_backend *be);

@@ -4,6 +4,7 @@
 
 #include "alloc.h"
 #include "feature_impl.h"
+#include "gan_check.h"
 #include "ops.h"
 
 struct gan_feature_net {
@@ -19,25 +20,37 @@ const char *gan_feature_data_file(const char *name, char *buf, size_t size) {
 typedef struct known_net {
     const char *name;
     gan_feature_impl *(*open)(const char *weights_path, const ag_backend *be, gan_err *err);
+    gan_feature_impl *(*synthetic)(const ag_backend *be);
 } known_net;
 
 static const known_net known[] = {
-    {"fmnist", gan_features_fmnist_open},
-    {"inception", gan_features_inception_open},
+    {"fmnist", gan_features_fmnist_open, gan_features_fmnist_synthetic},
+    {"inception", gan_features_inception_open, gan_features_inception_synthetic},
 };
+
+static const known_net *find_net(const char *name, gan_err *err) {
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(known[i].name, name)) return &known[i];
+    gan_errf(err, GAN_EXIT_USAGE, "feature net '%s': unknown (known: fmnist, inception)", name);
+    return NULL;
+}
+
+static gan_feature_net *wrap(gan_feature_impl *impl) {
+    if (!impl) return NULL;
+    gan_feature_net *f = gan_xcalloc(1, sizeof *f, "a feature net");
+    f->impl = impl;
+    return f;
+}
 
 gan_feature_net *gan_feature_net_open(const char *name, const char *weights_path, const ag_backend *be,
                                       gan_err *err) {
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (strcmp(known[i].name, name)) continue;
-        gan_feature_impl *impl = known[i].open(weights_path, be, err);
-        if (!impl) return NULL;
-        gan_feature_net *f = gan_xcalloc(1, sizeof *f, "a feature net");
-        f->impl = impl;
-        return f;
-    }
-    gan_errf(err, GAN_EXIT_USAGE, "feature net '%s': unknown (known: fmnist, inception)", name);
-    return NULL;
+    const known_net *k = find_net(name, err);
+    return k ? wrap(k->open(weights_path, be, err)) : NULL;
+}
+
+gan_feature_net *gan_feature_net_open_synthetic(const char *name, const ag_backend *be, gan_err *err) {
+    const known_net *k = find_net(name, err);
+    return k ? wrap(k->synthetic(be)) : NULL;
 }
 
 void gan_feature_net_free(gan_feature_net *f) {
@@ -47,6 +60,13 @@ void gan_feature_net_free(gan_feature_net *f) {
 }
 
 const gan_feature_net_info *gan_feature_net_info_of(const gan_feature_net *f) { return &f->impl->info; }
+
+int gan_feature_net_batch(const gan_feature_net *f) { return f->impl->batch; }
+
+void gan_feature_net_set_batch(gan_feature_net *f, int batch) {
+    GAN_CHECK(batch >= 1, "feature net %s: batch %d (>= 1 expected)", f->impl->info.name, batch);
+    f->impl->batch = batch;
+}
 
 // One image (C, H, W) into `to` channels: grey repeated, or RGB to luma (ITU-R 601).
 static void convert_channels(const float *src, int C, int64_t hw, int to, float *dst) {

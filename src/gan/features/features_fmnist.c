@@ -28,17 +28,11 @@ static void fmnist_free(gan_feature_impl *self) {
     free(f);
 }
 
-gan_feature_impl *gan_features_fmnist_open(const char *weights_path, const ag_backend *be, gan_err *err) {
-    char shipped[GAN_PATH_MAX];
-    const char *path = weights_path ? weights_path : gan_feature_data_file(DEFAULT_WEIGHTS, shipped, sizeof shipped);
-    gan_fmnist_net *net = gan_fmnist_net_create(be, false);
-    if (gan_fmnist_net_load(net, path, err) != 0) {
-        gan_fmnist_net_free(net);
-        return NULL;
-    }
+// The feature net around net, whose weights came from `source`.
+static gan_feature_impl *wrap(gan_fmnist_net *net, const char *source) {
     fmnist_impl *f = gan_xcalloc(1, sizeof *f, "the fmnist feature net");
     f->net = net;
-    f->weights_path = gan_xstrdup(path, "a weights path");
+    f->weights_path = gan_xstrdup(source, "a weights path");
     f->base.info = (gan_feature_net_info){.name = "fmnist",
                                           .dim = GAN_FMNIST_FEATURES,
                                           .channels = 1,
@@ -50,4 +44,23 @@ gan_feature_impl *gan_features_fmnist_open(const char *weights_path, const ag_ba
     f->base.forward = fmnist_forward;
     f->base.free = fmnist_free;
     return &f->base;
+}
+
+gan_feature_impl *gan_features_fmnist_open(const char *weights_path, const ag_backend *be, gan_err *err) {
+    char shipped[GAN_PATH_MAX];
+    const char *path = weights_path ? weights_path : gan_feature_data_file(DEFAULT_WEIGHTS, shipped, sizeof shipped);
+    gan_fmnist_net *net = gan_fmnist_net_create(be, false);
+    if (gan_fmnist_net_load(net, path, err) != 0) {
+        gan_fmnist_net_free(net);
+        return NULL;
+    }
+    return wrap(net, path);
+}
+
+// For benchmarks only: PyTorch's default initialisation from a fixed seed.
+gan_feature_impl *gan_features_fmnist_synthetic(const ag_backend *be) {
+    gan_fmnist_net *net = gan_fmnist_net_create(be, false);
+    ag_rng rng = ag_rng_make(1);
+    gan_fmnist_net_init(net, &rng);
+    return wrap(net, "(synthetic)");
 }

@@ -1,11 +1,15 @@
 // The "inception" feature net behind feature_net.h: inception.h's FID InceptionV3, its 2048-d
 // pool3 features of images resized to 299x299.
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "feature_impl.h"
 #include "fsutil.h"
 #include "inception.h"
+#include "rng.h"
 
 // Where the weights are looked for when no path is given: $GAN_INCEPTION_WEIGHTS, else this
 // file in gan.c's data folder (gan_feature_data_file: $GAN_DATA_DIR, else the source tree's data/).
@@ -35,6 +39,23 @@ static void inception_free(gan_feature_impl *self) {
     free(f);
 }
 
+// The feature net around net, whose weights came from `source`.
+static gan_feature_impl *wrap(gan_inception *net, const char *source) {
+    inception_impl *f = gan_xcalloc(1, sizeof *f, "the inception feature net");
+    f->net = net;
+    f->weights_path = gan_xstrdup(source, "a weights path");
+    f->base.info = (gan_feature_net_info){.name = "inception",
+                                          .dim = GAN_INCEPTION_DIM,
+                                          .channels = 3,
+                                          .height = GAN_INCEPTION_SIZE,
+                                          .width = GAN_INCEPTION_SIZE,
+                                          .weights_path = f->weights_path};
+    f->base.batch = BATCH;
+    f->base.forward = inception_forward;
+    f->base.free = inception_free;
+    return &f->base;
+}
+
 gan_feature_impl *gan_features_inception_open(const char *weights_path, const ag_backend *be, gan_err *err) {
     const char *env = getenv(WEIGHTS_ENV);
     char data_file[GAN_PATH_MAX];
@@ -53,17 +74,33 @@ gan_feature_impl *gan_features_inception_open(const char *weights_path, const ag
         gan_inception_free(net);
         return NULL;
     }
-    inception_impl *f = gan_xcalloc(1, sizeof *f, "the inception feature net");
-    f->net = net;
-    f->weights_path = gan_xstrdup(path, "a weights path");
-    f->base.info = (gan_feature_net_info){.name = "inception",
-                                          .dim = GAN_INCEPTION_DIM,
-                                          .channels = 3,
-                                          .height = GAN_INCEPTION_SIZE,
-                                          .width = GAN_INCEPTION_SIZE,
-                                          .weights_path = f->weights_path};
-    f->base.batch = BATCH;
-    f->base.forward = inception_forward;
-    f->base.free = inception_free;
-    return &f->base;
+    return wrap(net, path);
+}
+
+static bool ends_with(const char *s, const char *end) {
+    size_t a = strlen(s), b = strlen(end);
+    return a >= b && !strcmp(s + a - b, end);
+}
+
+// For benchmarks only. Convolutions uniform in +-sqrt(6 / fan-in) from a fixed seed (He's scale,
+// so activations stay of order one through the ~100 layers rather than dwindling to denormals,
+// which the CPU would time differently); batchnorms the identity (weight and running variance 1,
+// bias and running mean 0, as gan_inception_create left them).
+gan_feature_impl *gan_features_inception_synthetic(const ag_backend *be) {
+    gan_inception *net = gan_inception_create(be);
+    ag_rng rng = ag_rng_make(1);
+    const ag_params *ps = gan_inception_params(net);
+    for (int i = 0; i < ps->count; i++) {
+        ag_tensor *t = ps->items[i].t;
+        if (ends_with(ps->items[i].name, "conv.weight")) {
+            const float bound = (float)sqrt(6.0 / (double)(t->numel / t->shape.d[0]));
+            ag_tensor_fill_uniform(t, &rng, -bound, bound);
+        } else if (ends_with(ps->items[i].name, "bn.weight")) {
+            ag_tensor_fill(t, 1.0f);
+        }
+    }
+    const ag_params *bufs = gan_inception_buffers(net);
+    for (int i = 0; i < bufs->count; i++)
+        if (ends_with(bufs->items[i].name, "running_var")) ag_tensor_fill(bufs->items[i].t, 1.0f);
+    return wrap(net, "(synthetic)");
 }
