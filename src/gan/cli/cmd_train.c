@@ -18,12 +18,25 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  --run-dir DIR    where the run writes (default runs/NAME, NAME = the config's name key)\n"
-    "  --resume PATH    a run directory or a checkpoint file to continue\n"
+    "  --resume PATH    a run directory, or a checkpoint in its checkpoints/ folder, to continue\n"
     "  --device NAME    the backend to train on (the config's device key; default cpu): cpu,\n"
     "                   or cuda / cuda:N in a build with CUDA\n"
     "  --help-config    every config key with its type, default and meaning\n"
     "\n"
-    "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits 0.\n";
+    "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits 0. One process\n"
+    "writes a run at a time (RUN/.lock); a second one exits 1 naming the first.\n";
+
+// The config's name names the run directory runs/NAME: one path component, so a run never
+// lands outside runs/ (checked with --run-dir too: a config is valid or not whatever the flags).
+static int check_run_name(const char *config_path, const char *name, gan_err *err) {
+    if (!name[0])
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: name: empty; give the run a name (it names its directory, "
+                        "runs/NAME)", config_path);
+    if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: name: '%s' is not a plain name: it names the run directory "
+                        "runs/NAME, so it may not contain '/' or be '.' or '..'", config_path, name);
+    return 0;
+}
 
 int gan_cmd_train(int argc, char **argv) {
     const char *config_path = NULL, *run_dir = NULL, *resume = NULL;
@@ -42,13 +55,13 @@ int gan_cmd_train(int argc, char **argv) {
             free(overrides);
             return 0;
         } else if (!strcmp(a, "--run-dir") || !strcmp(a, "--resume") || !strcmp(a, "--device")) {
-            if (i + 1 >= argc) {
+            if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2)) {  // `--run-dir --bogus`: a value forgotten
                 gan_errf(&err, GAN_EXIT_USAGE, "%s needs a value", a);
                 break;
             }
             if (!strcmp(a, "--device")) snprintf(device, sizeof device, "device=%s", argv[++i]);
             else *(!strcmp(a, "--run-dir") ? &run_dir : &resume) = argv[++i];
-        } else if (a[0] == '-' && a[1] == '-') {
+        } else if (a[0] == '-') {
             gan_errf(&err, GAN_EXIT_USAGE, "unknown option %s (see gan train --help)", a);
             break;
         } else if (strchr(a, '=')) {
@@ -80,6 +93,7 @@ int gan_cmd_train(int argc, char **argv) {
     } else {
         gan_config cfg;
         rc = gan_config_load(config_path, noverrides, overrides, &cfg, &err);
+        if (rc == 0) rc = check_run_name(config_path, cfg.name, &err);
         char dir[GAN_PATH_MAX];
         if (rc == 0 && !run_dir) {
             snprintf(dir, sizeof dir, "runs/%s", cfg.name);

@@ -1,16 +1,61 @@
+#define _DEFAULT_SOURCE  // flock(2): not in POSIX
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
 
 void gan_fs_tmp_path(const char *path, char *tmp, size_t size) {
     snprintf(tmp, size, "%s.tmp.%ld", path, (long)getpid());
+}
+
+long gan_fs_tmp_pid(const char *name) {
+    const char *p = NULL;
+    for (const char *q = strstr(name, ".tmp."); q; q = strstr(q + 1, ".tmp.")) p = q + 5;
+    if (!p || !*p || strlen(p) > 9) return -1;  // pids have at most 7 digits on Linux
+    long pid = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        pid = pid * 10 + (*p - '0');
+    }
+    return pid > 0 ? pid : -1;
+}
+
+bool gan_fs_tmp_is_stale(const char *name) {
+    long pid = gan_fs_tmp_pid(name);
+    if (pid <= 0 || pid == (long)getpid()) return false;
+    // EPERM: the process exists but is someone else's; only ESRCH says it is gone.
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int gan_fs_remove_stale_tmp(const char *dir, gan_err *err) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        return gan_errf(err, GAN_EXIT_RUNTIME, "cannot list %s: %s", dir, strerror(errno));
+    }
+    int rc = 0;
+    char path[GAN_PATH_MAX];
+    struct stat st;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        if (!gan_fs_tmp_is_stale(e->d_name)) continue;
+        if (gan_fs_join(path, sizeof path, dir, e->d_name, err) != 0) rc = -1;
+        else if (lstat(path, &st) != 0 || S_ISDIR(st.st_mode)) continue;
+        else if (unlink(path) != 0 && errno != ENOENT)
+            rc = gan_errf(err, GAN_EXIT_RUNTIME, "cannot remove %s (left by a killed writer): %s", path,
+                          strerror(errno));
+    }
+    closedir(d);
+    return rc;
 }
 
 static int fsync_path(const char *path, int flags) {
@@ -120,4 +165,70 @@ int gan_fs_join(char *dst, size_t size, const char *a, const char *b, gan_err *e
     if (snprintf(dst, size, "%s%s%s", a, sep, b) >= (int)size)
         return gan_errf(err, GAN_EXIT_RUNTIME, "path too long: %s/%s", a, b);
     return 0;
+}
+
+// "pid N on host H" from a lock file's "pid N host H" (what the holder wrote), or a note that it
+// has not written it yet (it took the lock a moment ago).
+// The holder writes its pid just after it takes the lock, so a reader that lost the race by a
+// moment may find the file empty or half-written: it reads again for up to 0.2 s.
+static void read_holder(int fd, char *holder, size_t size) {
+    for (int i = 0; i < 20; i++) {
+        char text[300] = "";
+        ssize_t n = pread(fd, text, sizeof text - 1, 0);
+        text[n > 0 ? n : 0] = '\0';
+        long pid = 0;
+        char host[256] = "";
+        if (strchr(text, '\n') && sscanf(text, "pid %ld host %255s", &pid, host) == 2) {
+            snprintf(holder, size, "pid %ld on host %s", pid, host);
+            return;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    snprintf(holder, size, "a process that has not written its pid yet");
+}
+
+int gan_fs_lock_dir(const char *dir, int *fd_out, gan_err *err) {
+    char path[GAN_PATH_MAX];
+    if (gan_fs_join(path, sizeof path, dir, GAN_FS_LOCK_NAME, err) != 0) return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open the run's lock: %s", path, strerror(errno));
+    // A few tries over 0.2 s: gan_fs_dir_locked's check holds the lock for a moment, and a real
+    // writer holds it for its whole run.
+    int rc, e = 0;
+    for (int i = 0; (rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && (e = errno) == EWOULDBLOCK && i < 20; i++)
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    if (rc != 0) {
+        char holder[320];
+        read_holder(fd, holder, sizeof holder);
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return gan_errf(err, GAN_EXIT_RUNTIME, "%s is being written by another gan process (%s, holding %s); "
+                            "wait for it to finish or stop it", dir, holder, path);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot lock: %s", path, strerror(e));
+    }
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    char text[320];
+    int n = snprintf(text, sizeof text, "pid %ld host %s\n", (long)getpid(), host);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+        e = errno;
+        close(fd);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot write the lock's holder: %s", path, strerror(e));
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+void gan_fs_unlock_dir(int fd) { close(fd); }  // closing the descriptor releases the flock
+
+bool gan_fs_dir_locked(const char *dir, char *holder, size_t size) {
+    char path[GAN_PATH_MAX];
+    if (gan_fs_join(path, sizeof path, dir, GAN_FS_LOCK_NAME, NULL) != 0) return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (locked) read_holder(fd, holder, size);
+    close(fd);  // also drops the shared lock taken when it was free
+    return locked;
 }

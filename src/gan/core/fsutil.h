@@ -1,7 +1,10 @@
 // Files that never end up half-written: write to a temporary name in the same directory, fsync,
 // rename over the final name, fsync the directory. A crash at any point leaves either the old
 // file or the new one, never a mix.
+//
+// A directory is owned by one writer at a time through a lock file in it (gan_fs_lock_dir).
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -11,6 +14,13 @@
 
 // "<path>.tmp.<pid>": where a file is written before gan_fs_commit moves it into place.
 void gan_fs_tmp_path(const char *path, char *tmp, size_t size);
+// The pid in a name gan_fs_tmp_path made ("x.h5.tmp.123" -> 123), or -1 for any other name.
+long gan_fs_tmp_pid(const char *name);
+// Whether a temporary's writer is gone: its pid is no live process on this machine.
+bool gan_fs_tmp_is_stale(const char *name);
+// Deletes the stale temporaries (files and links, gan_fs_tmp_is_stale) directly in dir: what
+// killed writers left. A missing dir is fine. Only the directory's owner may call it.
+int gan_fs_remove_stale_tmp(const char *dir, gan_err *err);
 // fsyncs tmp, renames it to path, fsyncs the directory. On failure removes tmp.
 int gan_fs_commit(const char *tmp, const char *path, gan_err *err);
 // Writes `n` bytes to `path` atomically.
@@ -25,3 +35,15 @@ int gan_fs_read_all(const char *path, char **data, size_t *size, gan_err *err);
 void gan_fs_dirname(const char *path, char *dir, size_t size);
 // dst = a "/" b, with a single slash. Errors when it does not fit.
 int gan_fs_join(char *dst, size_t size, const char *a, const char *b, gan_err *err);
+
+// The lock file of a directory, "<dir>/.lock".
+#define GAN_FS_LOCK_NAME ".lock"
+// Takes the exclusive flock(2) on "<dir>/.lock" (created if needed) without waiting, and writes
+// "pid N host H" into it. The kernel releases it when the process dies, so a killed writer never
+// leaves the directory locked. Held by another process: exit 1, naming its pid and host.
+// *fd is the lock's descriptor, for gan_fs_unlock_dir.
+int gan_fs_lock_dir(const char *dir, int *fd, gan_err *err);
+void gan_fs_unlock_dir(int fd);
+// Whether another process holds dir's lock now; `holder` gets "pid N on host H". Creates
+// nothing (a directory without a lock file is not locked).
+bool gan_fs_dir_locked(const char *dir, char *holder, size_t size);

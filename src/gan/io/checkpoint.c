@@ -3,10 +3,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -423,6 +427,40 @@ int gan_ckpt_get_attr_rng(gan_ckpt_reader *r, const char *obj, const char *name,
     return 0;
 }
 
+// A root attribute, when present, in [lo, hi]; *value is left alone when it is absent.
+static int check_attr_i64(gan_ckpt_reader *r, const char *name, int64_t lo, int64_t hi, int64_t *value,
+                          gan_err *err) {
+    if (!gan_h5_has_attr(&r->f, "/", name)) return 0;
+    if (gan_h5_get_attr_i64(&r->f, "/", name, value, err) != 0) return -1;
+    if (*value >= lo && *value <= hi) return 0;
+    return gan_errf(err, RT, "%s: attribute %s is %lld; expected an integer in [%lld, %lld] (an edited or "
+                    "damaged checkpoint)", r->f.path, name, (long long)*value, (long long)lo, (long long)hi);
+}
+
+// The same for a float: finite and >= 0, or NaN where `nan_ok` (no value yet).
+static int check_attr_f64(gan_ckpt_reader *r, const char *name, bool nan_ok, gan_err *err) {
+    double x;
+    if (!gan_h5_has_attr(&r->f, "/", name)) return 0;
+    if (gan_h5_get_attr_f64(&r->f, "/", name, &x, err) != 0) return -1;
+    if ((isfinite(x) && x >= 0) || (nan_ok && isnan(x))) return 0;
+    return gan_errf(err, RT, "%s: attribute %s is %g; expected a finite number >= 0%s (an edited or damaged "
+                    "checkpoint)", r->f.path, name, x, nan_ok ? " or nan" : "");
+}
+
+int gan_ckpt_check_state_attrs(gan_ckpt_reader *r, gan_err *err) {
+    int64_t step = INT64_MAX, count = INT64_MAX, x;
+    return check_attr_i64(r, "step", 0, INT64_MAX, &step, err) ||
+           check_attr_i64(r, "data_epoch", 0, INT64_MAX, &x, err) ||
+           check_attr_i64(r, "data_count", 1, INT64_MAX, &count, err) ||
+           check_attr_i64(r, "data_position", 0, count - 1, &x, err) ||
+           check_attr_i64(r, "threads", 1, INT_MAX, &x, err) ||
+           check_attr_i64(r, "image_height", 1, INT_MAX, &x, err) ||
+           check_attr_i64(r, "image_width", 1, INT_MAX, &x, err) ||
+           check_attr_i64(r, "best_step", 0, step, &x, err) ||
+           check_attr_f64(r, "elapsed_seconds", false, err) ||
+           check_attr_f64(r, "best_fid", true, err) ? -1 : 0;
+}
+
 // --- a run's checkpoint directory ---------------------------------------------------------
 
 int gan_ckpt_step_path(char *dst, size_t size, const char *dir, int64_t step, gan_err *err) {
@@ -456,32 +494,12 @@ static int newest_first(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-// Points dir/latest.h5 at `target` (a name in dir): a new link under a temporary name, renamed
-// over the old one, so readers see either the old link or the new one.
-static int update_latest(const char *dir, const char *target, gan_err *err) {
-    char link_path[GAN_PATH_MAX], tmp[GAN_PATH_MAX];
-    if (gan_fs_join(link_path, sizeof link_path, dir, "latest.h5", err) != 0) return -1;
-    gan_fs_tmp_path(link_path, tmp, sizeof tmp);
-    unlink(tmp);  // a leftover of a crashed earlier attempt by a process with our pid
-    if (symlink(target, tmp) != 0)
-        return gan_errf(err, RT, "cannot create the link %s: %s", tmp, strerror(errno));
-    if (rename(tmp, link_path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return gan_errf(err, RT, "cannot move the link %s into place: %s", link_path, strerror(e));
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);  // best effort: makes the rename durable where the filesystem allows
-        close(fd);
-    }
-    return 0;
-}
-
-int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
-    GAN_CHECK(keep >= 1, "gan_ckpt_rotate: keep %d, at least 1 expected", keep);
+// The ckpt-*.h5 files of dir, newest first. A missing directory holds none.
+static int list_ckpts(const char *dir, ckpt_entry **out, int *nout, gan_err *err) {
+    *out = NULL;
+    *nout = 0;
     DIR *d = opendir(dir);
-    if (!d) return gan_errf(err, RT, "cannot list checkpoint directory %s: %s", dir, strerror(errno));
+    if (!d) return errno == ENOENT ? 0 : gan_errf(err, RT, "cannot list checkpoint directory %s: %s", dir, strerror(errno));
     ckpt_entry *list = NULL;
     int count = 0, cap = 0;
     for (struct dirent *e; (e = readdir(d));) {
@@ -496,7 +514,49 @@ int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
         count++;
     }
     closedir(d);
-    qsort(list, (size_t)count, sizeof *list, newest_first);
+    if (count) qsort(list, (size_t)count, sizeof *list, newest_first);
+    *out = list;
+    *nout = count;
+    return 0;
+}
+
+static void free_ckpts(ckpt_entry *list, int count) {
+    for (int i = 0; i < count; i++) free(list[i].name);
+    free(list);
+}
+
+static void fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);  // best effort: makes renames durable where the filesystem allows
+        close(fd);
+    }
+}
+
+// Points dir/latest.h5 at `target` (a name in dir): a new link under a temporary name, renamed
+// over the old one, so readers see either the old link or the new one.
+static int update_latest(const char *dir, const char *target, gan_err *err) {
+    char link_path[GAN_PATH_MAX], tmp[GAN_PATH_MAX];
+    if (gan_fs_join(link_path, sizeof link_path, dir, "latest.h5", err) != 0) return -1;
+    gan_fs_tmp_path(link_path, tmp, sizeof tmp);
+    unlink(tmp);  // a leftover of a crashed earlier attempt by a process with our pid
+    if (symlink(target, tmp) != 0)
+        return gan_errf(err, RT, "cannot create the link %s: %s", tmp, strerror(errno));
+    if (rename(tmp, link_path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return gan_errf(err, RT, "cannot move the link %s into place: %s", link_path, strerror(e));
+    }
+    fsync_dir(dir);
+    return 0;
+}
+
+int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
+    GAN_CHECK(keep >= 1, "gan_ckpt_rotate: keep %d, at least 1 expected", keep);
+    if (!gan_fs_is_dir(dir)) return gan_errf(err, RT, "cannot list checkpoint directory %s: not a directory", dir);
+    ckpt_entry *list;
+    int count;
+    if (list_ckpts(dir, &list, &count, err) != 0) return -1;
     int rc = 0;
     if (count > 0) rc = update_latest(dir, list[0].name, err);
     char path[GAN_PATH_MAX];
@@ -505,7 +565,130 @@ int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
         else if (unlink(path) != 0 && errno != ENOENT)
             rc = gan_errf(err, RT, "cannot delete old checkpoint %s: %s", path, strerror(errno));
     }
-    for (int i = 0; i < count; i++) free(list[i].name);
-    free(list);
+    free_ckpts(list, count);
+    return rc;
+}
+
+// The target latest.h5 names (a name in dir), or "" when it is no link.
+static void latest_target(const char *link_path, char *target, size_t size) {
+    ssize_t n = readlink(link_path, target, size - 1);
+    target[n > 0 ? n : 0] = '\0';
+}
+
+// The newest ckpt-*.h5 of the list that opens as a checkpoint, as a path in dir; "" when none.
+static void newest_intact(const char *dir, const ckpt_entry *list, int count, char *path, size_t size) {
+    for (int i = 0; i < count; i++) {
+        gan_ckpt_reader *r;
+        if (gan_fs_join(path, size, dir, list[i].name, NULL) == 0 && gan_ckpt_open(path, &r, NULL) == 0) {
+            gan_ckpt_close(r);
+            return;
+        }
+    }
+    path[0] = '\0';
+}
+
+int gan_ckpt_find_latest(const char *dir, char *path, size_t size, gan_err *err) {
+    char link_path[GAN_PATH_MAX], target[GAN_PATH_MAX];
+    if (gan_fs_join(link_path, sizeof link_path, dir, "latest.h5", err) != 0) return -1;
+    ckpt_entry *list;
+    int count;
+    if (list_ckpts(dir, &list, &count, err) != 0) return -1;
+    struct stat st;
+    const bool has_link = lstat(link_path, &st) == 0;
+    int rc = 1;
+    if (has_link && stat(link_path, &st) != 0) {
+        latest_target(link_path, target, sizeof target);
+        char offer[GAN_PATH_MAX];
+        newest_intact(dir, list, count, offer, sizeof offer);
+        if (offer[0])
+            rc = gan_errf(err, RT, "%s is dangling: its target %s is missing; the newest intact checkpoint is %s, "
+                          "name it instead", link_path, target, offer);
+        else
+            rc = gan_errf(err, RT, "%s is dangling: its target %s is missing, and no intact checkpoint is left in %s",
+                          link_path, target, dir);
+    } else if (has_link) {
+        // A ckpt-*.h5 newer than the link's target: the writer was killed between saving it and
+        // moving the link.
+        latest_target(link_path, target, sizeof target);
+        int64_t linked = parse_ckpt_name(target);
+        if (count > 0 && linked >= 0 && list[0].step > linked) {
+            if (gan_fs_join(path, size, dir, list[0].name, err) != 0) rc = -1;
+        } else if (snprintf(path, size, "%s", link_path) >= (int)size) {
+            rc = gan_errf(err, RT, "path too long: %s", link_path);
+        }
+    } else if (count > 0) {
+        if (gan_fs_join(path, size, dir, list[0].name, err) != 0) rc = -1;
+    } else {
+        rc = 0;
+    }
+    free_ckpts(list, count);
+    return rc;
+}
+
+// The step stored in a checkpoint file, or -1 when it cannot be read.
+static int64_t stored_step(const char *path) {
+    gan_ckpt_reader *r;
+    if (gan_ckpt_open(path, &r, NULL) != 0) return -1;
+    int64_t step = -1;
+    if (gan_ckpt_get_attr_i64(r, "/", "step", &step, NULL) != 0) step = -1;
+    gan_ckpt_close(r);
+    return step;
+}
+
+// "<dir>/abandoned-<UTC date-time>", with "-2", "-3"... when one of that second exists.
+static int make_aside(const char *dir, char *aside, size_t size, gan_err *err) {
+    char stamp[32], name[48];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int i = 1; i < 1000; i++) {
+        if (i == 1) snprintf(name, sizeof name, "abandoned-%s", stamp);
+        else snprintf(name, sizeof name, "abandoned-%s-%d", stamp, i);
+        if (gan_fs_join(aside, size, dir, name, err) != 0) return -1;
+        if (mkdir(aside, 0777) == 0) return 0;
+        if (errno != EEXIST) return gan_errf(err, RT, "cannot create directory %s: %s", aside, strerror(errno));
+    }
+    return gan_errf(err, RT, "cannot create a directory %s/abandoned-%s-N: too many exist", dir, stamp);
+}
+
+static int move_into(const char *dir, const char *name, const char *aside, gan_err *err) {
+    char from[GAN_PATH_MAX], to[GAN_PATH_MAX];
+    if (gan_fs_join(from, sizeof from, dir, name, err) != 0 || gan_fs_join(to, sizeof to, aside, name, err) != 0)
+        return -1;
+    if (rename(from, to) != 0) return gan_errf(err, RT, "cannot move %s to %s: %s", from, aside, strerror(errno));
+    return 0;
+}
+
+int gan_ckpt_branch(const char *dir, int64_t step, const char *from, char *aside, size_t size, gan_err *err) {
+    aside[0] = '\0';
+    char link_path[GAN_PATH_MAX], best[GAN_PATH_MAX], target[GAN_PATH_MAX];
+    if (gan_fs_join(link_path, sizeof link_path, dir, "latest.h5", err) != 0 ||
+        gan_fs_join(best, sizeof best, dir, "best.h5", err) != 0)
+        return -1;
+    // Resuming latest.h5 itself starts the branch at its target ("" for a plain file named
+    // latest.h5: then the link is not touched, or the file would be lost).
+    if (!strcmp(from, "latest.h5")) {
+        latest_target(link_path, target, sizeof target);
+        from = target;
+    }
+    ckpt_entry *list;
+    int count;
+    if (list_ckpts(dir, &list, &count, err) != 0) return -1;
+    int newer = 0;
+    while (newer < count && list[newer].step > step) newer++;
+    const bool best_newer = strcmp(from, "best.h5") && gan_fs_exists(best) && stored_step(best) > step;
+    int rc = 0;
+    if (newer > 0 || best_newer) rc = make_aside(dir, aside, size, err);
+    if (rc == 0 && best_newer) rc = move_into(dir, "best.h5", aside, err);
+    // Oldest first, the newest last: a crash in between leaves latest.h5 on a checkpoint still
+    // there (the old branch goes on) or dangling (and the message offers the newest one left).
+    for (int i = newer - 1; i >= 0 && rc == 0; i--) rc = move_into(dir, list[i].name, aside, err);
+    if (rc == 0 && aside[0]) fsync_dir(aside);
+    char current[GAN_PATH_MAX];
+    latest_target(link_path, current, sizeof current);
+    if (rc == 0 && from[0] && strcmp(current, from)) rc = update_latest(dir, from, err);
+    else if (rc == 0 && aside[0]) fsync_dir(dir);
+    free_ckpts(list, count);
     return rc;
 }

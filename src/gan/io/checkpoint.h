@@ -94,6 +94,13 @@ int gan_ckpt_get_attr_f64(gan_ckpt_reader *r, const char *obj, const char *name,
 // *value is malloc'd; free it.
 int gan_ckpt_get_attr_str(gan_ckpt_reader *r, const char *obj, const char *name, char **value, gan_err *err);
 int gan_ckpt_get_attr_rng(gan_ckpt_reader *r, const char *obj, const char *name, ag_rng *rng, gan_err *err);
+// The training state's root attributes, those present, within the ranges the trainer writes:
+// step, data_epoch >= 0; data_count >= 1; 0 <= data_position < data_count; threads,
+// image_height, image_width >= 1; 0 <= best_step <= step; elapsed_seconds finite and >= 0;
+// best_fid NaN (none yet) or finite and >= 0. An edited file is refused naming the file, the
+// attribute, its value and the range, before anything acts on the value (the checksums cover
+// datasets, not attributes). Readers of a training checkpoint call it right after opening.
+int gan_ckpt_check_state_attrs(gan_ckpt_reader *r, gan_err *err);
 
 // --- a run's checkpoint directory ---------------------------------------------------------
 // "<dir>/ckpt-<step, 8 digits or more>.h5"
@@ -102,3 +109,15 @@ int gan_ckpt_step_path(char *dst, size_t size, const char *dir, int64_t step, ga
 // points the symlink "<dir>/latest.h5" at the newest (replaced atomically by a rename). Other
 // files, temp files included, are left alone.
 int gan_ckpt_rotate(const char *dir, int keep, gan_err *err);
+// The checkpoint a run's checkpoint directory continues from, as a path: "<dir>/latest.h5", or
+// a ckpt-*.h5 newer than its target (the writer was killed between saving it and moving the
+// link, or before the first link). 1 when found, 0 when dir holds no checkpoint (or does not
+// exist), -1 when latest.h5 is dangling: the message names its missing target and the newest
+// ckpt-*.h5 that opens as a checkpoint.
+int gan_ckpt_find_latest(const char *dir, char *path, size_t size, gan_err *err);
+// Starts a new branch in dir at `step` from the checkpoint file `from` (a name in dir; latest.h5
+// stands for its target). The ckpt-*.h5 of later steps, and best.h5 when its step is later,
+// belong to the abandoned branch: they move into "<dir>/abandoned-<UTC yyyymmdd-hhmmss>/" (its
+// path in `aside`, "" when nothing moved; nothing is deleted), and the link latest.h5 then names
+// `from`, so it never points into the abandoned branch.
+int gan_ckpt_branch(const char *dir, int64_t step, const char *from, char *aside, size_t size, gan_err *err);

@@ -52,7 +52,7 @@ int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err) {
     int64_t step = 0, epoch = 0, position = 0, threads = 0, count = 0;
     double elapsed = 0;
     ag_rng rng;
-    int bad = tr->family->load(tr->model, r, err) ||
+    int bad = gan_ckpt_check_state_attrs(r, err) || tr->family->load(tr->model, r, err) ||
               gan_ckpt_read_f32(r, "/fixed_noise", fixed, tr->fixed_noise, err) ||
               gan_ckpt_get_attr_i64(r, "/", "step", &step, err) ||
               gan_ckpt_get_attr_f64(r, "/", "elapsed_seconds", &elapsed, err) ||

@@ -2,11 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -154,34 +154,112 @@ static int write_config(const gan_trainer *tr, gan_err *err) {
     return rc;
 }
 
-static bool dir_is_empty(const char *path);
+// --- the run directory ----------------------------------------------------------------------
+
+// What a writer killed before it wrote config.yaml may leave: the lock file, temporaries.
+static bool is_leftover(const char *name) {
+    return !strcmp(name, GAN_FS_LOCK_NAME) || gan_fs_tmp_is_stale(name);
+}
+
+// Whether a directory can take a new run: empty, or holding only leftovers.
+static bool dir_is_reusable(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return false;
+    bool ok = true;
+    for (struct dirent *e; ok && (e = readdir(d));)
+        ok = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || is_leftover(e->d_name);
+    closedir(d);
+    return ok;
+}
+
+static int already_exists(const char *run_dir, gan_err *err) {
+    return gan_errf(err, GAN_EXIT_USAGE,
+                    "run directory %s already exists; continue it with `gan train --resume %s`, "
+                    "or pass --run-dir to start a new run elsewhere",
+                    run_dir, run_dir);
+}
+
+static int held_by_another(const char *run_dir, const char *holder, gan_err *err) {
+    return gan_errf(err, GAN_EXIT_RUNTIME, "%s is being written by another gan process (%s, holding %s/%s); wait "
+                    "for it to finish or stop it", run_dir, holder, run_dir, GAN_FS_LOCK_NAME);
+}
+
+// Refusals before anything is loaded, so a second writer fails fast: a path that is no
+// directory, a run another process is writing, an existing run.
+static int check_new_run_dir(const char *run_dir, gan_err *err) {
+    struct stat st;
+    if (stat(run_dir, &st) != 0) return 0;
+    if (S_ISREG(st.st_mode))
+        return gan_errf(err, GAN_EXIT_USAGE, "run directory %s is a file, not a directory (name a new or empty "
+                        "directory)", run_dir);
+    if (!S_ISDIR(st.st_mode))
+        return gan_errf(err, GAN_EXIT_USAGE, "run directory %s exists and is not a directory", run_dir);
+    char holder[320];
+    if (gan_fs_dir_locked(run_dir, holder, sizeof holder)) return held_by_another(run_dir, holder, err);
+    return dir_is_reusable(run_dir) ? 0 : already_exists(run_dir, err);
+}
+
+// Takes the run's lock (a second writer fails here, naming the holder) and, since no other
+// writer can be running, removes the temporaries killed writers left.
+static int own_run_dir(gan_trainer *tr, gan_err *err) {
+    if (gan_fs_lock_dir(tr->run_dir, &tr->lock_fd, err) != 0) return -1;
+    tr->locked = true;
+    static const char *const subdirs[] = {"", "checkpoints", "samples"};
+    char dir[GAN_PATH_MAX];
+    for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++)
+        if (path_in(dir, tr->run_dir, subdirs[i], err) != 0 || gan_fs_remove_stale_tmp(dir, err) != 0) return -1;
+    return 0;
+}
+
+static int make_run_subdirs(const char *run_dir, gan_err *err) {
+    char dir[GAN_PATH_MAX];
+    if (path_in(dir, run_dir, "samples", err) != 0 || gan_fs_mkdir_p(dir, err) != 0) return -1;
+    if (path_in(dir, run_dir, "checkpoints", err) != 0 || gan_fs_mkdir_p(dir, err) != 0) return -1;
+    return 0;
+}
 
 int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err) {
     memset(tr, 0, sizeof *tr);
     tr->cfg = *cfg;
     snprintf(tr->run_dir, sizeof tr->run_dir, "%s", run_dir);
-    if (gan_fs_exists(run_dir) && !(gan_fs_is_dir(run_dir) && dir_is_empty(run_dir)))
-        return gan_errf(err, GAN_EXIT_USAGE,
-                        "run directory %s already exists; continue it with `gan train --resume %s`, "
-                        "or pass --run-dir to start a new run elsewhere",
-                        run_dir, run_dir);
-    if (setup(tr, err) != 0) return -1;
+    if (check_new_run_dir(run_dir, err) != 0) return -1;
+    if (setup(tr, err) != 0) return -1;  // bad data or model: no directory is made
 
-    char dir[GAN_PATH_MAX];
-    if (gan_fs_mkdir_p(run_dir, err) != 0) return -1;
-    if (path_in(dir, run_dir, "samples", err) != 0 || gan_fs_mkdir_p(dir, err) != 0) return -1;
-    if (path_in(dir, run_dir, "checkpoints", err) != 0 || gan_fs_mkdir_p(dir, err) != 0) return -1;
+    // The checks again under the lock: another writer may have come in while the data loaded.
+    if (gan_fs_mkdir_p(run_dir, err) != 0 || own_run_dir(tr, err) != 0) return -1;
+    if (!dir_is_reusable(run_dir)) return already_exists(run_dir, err);
+    // config.yaml before anything else: from here on a crash leaves a run that --resume starts
+    // from step 0.
     if (write_config(tr, err) != 0) return -1;
+    if (make_run_subdirs(run_dir, err) != 0) return -1;
     return write_real_grid(tr, err);
+}
+
+// The checkpoint a run directory continues from (gan_ckpt_find_latest in its checkpoints/):
+// 1 found, 0 none yet, -1 error.
+static int run_checkpoint(const char *run_dir, char *ckpt, size_t size, gan_err *err) {
+    char dir[GAN_PATH_MAX];
+    if (path_in(dir, run_dir, "checkpoints", err) != 0) return -1;
+    return gan_ckpt_find_latest(dir, ckpt, size, err);
+}
+
+static bool has_config(const char *run_dir) {
+    char path[GAN_PATH_MAX];
+    return path_in(path, run_dir, "config.yaml", NULL) == 0 && gan_fs_exists(path);
+}
+
+static int not_a_run(const char *path, gan_err *err) {
+    return gan_errf(err, GAN_EXIT_USAGE, "%s: a directory without checkpoints/latest.h5 or config.yaml (expected "
+                    "a run directory or a checkpoint file)", path);
 }
 
 int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *err) {
     if (gan_fs_is_dir(path)) {
-        if (gan_fs_join(ckpt, size, path, "checkpoints/latest.h5", err) != 0) return -1;
-        if (!gan_fs_exists(ckpt))
-            return gan_errf(err, GAN_EXIT_USAGE, "%s: a directory without checkpoints/latest.h5 (expected a run "
-                            "directory or a checkpoint file)", path);
-        return 0;
+        int found = run_checkpoint(path, ckpt, size, err);
+        if (found != 0) return found < 0 ? -1 : 0;
+        if (!has_config(path)) return not_a_run(path, err);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s has no checkpoint yet (its training stopped before the first "
+                        "one); continue it with `gan train --resume %s`", path, path);
     }
     if (!gan_fs_exists(path))
         return gan_errf(err, GAN_EXIT_USAGE, "%s: no such run directory or checkpoint file", path);
@@ -189,15 +267,38 @@ int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *e
     return 0;
 }
 
-static bool dir_is_empty(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return false;
-    struct dirent *e;
-    bool empty = true;
-    while (empty && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = false;
-    closedir(d);
-    return empty;
+// What --resume names, as the run directory and the checkpoint to continue from: a run
+// directory (ckpt "" when its run stopped before the first checkpoint: it starts from step 0),
+// or a checkpoint in a run's checkpoints/ folder. A checkpoint anywhere else has no run to
+// continue: refused before anything is written.
+static int resume_source(const char *path, char *run_dir, char *ckpt, gan_err *err) {
+    ckpt[0] = '\0';
+    if (gan_fs_is_dir(path)) {
+        snprintf(run_dir, GAN_PATH_MAX, "%s", path);
+        int found = run_checkpoint(path, ckpt, GAN_PATH_MAX, err);
+        if (found < 0) return -1;
+        return found == 0 && !has_config(path) ? not_a_run(path, err) : 0;
+    }
+    if (gan_resolve_checkpoint(path, ckpt, GAN_PATH_MAX, err) != 0) return -1;
+    char dir[GAN_PATH_MAX];
+    gan_fs_dirname(ckpt, dir, sizeof dir);
+    const char *slash = strrchr(dir, '/');
+    if (strcmp(slash ? slash + 1 : dir, "checkpoints"))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s is not in a run directory's checkpoints/ folder: --resume takes a run "
+                        "directory or a checkpoint in RUN/checkpoints (to continue this file, copy it into "
+                        "NEW_RUN/checkpoints/ and resume that copy)", path);
+    gan_fs_dirname(dir, run_dir, GAN_PATH_MAX);
+    return 0;
+}
+
+// A config as stored (config.yaml, a checkpoint's): parsed as it is, with no checks meant for
+// what a user types now (a stored thread count may come from a bigger machine).
+static int read_run_config(const char *run_dir, gan_config *cfg, gan_err *err) {
+    char path[GAN_PATH_MAX], *text;
+    if (path_in(path, run_dir, "config.yaml", err) != 0 || gan_fs_read_all(path, &text, NULL, err) != 0) return -1;
+    int rc = gan_config_parse(text, path, 0, NULL, cfg, err);
+    free(text);
+    return rc;
 }
 
 // Keys a resumed run may change: how long it trains and how it reports, never what it learns.
@@ -211,9 +312,51 @@ static void keep_resumable(gan_config *dst, const gan_config *src) {
     dst->eval = src->eval;
 }
 
+// The checkpoint is one of this run's: the same model and the same values of every key a resume
+// may not change as the run's config.yaml (when it has one). Checked before anything is written.
+static int check_belongs(const char *run_dir, const char *ckpt, const gan_config *stored, gan_err *err) {
+    if (!has_config(run_dir)) return 0;
+    gan_config run;
+    if (read_run_config(run_dir, &run, err) != 0) return -1;
+    char path[GAN_PATH_MAX];
+    if (path_in(path, run_dir, "config.yaml", err) != 0) return -1;
+    if (strcmp(run.model.type, stored->model.type))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s is a %s checkpoint, but %s is of a %s run: not a checkpoint of "
+                        "this run (nothing was written)", ckpt, stored->model.type, path, run.model.type);
+    gan_config check = *stored;
+    keep_resumable(&check, &run);
+    memcpy(check.name, run.name, sizeof check.name);  // a label: a renamed run is the same run
+    const char *key = gan_config_diff(&check, &run);
+    if (key)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s is not a checkpoint of this run: its %s differs from %s's (a "
+                        "checkpoint of another config; nothing was written)", ckpt, key, path);
+    return 0;
+}
+
+static int ckpt_step(const char *ckpt, int64_t *step, gan_err *err) {
+    gan_ckpt_reader *r;
+    if (gan_ckpt_open(ckpt, &r, err) != 0) return -1;
+    int rc = gan_ckpt_get_attr_i64(r, "/", "step", step, err);
+    gan_ckpt_close(r);
+    return rc;
+}
+
+// The step of a name "<prefix><digits><suffix>", or -1.
+static int64_t step_of_name(const char *name, const char *prefix, const char *suffix) {
+    size_t np = strlen(prefix), ns = strlen(suffix), n = strlen(name);
+    if (n <= np + ns || strncmp(name, prefix, np) || strcmp(name + n - ns, suffix) || n - np - ns > 18) return -1;
+    int64_t step = 0;
+    for (const char *p = name + np; p < name + n - ns; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        step = step * 10 + (*p - '0');
+    }
+    return step;
+}
+
 // Drops metrics lines of steps after `step` (written after the checkpoint being resumed), so
-// the file reads as one unbroken run.
-static int truncate_metrics(const char *run_dir, int64_t step, gan_err *err) {
+// the file reads as one unbroken run. With `aside` (an abandoned branch's folder) the dropped
+// lines are kept there as its metrics.jsonl.
+static int truncate_metrics(const char *run_dir, int64_t step, const char *aside, gan_err *err) {
     char path[GAN_PATH_MAX];
     if (path_in(path, run_dir, "metrics.jsonl", err) != 0) return -1;
     if (!gan_fs_exists(path)) return 0;
@@ -221,39 +364,83 @@ static int truncate_metrics(const char *run_dir, int64_t step, gan_err *err) {
     size_t n;
     if (gan_fs_read_all(path, &text, &n, err) != 0) return -1;
     char *out = gan_xmalloc(n + 1, "the kept metrics lines");
-    size_t m = 0;
+    char *dropped = gan_xmalloc(n + 1, "the dropped metrics lines");
+    size_t m = 0, d = 0;
     for (char *line = text; *line;) {
         char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
         long long s = -1;
-        if (sscanf(line, "{\"step\": %lld", &s) == 1 && s <= step) {
-            memcpy(out + m, line, len);
-            m += len;
-        }
+        bool keep = sscanf(line, "{\"step\": %lld", &s) == 1 && s <= step;
+        memcpy(keep ? out + m : dropped + d, line, len);
+        *(keep ? &m : &d) += len;
         line += len;
     }
-    int rc = m == n ? 0 : gan_fs_write_atomic(path, out, m, err);
+    char kept[GAN_PATH_MAX];
+    int rc = 0;
+    if (aside[0] && d > 0)
+        rc = path_in(kept, aside, "metrics.jsonl", err) || gan_fs_write_atomic(kept, dropped, d, err) ? -1 : 0;
+    if (rc == 0 && m != n) rc = gan_fs_write_atomic(path, out, m, err);
     free(text);
     free(out);
+    free(dropped);
     return rc;
+}
+
+// Moves the sample grids of steps after `step` into the abandoned branch's folder.
+static int move_samples_after(const char *run_dir, int64_t step, const char *aside, gan_err *err) {
+    char dir[GAN_PATH_MAX], from[GAN_PATH_MAX], to[GAN_PATH_MAX];
+    if (path_in(dir, run_dir, "samples", err) != 0) return -1;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        if (step_of_name(e->d_name, "step-", ".png") <= step) continue;
+        if (path_in(from, dir, e->d_name, err) != 0 || path_in(to, aside, e->d_name, err) != 0) rc = -1;
+        else if (rename(from, to) != 0)
+            rc = gan_errf(err, GAN_EXIT_RUNTIME, "cannot move %s to %s: %s", from, aside, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+// The run directory continues from the state just loaded (`ckpt`, or step 0 when ""): a
+// checkpoint older than the run's newest starts a new branch (gan_ckpt_branch moves the newer
+// checkpoints aside; their metrics lines and sample grids follow them), later metrics lines
+// go, and the config is written with the resumed run's changes.
+static int continue_run_dir(gan_trainer *tr, const char *ckpt, gan_err *err) {
+    char dir[GAN_PATH_MAX], aside[GAN_PATH_MAX] = "";
+    if (make_run_subdirs(tr->run_dir, err) != 0 || path_in(dir, tr->run_dir, "checkpoints", err) != 0) return -1;
+    if (ckpt[0]) {
+        const char *slash = strrchr(ckpt, '/');
+        if (gan_ckpt_branch(dir, tr->step, slash ? slash + 1 : ckpt, aside, sizeof aside, err) != 0) return -1;
+    }
+    if (truncate_metrics(tr->run_dir, tr->step, aside, err) != 0) return -1;
+    if (aside[0] && move_samples_after(tr->run_dir, tr->step, aside, err) != 0) return -1;
+    if (aside[0])
+        fprintf(stderr, "gan train: note: %s continues from step %lld; the later checkpoints, metrics and samples "
+                        "of the abandoned branch are in %s\n", tr->run_dir, (long long)tr->step, aside);
+    if (write_config(tr, err) != 0) return -1;
+    char real[GAN_PATH_MAX];
+    if (path_in(real, tr->run_dir, "samples/real.png", err) != 0) return -1;
+    return gan_fs_exists(real) ? 0 : write_real_grid(tr, err);
 }
 
 int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const char *const *overrides,
                        gan_err *err) {
     memset(tr, 0, sizeof *tr);
-    char ckpt[GAN_PATH_MAX];
-    if (gan_resolve_checkpoint(path, ckpt, sizeof ckpt, err) != 0) return -1;
-    // The run directory: the checkpoint's folder, or its parent when that folder is checkpoints/.
-    char tmp[GAN_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", ckpt);
-    char *dir = dirname(tmp);
-    char dircopy[GAN_PATH_MAX];
-    snprintf(dircopy, sizeof dircopy, "%s", dir);
-    if (!strcmp(basename(dircopy), "checkpoints")) dir = dirname(dir);
-    snprintf(tr->run_dir, sizeof tr->run_dir, "%s", dir);
-
+    char ckpt[GAN_PATH_MAX], source[GAN_PATH_MAX];
+    if (resume_source(path, tr->run_dir, ckpt, err) != 0) return -1;
     gan_config stored;
-    if (gan_ckpt_read_config(ckpt, 0, NULL, &stored, err) != 0) return -1;
+    int64_t step = 0;
+    if (ckpt[0]) {
+        if (gan_ckpt_read_config(ckpt, 0, NULL, &stored, err) != 0 || ckpt_step(ckpt, &step, err) != 0 ||
+            check_belongs(tr->run_dir, ckpt, &stored, err) != 0)
+            return -1;
+        snprintf(source, sizeof source, "%s", ckpt);
+    } else {
+        if (read_run_config(tr->run_dir, &stored, err) != 0) return -1;
+        if (path_in(source, tr->run_dir, "config.yaml", err) != 0) return -1;
+    }
     gan_config wanted = stored;
     if (gan_config_apply_overrides(&wanted, noverrides, overrides, err) != 0) return -1;
     gan_config check = stored;
@@ -263,15 +450,20 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
         return gan_errf(err, GAN_EXIT_USAGE,
                         "%s cannot change when resuming %s (it would not continue the same run); "
                         "only train.steps, train.threads, device, checkpoint.*, sample.every, log.every and eval.* can",
-                        changed, ckpt);
+                        changed, source);
+    tr->cfg = wanted;
+    if (step >= wanted.train.steps) {  // gan_trainer_run says so; nothing is loaded or written
+        tr->step = step;
+        tr->nothing_to_do = true;
+        return 0;
+    }
+    if (own_run_dir(tr, err) != 0) return -1;
     if (strcmp(stored.device, wanted.device))
         fprintf(stderr, "gan train: note: the run trained on %s and continues on %s; results stay correct but are "
                         "bit-identical to an unbroken run only on the same backend\n", stored.device, wanted.device);
-    tr->cfg = wanted;
     if (setup(tr, err) != 0) return -1;
-    if (gan_train_state_load(tr, ckpt, err) != 0) return -1;
-    if (truncate_metrics(tr->run_dir, tr->step, err) != 0) return -1;
-    return write_config(tr, err);
+    if (ckpt[0] && gan_train_state_load(tr, ckpt, err) != 0) return -1;
+    return continue_run_dir(tr, ckpt, err);
 }
 
 void gan_trainer_free(gan_trainer *tr) {
@@ -284,7 +476,8 @@ void gan_trainer_free(gan_trainer *tr) {
     gan_feature_net_free(tr->eval_net);
     ag_ctx_free(tr->eval_c);
     free(tr->fixed_noise);
-    ag_backend_close(tr->be);  // last: the model, context and tensors above live on it
+    ag_backend_close(tr->be);  // the model, context and tensors above live on it
+    if (tr->locked) gan_fs_unlock_dir(tr->lock_fd);  // last: the run is written until here
     memset(tr, 0, sizeof *tr);
 }
 
@@ -377,6 +570,11 @@ static bool stats_finite(const gan_stats *st, const char **bad, float *value) {
 
 int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     const gan_config *cfg = &tr->cfg;
+    if (tr->nothing_to_do) {
+        printf("nothing to do: the run is at step %lld of %lld; raise train.steps to continue\n",
+               (long long)tr->step, (long long)cfg->train.steps);
+        return 0;
+    }
     char path[GAN_PATH_MAX];
     if (path_in(path, tr->run_dir, "metrics.jsonl", err) != 0) return -1;
     FILE *metrics = fopen(path, "a");

@@ -8,8 +8,11 @@
 //   samples/        real.png (a grid of training images), step-NNNNNNNN.png (the fixed latents
 //                   through the sampling generator, every sample.every steps)
 //   checkpoints/    ckpt-NNNNNNNN.h5 (step number) every checkpoint.every steps and at the end, the newest
-//                   checkpoint.keep kept, latest.h5 -> the newest
-// Everything a resumed run needs to continue bit-identically is in the checkpoint.
+//                   checkpoint.keep kept, latest.h5 -> the newest; abandoned-<time>/ (what a
+//                   resume from an older checkpoint moved aside: later checkpoints, metrics, samples)
+//   .lock           flock(2)ed by the one process writing the run; holds its pid and host
+// Everything a resumed run needs to continue bit-identically is in the checkpoint. config.yaml
+// is written first, so a run killed before its first checkpoint resumes from step 0.
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,6 +49,11 @@ typedef struct gan_trainer {
     ag_ctx *eval_c;
     double best_fid;
     int64_t best_step;
+    // The run directory's lock (RUN/.lock), held from before the first write until
+    // gan_trainer_free: one writer per run.
+    int lock_fd;
+    bool locked;
+    bool nothing_to_do;  // a resume found the run at train.steps: gan_trainer_run only says so
 } gan_trainer;
 
 // The config's data as dataset options (data.path, data.format, data.limit at model.channels
@@ -56,15 +64,22 @@ int gan_trainer_data_opts(const gan_config *cfg, gan_data_opts *o, gan_err *err)
 int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
                           gan_loader *loader, gan_err *err);
 
-// A new run from a loaded config into run_dir (which must not exist or be empty). Loads the
-// data before anything is written, so bad data leaves no directory behind.
+// A new run from a loaded config into run_dir (which must not exist, or be empty but for what a
+// writer killed before writing config.yaml leaves). Loads the data before anything is written,
+// so bad data leaves no directory behind; then takes the run's lock (another writer: exit 1
+// naming its pid and host) and writes config.yaml before anything else.
 int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err);
-// Resumes from a run directory (its checkpoints/latest.h5) or a checkpoint file. Overrides may
-// change only what does not alter the run's past (steps, checkpoint/sample/log intervals,
-// threads); anything else is refused naming the key.
+// Resumes from a run directory (its newest checkpoint, or step 0 from its config.yaml when it
+// has none yet) or a checkpoint inside a run's checkpoints/ folder. Overrides may change only
+// what does not alter the run's past (steps, checkpoint/sample/log intervals, threads); anything
+// else is refused naming the key, as is a checkpoint of another model or config than the run's
+// config.yaml. A run already at train.steps sets nothing_to_do and writes nothing. Otherwise
+// takes the run's lock before the first write; resuming a checkpoint older than the run's
+// newest moves the newer ones aside (gan_ckpt_branch).
 int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const char *const *overrides,
                        gan_err *err);
-// Trains until cfg.train.steps (or a stop signal: then checkpoints and returns 0 early).
+// Trains until cfg.train.steps (or a stop signal: then checkpoints and returns 0 early); after a
+// resume that found nothing_to_do, only says so.
 int gan_trainer_run(gan_trainer *tr, gan_err *err);
 void gan_trainer_free(gan_trainer *tr);
 
@@ -74,8 +89,9 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err);
 // Reads the state written by gan_train_state_save into a trainer built from the checkpoint's
 // config. Nothing is changed unless everything loads.
 int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err);
-// What a user may name to mean a checkpoint: a file, or a run directory (its
-// checkpoints/latest.h5). Anything else is a usage error saying what was expected.
+// What a user may name to mean a checkpoint: a file, or a run directory (its newest checkpoint,
+// gan_ckpt_find_latest: a dangling latest.h5 is refused offering the newest intact one).
+// Anything else is an error saying what was expected.
 int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *err);
 // The config stored in a checkpoint, parsed (overrides applied on top).
 int gan_ckpt_read_config(const char *path, int noverrides, const char *const *overrides, gan_config *cfg,
