@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_schema.h"
@@ -179,8 +180,8 @@ static void test_wrong_types(void) {
     EXPECT_ERROR(with_line(7, "  steps: \"10\"\n"),
                  "train.steps: expected an integer >= 1, got the string \"10\" (numbers are written without quotes)");
     EXPECT_ERROR(with_line(8, "  batch_size: 64.0\n"),
-                 "exp.yaml:8:15: train.batch_size: expected an integer in 1..65536, got '64.0'");
-    EXPECT_ERROR(with_line(8, "  batch_size: 1e3\n"), "train.batch_size: expected an integer in 1..65536, got '1e3'");
+                 "exp.yaml:8:15: train.batch_size: expected an integer in [1, 65536], got '64.0'");
+    EXPECT_ERROR(with_line(8, "  batch_size: 1e3\n"), "train.batch_size: expected an integer in [1, 65536], got '1e3'");
     EXPECT_ERROR(with_line(1, "seed: true\n"), "exp.yaml:1:7: seed: expected an integer >= 0, got 'true'");
     EXPECT_ERROR(appended("name: [a]\n"), "exp.yaml:13:7: name: expected a string, got a list");
     EXPECT_ERROR(appended("name:\n"), "name: expected a string, got an empty value");
@@ -194,11 +195,15 @@ static void test_wrong_types(void) {
     EXPECT_ERROR(appended("log: {every: 5}\nlog:\n"), "exp.yaml:14:1: duplicate top-level key 'log' (first given at line 13)");
     // Integers: overflow and trailing junk.
     EXPECT_ERROR(with_line(1, "seed: 99999999999999999999\n"),
-                 "seed: expected an integer >= 0, got '99999999999999999999'");
+                 "seed: expected an integer in [0, 9223372036854775807], got '99999999999999999999'");
+    EXPECT_ERROR(with_line(1, "seed: 9223372036854775808\n"),
+                 "seed: expected an integer in [0, 9223372036854775807], got '9223372036854775808'");
+    EXPECT_ERROR(with_line(1, "seed: -99999999999999999999\n"),
+                 "seed: expected an integer in [0, 9223372036854775807], got '-99999999999999999999'");
     EXPECT_ERROR(with_line(7, "  steps: 10abc\n"), "train.steps: expected an integer >= 1, got '10abc'");
     EXPECT_ERROR(with_line(7, "  steps: 0x10\n"), "train.steps: expected an integer >= 1, got '0x10'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  d_steps: 3000000000\n"),
-                 "train.d_steps: expected an integer >= 1, got '3000000000'");
+                 "train.d_steps: expected an integer in [1, 2147483647], got '3000000000'");
     // Floats: exponents fine, non-finite never.
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  lr_g: .inf\n"), "train.lr_g: expected a number > 0, got '.inf'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  lr_g: nan\n"), "train.lr_g: expected a number > 0, got 'nan'");
@@ -239,18 +244,18 @@ static void test_out_of_range(void) {
     EXPECT_ERROR(with_line(7, "  steps: 0\n"), "train.steps: expected an integer >= 1, got '0'");
     EXPECT_ERROR(with_line(1, "seed: -1\n"), "seed: expected an integer >= 0, got '-1'");
     EXPECT_ERROR(with_line(3, "  type: dcgan\n  nz: 5000\n"),
-                 "exp.yaml:4:7: model.nz: expected an integer in 1..4096, got '5000'");
+                 "exp.yaml:4:7: model.nz: expected an integer in [1, 4096], got '5000'");
     EXPECT_ERROR(with_line(3, "  type: dcgan\n  resolution: 48\n"),
                  "model.resolution: expected one of 8, 16, 32, 64, 128, 256, got '48'");
     EXPECT_ERROR(with_line(3, "  type: dcgan\n  channels: 4\n"), "model.channels: expected one of 1, 3, got '4'");
-    EXPECT_ERROR(with_line(8, "  batch_size: 65537\n"), "train.batch_size: expected an integer in 1..65536, got '65537'");
+    EXPECT_ERROR(with_line(8, "  batch_size: 65537\n"), "train.batch_size: expected an integer in [1, 65536], got '65537'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  lr_g: 0\n"), "train.lr_g: expected a number > 0, got '0'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  lr_d: -1e-4\n"), "train.lr_d: expected a number > 0, got '-1e-4'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  beta1: 1\n"), "train.beta1: expected a number in [0, 1), got '1'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  beta2: -0.1\n"), "train.beta2: expected a number in [0, 1), got '-0.1'");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  label_smoothing: 0.6\n"),
                  "train.label_smoothing: expected a number in [0, 0.5], got '0.6'");
-    EXPECT_ERROR(with_line(12, "  every: 10\n  n: 1025\n"), "sample.n: expected an integer in 1..1024, got '1025'");
+    EXPECT_ERROR(with_line(12, "  every: 10\n  n: 1025\n"), "sample.n: expected an integer in [1, 1024], got '1025'");
     EXPECT_ERROR(with_line(12, "  every: 10\n  nrow: -1\n"), "sample.nrow: expected an integer >= 0, got '-1'");
     EXPECT_ERROR(with_line(10, "  every: 50\n  keep: 0\n"), "checkpoint.keep: expected an integer >= 1, got '0'");
     EXPECT_ERROR(appended("log: {every: 0}\n"), "log.every: expected an integer >= 1, got '0'");
@@ -554,6 +559,116 @@ static bool table_cell(const char *line, int col, char *out, size_t size) {
 }
 
 // Every key's entry is well formed, and the docs and --help name every key.
+// `text` (size bytes, NULs included) as a temporary file; loaded, then removed.
+static int load_bytes(const char *text, size_t size, int nov, const char *const *ov, gan_config *c, gan_err *e) {
+    char path[] = "/tmp/gan-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    TEST_CHECK(fd >= 0, "mkstemp %s", path);
+    if (fd < 0) return 0;
+    TEST_CHECK(write(fd, text, size) == (ssize_t)size, "writing %s", path);
+    close(fd);
+    memset(e, 0, sizeof *e);
+    int rc = gan_config_load(path, nov, ov, c, e);
+    unlink(path);
+    return rc;
+}
+
+// YAML tags and merge keys (refused, naming the key), NUL bytes, overflowing integers through
+// the shared reader, and user text longer than a message (cut, the reason kept).
+static void test_adversarial(void) {
+    EXPECT_ERROR(with_line(7, "  steps: !!str 3000\n"),
+                 "exp.yaml:7:10: train.steps: YAML tags are not supported (got !!str); write the value without a tag");
+    EXPECT_ERROR(with_line(7, "  steps: !!int 3000\n"), "exp.yaml:7:10: train.steps: YAML tags are not supported (got !!int)");
+    EXPECT_ERROR(with_line(5, "  path: !!binary aGVsbG8=\n"), "data.path: YAML tags are not supported (got !!binary)");
+    EXPECT_ERROR(with_line(5, "  path: ! x\n"), "data.path: YAML tags are not supported (got !)");
+    EXPECT_ERROR(with_line(5, "  path: !local x\n"), "data.path: YAML tags are not supported (got !local)");
+    EXPECT_ERROR(with_line(5, "  path: &p !!str x\n"), "data.path: YAML tags are not supported (got !!str)");
+    EXPECT_ERROR(with_line(6, "train: !!map\n"), "exp.yaml:6:8: train: YAML tags are not supported (got !!map)");
+    EXPECT_ERROR(with_line(7, "  !!str steps: 3\n"),
+                 "exp.yaml:7:3: key 'steps' in section 'train': YAML tags are not supported (got !!str)");
+    EXPECT_ERROR("--- !!map\n" REQUIRED_YAML, "exp.yaml:1:5: YAML tags are not supported (got !!map on the top-level mapping)");
+    // An alias of a tagged anchor is the tagged node.
+    EXPECT_ERROR(with_line(10, "  every: !!int &e 50\n  keep: *e\n"), "exp.yaml:10:10: checkpoint.every: YAML tags");
+    // A tag after non-ASCII text still lands on its key (marks count characters, not bytes).
+    EXPECT_ERROR(appended("name: \"\xc3\xa9t\xc3\xa9\"\neval: {every: !!int 0}\n"),
+                 "exp.yaml:14:15: eval.every: YAML tags are not supported");
+    EXPECT_ERROR(appended("log: {<<: {every: 5}}\n"),
+                 "exp.yaml:13:7: merge keys (<<) are not supported in section 'log'; write the keys out");
+    EXPECT_ERROR(appended("<<: {name: x}\n"), "exp.yaml:13:1: merge keys (<<) are not supported;");
+    // Anchors and aliases of single values stay fine, as does a quoted "<<" value.
+    gan_config c;
+    gan_err e;
+    TEST_CHECK(parse(appended("name: &n \"<<\"\neval: {ref: *n}\n"), 0, NULL, &c, &e) == 0 &&
+               !strcmp(c.name, "<<") && !strcmp(c.eval.ref, "<<"), "aliases: %s", e.msg);
+
+    // A NUL byte ends no config silently: the file and its line are named.
+    static const char nul[] = "seed: 1\nmodel: {type: dcgan}\n\0junk\n";
+    TEST_CHECK(load_bytes(nul, sizeof nul - 1, 0, NULL, &c, &e) == -1 && e.code == GAN_EXIT_USAGE &&
+               strstr(e.msg, ":3: a NUL byte; a config is text"), "NUL: %s", e.msg);
+
+    // Thread counts: far beyond the cores is refused where the user gives it (a file or an
+    // override), kept in a stored config (gan_config_parse without overrides).
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char too_many[64], most[64], yaml[1024];
+    snprintf(too_many, sizeof too_many, "train.threads=%ld", 4 * cores + 1);
+    snprintf(most, sizeof most, "train.threads=%ld", 4 * cores);
+    const char *ov_bad[] = {too_many}, *ov_ok[] = {most};
+    EXPECT_OVERRIDE_ERROR(too_many, "train.threads: ", "is more than 4 times this machine's", "0 uses all cores");
+    TEST_CHECK(parse(REQUIRED_YAML, 1, ov_ok, &c, &e) == 0 && c.train.threads == 4 * cores, "4 x cores: %s", e.msg);
+    char line[64];
+    snprintf(line, sizeof line, "  batch_size: 64\n  threads: %ld\n", 4 * cores + 1);
+    snprintf(yaml, sizeof yaml, "%s", with_line(8, line));
+    TEST_CHECK(parse(yaml, 0, NULL, &c, &e) == 0, "a stored config keeps its threads: %s", e.msg);
+    TEST_CHECK(load_bytes(yaml, strlen(yaml), 0, NULL, &c, &e) == -1 &&
+               strstr(e.msg, ":9:3: train.threads: ") && strstr(e.msg, "is more than 4 times"),
+               "threads in a file: %s", e.msg);
+    TEST_CHECK(parse(REQUIRED_YAML, 0, NULL, &c, &e) == 0 && gan_config_apply_overrides(&c, 1, ov_bad, &e) == -1 &&
+               strstr(e.msg, "is more than 4 times"), "threads in a resume's override: %s", e.msg);
+
+    // The command line's integers: the same rules, overflow included.
+    int64_t x = 7;
+    TEST_CHECK(gan_config_read_int("--seed", "99999999999999999999999", 0, INT64_MAX, &x, &e) == -1 && x == 7 &&
+               !strcmp(e.msg, "--seed: expected an integer in [0, 9223372036854775807], got '99999999999999999999999'"),
+               "read_int overflow: %s", e.msg);
+    TEST_CHECK(gan_config_read_int("--n", " 5", 1, 9, &x, &e) == -1 && gan_config_read_int("--n", "0x5", 1, 9, &x, &e) == -1 &&
+               gan_config_read_int("--n", "", 1, 9, &x, &e) == -1 && gan_config_read_int("--n", "10", 1, 9, &x, &e) == -1,
+               "read_int junk");
+    TEST_CHECK(gan_config_read_int("--n", "+9", 1, 9, &x, &e) == 0 && x == 9, "read_int: %s", e.msg);
+
+    // Text longer than a message: cut with "...", the reason whole, one line.
+    char key[1100] = "train.", ov[1200];
+    memset(key + 6, 'k', 1000);
+    key[1006] = '\0';
+    snprintf(ov, sizeof ov, "%s=1", key);
+    EXPECT_OVERRIDE_ERROR(ov, "override 'train.kkk", "...': unknown key 'train.kkk", "...'; keys are section.key paths");
+    TEST_CHECK(strlen(e.msg) < sizeof e.msg - 1, "a cut message fits");
+    snprintf(ov, sizeof ov, "train.steps=%s", key);
+    EXPECT_OVERRIDE_ERROR(ov, "...': train.steps: expected an integer >= 1, got 'train.kkk", "kkk...'");
+    snprintf(yaml, sizeof yaml, "%s%s: 1\n", REQUIRED_YAML, key + 6);
+    char *big = malloc(4096);
+    snprintf(big, 4096, "%s%s: 1\n", REQUIRED_YAML, key + 6);
+    EXPECT_ERROR(big, "exp.yaml:13:1: unknown top-level key 'kkk", "...'; valid keys: name, seed");
+    free(big);
+    char source[3000];
+    memset(source, 'd', sizeof source);
+    memcpy(source + sizeof source - 10, "/exp.yaml", 10);
+    TEST_CHECK(gan_config_parse(with_line(7, "  steps: -1\n"), source, 0, NULL, &c, &e) == -1 &&
+               !strncmp(e.msg, "...ddd", 6) && strlen(e.msg) < 300 &&
+               strstr(e.msg, "d/exp.yaml:7:10: train.steps: expected an integer >= 1, got '-1'"),
+               "a long file name keeps its end: %s", e.msg);
+    // Cut on a character boundary, control characters shown as '?'.
+    char accents[200] = "";
+    for (int i = 0; i < 50; i++) strcat(accents, "\xc3\xa9");
+    gan_clipped cl = gan_config_clip(accents);
+    TEST_CHECK(strlen(cl.s) == 83 && !strcmp(cl.s + 80, "..."), "clipped to 80 bytes of whole characters: %s", cl.s);
+    char odd[210] = "a";  // byte 80 is now the second half of a character: that one goes whole
+    strcat(odd, accents);
+    cl = gan_config_clip(odd);
+    TEST_CHECK(strlen(cl.s) == 82 && !strcmp(cl.s + 79, "..."), "not cut inside a character: %s", cl.s);
+    TEST_CHECK(!strcmp(gan_config_clip("a\tb\n").s, "a?b?"), "control characters");
+    TEST_CHECK(!strcmp(gan_config_clip("short").s, "short"), "short text is whole");
+}
+
 static void test_schema_and_docs(void) {
     const gan_cfg_schema *s = &gan_config_schema;
     for (int i = 0; i < s->nkeys; i++) {
@@ -626,6 +741,7 @@ int main(void) {
     test_round_trip();
     test_edit_distance();
     test_when();
+    test_adversarial();
     test_schema_and_docs();
     return test_finish();
 }

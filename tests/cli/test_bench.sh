@@ -76,7 +76,7 @@ check "batch 3 flops_per_step: $out" test "$(field "$out" flops_per_step)" = "$(
 # Usage errors.
 expect_exit 0 "usage: gan bench" "$GAN" bench --help
 expect_exit 2 "expected a config file" "$GAN" bench
-expect_exit 2 "--steps expects an integer >= 1, got '0'" "$GAN" bench tiny.yaml --steps 0
+expect_exit 2 "--steps: expected an integer in \[1, 1048576\], got '0'" "$GAN" bench tiny.yaml --steps 0
 expect_exit 2 "unknown option '--frobnicate'" "$GAN" bench tiny.yaml --frobnicate
 expect_exit 2 "nope.yaml" "$GAN" bench nope.yaml
 expect_exit 2 "unknown key" "$GAN" bench tiny.yaml train.nope=3

@@ -74,11 +74,9 @@ typedef struct bench_args {
 
 // --- the command -----------------------------------------------------------------------------
 
-static int parse_int(const char *s, long lo, long hi, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
+// An option's value: present, and not itself an option ("--name --real" lacks the name).
+static int option_value(const char *o, const char *v, gan_err *err) {
+    if (!v || !strncmp(v, "--", 2)) return gan_errf(err, GAN_EXIT_USAGE, "%s needs a value (see gan bench --help)", o);
     return 0;
 }
 
@@ -93,24 +91,27 @@ static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
                  !strcmp(o, "--batch")) {
             int *dst = !strcmp(o, "--steps") ? &a->steps : !strcmp(o, "--warmup") ? &a->warmup
                      : !strcmp(o, "--threads") ? &a->threads : &a->batch;
-            long lo = !strcmp(o, "--steps") || !strcmp(o, "--batch") ? 1 : 0;
-            if (!v || parse_int(v, lo, 1 << 20, dst) != 0)
-                return gan_errf(err, GAN_EXIT_USAGE, "%s expects an integer >= %ld, got '%s'", o, lo, v ? v : "");
+            int64_t lo = !strcmp(o, "--steps") || !strcmp(o, "--batch") ? 1 : 0, x;
+            if (option_value(o, v, err) != 0 || gan_config_read_int(o, v, lo, 1 << 20, &x, err) != 0 ||
+                (dst == &a->threads && gan_config_check_threads(o, x, err) != 0))
+                return -1;
+            *dst = (int)x;
             i++;
         } else if (!strcmp(o, "--name") || !strcmp(o, "--device") || !strcmp(o, "--features") ||
                    !strcmp(o, "--features-weights")) {
-            if (!v) return gan_errf(err, GAN_EXIT_USAGE, "%s expects a value", o);
+            if (option_value(o, v, err) != 0) return -1;
             *(!strcmp(o, "--name") ? &a->name : !strcmp(o, "--device") ? &a->device
               : !strcmp(o, "--features") ? &a->features : &a->features_weights) = v;
             i++;
         } else if (o[0] == '-') {
-            return gan_errf(err, GAN_EXIT_USAGE, "unknown option '%s' (see gan bench --help)", o);
+            return gan_errf(err, GAN_EXIT_USAGE, "unknown option '%s' (see gan bench --help)", gan_config_clip(o).s);
         } else if (!a->config) {
             a->config = o;
         } else if (strchr(o, '=')) {
             a->overrides[a->noverrides++] = o;
         } else {
-            return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (overrides are key.path=value)", o);
+            return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (overrides are key.path=value)",
+                            gan_config_clip(o).s);
         }
     }
     if (a->features_weights && !a->features)
@@ -118,7 +119,7 @@ static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
     if (a->features) {
         if (a->config || a->noverrides)
             return gan_errf(err, GAN_EXIT_USAGE, "--features takes no config or overrides (got '%s')",
-                            a->config ? a->config : a->overrides[0]);
+                            gan_config_clip(a->config ? a->config : a->overrides[0]).s);
         if (a->real || a->sample)
             return gan_errf(err, GAN_EXIT_USAGE, "--features times a feature net: %s does not apply",
                             a->real ? "--real" : "--sample");

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "cli.h"
+#include "config.h"
 #include "device.h"
 #include "evaluate.h"
 #include "generator.h"
@@ -56,12 +57,14 @@ typedef struct eval_args {
     bool psi_given;
 } eval_args;
 
-static int parse_i64(const char *s, int64_t lo, int64_t *out) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < lo) return -1;
-    *out = v;
-    return 0;
+// Every option takes a value. Anything else starting with '-' is unknown, wherever it stands; and
+// a value is never an option ("--ref --n 5" lacks the reference).
+static bool is_option(const char *o) {
+    static const char *const names[] = {"--n", "--ref", "--ref-n", "--features", "--features-weights", "--samples",
+                                        "--save-ref", "--out", "--seed", "--truncation", "--batch", "--device"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(o, names[i])) return true;
+    return false;
 }
 
 static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
@@ -69,17 +72,22 @@ static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (o[0] != '-') {
-            if (a->run) return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (one run or checkpoint)", o);
+            if (a->run)
+                return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (one run or checkpoint)",
+                                gan_config_clip(o).s);
             a->run = o;
             continue;
         }
-        if (!v) return gan_errf(err, GAN_EXIT_USAGE, "%s needs a value (see gan eval --help)", o);
+        if (!is_option(o))
+            return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan eval --help)", gan_config_clip(o).s);
+        if (!v || !strncmp(v, "--", 2)) return gan_errf(err, GAN_EXIT_USAGE, "%s needs a value (see gan eval --help)", o);
         i++;
         int64_t x;
         if (!strcmp(o, "--n") || !strcmp(o, "--ref-n") || !strcmp(o, "--seed") || !strcmp(o, "--batch")) {
+            // --n as eval.n in a config; --batch as train.batch_size.
             int64_t lo = !strcmp(o, "--n") ? 2 : !strcmp(o, "--batch") ? 1 : 0;
-            if (parse_i64(v, lo, &x) != 0 || (!strcmp(o, "--batch") && x > 65536))
-                return gan_errf(err, GAN_EXIT_USAGE, "%s: expected an integer >= %lld, got '%s'", o, (long long)lo, v);
+            int64_t hi = !strcmp(o, "--n") ? 10000000 : !strcmp(o, "--batch") ? 65536 : INT64_MAX;
+            if (gan_config_read_int(o, v, lo, hi, &x, err) != 0) return -1;
             if (!strcmp(o, "--n")) a->n = x;
             else if (!strcmp(o, "--ref-n")) a->ref_n = x;
             else if (!strcmp(o, "--seed")) a->seed = x;
@@ -88,19 +96,20 @@ static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
             char *end;
             a->psi = strtod(v, &end);
             if (!*v || *end || !isfinite(a->psi))
-                return gan_errf(err, GAN_EXIT_USAGE, "--truncation: expected a number (1 = none), got '%s'", v);
+                return gan_errf(err, GAN_EXIT_USAGE, "--truncation: expected a number (1 = none), got '%s'",
+                                gan_config_clip(v).s);
             a->psi_given = true;
         } else if (!strcmp(o, "--features")) {
             if (strcmp(v, "auto") && strcmp(v, "fmnist") && strcmp(v, "inception"))
-                return gan_errf(err, GAN_EXIT_USAGE, "--features: expected auto, fmnist or inception, got '%s'", v);
+                return gan_errf(err, GAN_EXIT_USAGE, "--features: expected auto, fmnist or inception, got '%s'",
+                                gan_config_clip(v).s);
             a->features = v;
         } else if (!strcmp(o, "--ref")) a->ref = v;
         else if (!strcmp(o, "--features-weights")) a->weights = v;
         else if (!strcmp(o, "--samples")) a->samples = v;
         else if (!strcmp(o, "--save-ref")) a->save_ref = v;
         else if (!strcmp(o, "--out")) a->out = v;
-        else if (!strcmp(o, "--device")) a->device = v;
-        else return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan eval --help)", o);
+        else a->device = v;  // --device, the last of is_option's names
     }
     if (!a->run && !a->samples)
         return gan_errf(err, GAN_EXIT_USAGE, "no run or checkpoint given (usage: gan eval RUN_DIR|CKPT.h5)");

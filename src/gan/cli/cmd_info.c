@@ -6,6 +6,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "config.h"
 #include "device.h"
 #include "family.h"
 #include "trainer.h"
@@ -23,14 +24,25 @@ int gan_cmd_info(int argc, char **argv) {
     gan_err err = {0};
     const char *ckpt = NULL, *device = "cpu";
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return fputs(usage, stdout), 0;
-        if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) return fputs(usage, stdout), 0;
+        if (!strcmp(o, "--device")) {
+            // A value is never an option: "--device --help" lacks the device.
+            if (!v || !strncmp(v, "--", 2)) {
+                gan_errf(&err, GAN_EXIT_USAGE, "--device needs a value (usage: gan info CKPT.h5 [--device NAME])");
+                return gan_cli_fail("info", &err);
+            }
             device = argv[++i];
-        } else if (argv[i][0] == '-' || ckpt) {
-            gan_errf(&err, GAN_EXIT_USAGE, "unexpected argument '%s' (usage: gan info CKPT.h5 [--device NAME])", argv[i]);
+        } else if (o[0] == '-') {
+            gan_errf(&err, GAN_EXIT_USAGE, "unknown option %s (usage: gan info CKPT.h5 [--device NAME])",
+                     gan_config_clip(o).s);
+            return gan_cli_fail("info", &err);
+        } else if (ckpt) {
+            gan_errf(&err, GAN_EXIT_USAGE, "unexpected argument '%s' (usage: gan info CKPT.h5 [--device NAME])",
+                     gan_config_clip(o).s);
             return gan_cli_fail("info", &err);
         } else {
-            ckpt = argv[i];
+            ckpt = o;
         }
     }
     if (!ckpt) {
@@ -45,7 +57,7 @@ int gan_cmd_info(int argc, char **argv) {
     if (gan_ckpt_open(path, &r, &err) != 0) return gan_cli_fail("info", &err);
     int64_t step = 0, epoch = 0, pos = 0, threads = 0;
     double elapsed = 0;
-    int rc = gan_ckpt_get_attr_i64(r, "/", "step", &step, &err) ||
+    int rc = gan_ckpt_check_state_attrs(r, &err) || gan_ckpt_get_attr_i64(r, "/", "step", &step, &err) ||
              gan_ckpt_get_attr_f64(r, "/", "elapsed_seconds", &elapsed, &err) ||
              gan_ckpt_get_attr_i64(r, "/", "data_epoch", &epoch, &err) ||
              gan_ckpt_get_attr_i64(r, "/", "data_position", &pos, &err) ||

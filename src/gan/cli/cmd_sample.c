@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "config.h"
 #include "family.h"
 #include "generator.h"
 #include "image_grid.h"
@@ -25,7 +26,8 @@ static const char usage[] =
     "  --n N              number of images (default 64)\n"
     "  --seed S           latents from Philox stream S (default 0): image i gets draws\n"
     "                     [i*nz, (i+1)*nz) of N(0, 1), so --n only adds images\n"
-    "  --z FILE.npy       latents from a float32 array (N, nz) or (N, nz, 1, 1) instead\n"
+    "  --z FILE.npy       latents from a float32 array (N, nz) or (N, nz, 1, 1) instead, all\n"
+    "                     finite (a nan or inf is refused, naming its row)\n"
     "  --interpolate S1,S2[,...]  one row per consecutive pair of seeds, from the first image of\n"
     "                     --seed S1 to that of S2 (DCGAN: slerp in z; StyleGAN2: lerp in W)\n"
     "  --steps K          images per interpolation row (default 8)\n"
@@ -50,12 +52,14 @@ typedef struct sample_args {
     bool psi_given, crop;
 } sample_args;
 
-static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
+// The options that take a value. Anything else starting with '-' is --no-crop or unknown, wherever
+// it stands; and a value is never an option ("--out --n 3" lacks the file name).
+static bool takes_value(const char *o) {
+    static const char *const names[] = {"--n", "--seed", "--z", "--interpolate", "--steps", "--truncation",
+                                        "--noise", "--mix", "--mix-layers", "--nrow", "--out", "--device"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(o, names[i])) return true;
+    return false;
 }
 
 static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
@@ -69,31 +73,31 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
             continue;
         }
         if (o[0] != '-') {
-            if (a->ckpt) return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (one checkpoint)", o);
+            if (a->ckpt)
+                return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (one checkpoint)", gan_config_clip(o).s);
             a->ckpt = o;
             continue;
         }
-        if (!v) return gan_errf(err, GAN_EXIT_USAGE, "%s needs a value (see gan sample --help)", o);
+        if (!takes_value(o))
+            return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan sample --help)", gan_config_clip(o).s);
+        if (!v || !strncmp(v, "--", 2)) return gan_errf(err, GAN_EXIT_USAGE, "%s needs a value (see gan sample --help)", o);
         i++;
         if (!strcmp(o, "--n") || !strcmp(o, "--nrow") || !strcmp(o, "--steps")) {
             int64_t lo = !strcmp(o, "--nrow") ? 0 : (!strcmp(o, "--steps") ? 2 : 1);
-            if (parse_int(v, lo, 65536, &x) != 0)
-                return gan_errf(err, GAN_EXIT_USAGE, "%s: expected an integer in [%lld, 65536], got '%s'", o,
-                                (long long)lo, v);
+            if (gan_config_read_int(o, v, lo, 65536, &x, err) != 0) return -1;
             *(!strcmp(o, "--n") ? &a->n : !strcmp(o, "--nrow") ? &a->nrow : &a->steps) = (int)x;
         } else if (!strcmp(o, "--seed")) {
-            if (parse_int(v, 0, INT64_MAX, &x) != 0)
-                return gan_errf(err, GAN_EXIT_USAGE, "--seed: expected a non-negative integer, got '%s'", v);
-            a->seed = x;
+            if (gan_config_read_int(o, v, 0, INT64_MAX, &a->seed, err) != 0) return -1;
         } else if (!strcmp(o, "--truncation")) {
             char *end;
             a->psi = strtod(v, &end);
             if (!*v || *end || !isfinite(a->psi))
-                return gan_errf(err, GAN_EXIT_USAGE, "--truncation: expected a number (1 = none), got '%s'", v);
+                return gan_errf(err, GAN_EXIT_USAGE, "--truncation: expected a number (1 = none), got '%s'",
+                                gan_config_clip(v).s);
             a->psi_given = true;
         } else if (!strcmp(o, "--noise")) {
             if (strcmp(v, "const") && strcmp(v, "random"))
-                return gan_errf(err, GAN_EXIT_USAGE, "--noise: expected const or random, got '%s'", v);
+                return gan_errf(err, GAN_EXIT_USAGE, "--noise: expected const or random, got '%s'", gan_config_clip(v).s);
             a->noise = v;
         } else if (!strcmp(o, "--z")) {
             a->z_path = v;
@@ -105,10 +109,8 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
             a->mix = v;
         } else if (!strcmp(o, "--mix-layers")) {
             a->mix_layers = v;
-        } else if (!strcmp(o, "--device")) {
-            a->device = v;
         } else {
-            return gan_errf(err, GAN_EXIT_USAGE, "unknown option %s (see gan sample --help)", o);
+            a->device = v;  // --device, the last of takes_value's names
         }
     }
     if (!a->ckpt) return gan_errf(err, GAN_EXIT_USAGE, "no checkpoint given (usage: gan sample CKPT.h5)");
@@ -116,7 +118,8 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
         return gan_errf(err, GAN_EXIT_USAGE, "--z, --interpolate and --mix exclude each other");
     size_t len = strlen(a->out);
     if (len < 5 || (strcmp(a->out + len - 4, ".png") && strcmp(a->out + len - 4, ".npy")))
-        return gan_errf(err, GAN_EXIT_USAGE, "--out %s: expected a .png or .npy file name", a->out);
+        return gan_errf(err, GAN_EXIT_USAGE, "--out %s: expected a .png or .npy file name",
+                        gan_config_clip_path(a->out).s);
     return 0;
 }
 
@@ -130,15 +133,46 @@ static void first_latent(int64_t seed, int nz, float *z) {
 static int parse_seeds(const char *what, const char *spec, int min, int64_t *seeds, int max, int *count,
                        gan_err *err) {
     char buf[1024];
-    snprintf(buf, sizeof buf, "%s", spec);
+    if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: expected %d to %d comma-separated seeds, got %zu bytes", what, min,
+                        max, strlen(spec));
     *count = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        if (*count == max || parse_int(tok, 0, INT64_MAX, &seeds[*count]) != 0)
-            return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected %d to %d comma-separated seeds", what, spec, min, max);
+        if (*count == max)
+            return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected %d to %d comma-separated seeds", what,
+                            gan_config_clip(spec).s, min, max);
+        if (gan_config_read_int(what, tok, 0, INT64_MAX, &seeds[*count], err) != 0) return -1;
         (*count)++;
     }
     if (*count < min)
-        return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected at least %d seeds", what, spec, min);
+        return gan_errf(err, GAN_EXIT_USAGE, "%s %s: expected at least %d seeds", what, gan_config_clip(spec).s, min);
+    return 0;
+}
+
+// --mix-layers "LO:HI" with 0 <= LO < HI <= layers.
+static int parse_layers(const char *spec, int layers, int *lo, int *hi, gan_err *err) {
+    char buf[64];
+    const char *colon = strchr(spec, ':');
+    int64_t l, h;
+    gan_err ignored;
+    if (!colon || snprintf(buf, sizeof buf, "%.*s", (int)(colon - spec), spec) >= (int)sizeof buf ||
+        gan_config_read_int("LO", buf, 0, layers - 1, &l, &ignored) != 0 ||
+        gan_config_read_int("HI", colon + 1, l + 1, layers, &h, &ignored) != 0)
+        return gan_errf(err, GAN_EXIT_USAGE, "--mix-layers %s: expected LO:HI with 0 <= LO < HI <= %d",
+                        gan_config_clip(spec).s, layers);
+    *lo = (int)l, *hi = (int)h;
+    return 0;
+}
+
+// Latents must be finite: a NaN or inf one gives NaN images that look like a broken generator.
+static int check_finite(const char *path, const float *z, int64_t n, int nz, gan_err *err) {
+    for (int64_t i = 0; i < n * nz; i++) {
+        if (isfinite(z[i])) continue;
+        const char *what = isnan(z[i]) ? "nan" : z[i] > 0 ? "inf" : "-inf";
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: latent row %lld (element %lld) is not finite (%s); latents "
+                        "must be finite numbers", gan_config_clip_path(path).s, (long long)(i / nz),
+                        (long long)(i % nz), what);
+    }
     return 0;
 }
 
@@ -151,6 +185,10 @@ static int read_latents(const char *path, int nz, float **z, int *n, gan_err *er
         free(*z);
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: latents of shape (N, %d) or (N, %d, 1, 1) expected for this "
                         "generator (nz = %d)", path, nz, nz, nz);
+    }
+    if (check_finite(path, *z, shape[0], nz, err) != 0) {
+        free(*z);
+        return -1;
     }
     *n = (int)shape[0];
     return 0;
@@ -175,18 +213,16 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         if (!fam->mixing_grid)
             return gan_errf(err, GAN_EXIT_USAGE, "--mix: a %s generator has no styles to mix (StyleGAN2 only)",
                             fam->type);
-        char rows[1024], *cols;
-        snprintf(rows, sizeof rows, "%s", a->mix);
-        if (!(cols = strchr(rows, ':')))
-            return gan_errf(err, GAN_EXIT_USAGE, "--mix %s: expected ROW_SEEDS:COLUMN_SEEDS, e.g. 1,2,3:4,5", a->mix);
+        char rows[2048], *cols;
+        if (snprintf(rows, sizeof rows, "%s", a->mix) >= (int)sizeof rows || !(cols = strchr(rows, ':')))
+            return gan_errf(err, GAN_EXIT_USAGE, "--mix %s: expected ROW_SEEDS:COLUMN_SEEDS, e.g. 1,2,3:4,5",
+                            gan_config_clip(a->mix).s);
         *cols++ = '\0';
         if (parse_seeds("--mix rows", rows, 1, seeds[0], 64, &count[0], err) ||
             parse_seeds("--mix columns", cols, 1, seeds[1], 64, &count[1], err))
             return -1;
         int layers = fam->style_layers(cfg), lo = 0, hi = layers / 2;
-        if (a->mix_layers && (sscanf(a->mix_layers, "%d:%d", &lo, &hi) != 2 || lo < 0 || hi > layers || lo >= hi))
-            return gan_errf(err, GAN_EXIT_USAGE, "--mix-layers %s: expected LO:HI with 0 <= LO < HI <= %d", a->mix_layers,
-                            layers);
+        if (a->mix_layers && parse_layers(a->mix_layers, layers, &lo, &hi, err) != 0) return -1;
         float *rz = gan_xmalloc((size_t)count[0] * nz * sizeof(float), "the mixing grid's row latents");
         float *cz = gan_xmalloc((size_t)count[1] * nz * sizeof(float), "the mixing grid's column latents");
         for (int i = 0; i < count[0]; i++) first_latent(seeds[0][i], nz, rz + (int64_t)i * nz);

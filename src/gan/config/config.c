@@ -2,8 +2,11 @@
 // whole-config checks, then the name default. The schema itself is in config_schema.c.
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "config_schema.h"
@@ -25,41 +28,80 @@ static int check_overrides(int n, const char *const *overrides) {
     return 0;
 }
 
-int gan_config_parse(const char *yaml_text, const char *source_name, int noverrides,
-                     const char *const *overrides, gan_config *cfg, gan_err *err) {
+int gan_config_check_threads(const char *what, int64_t threads, gan_err *err) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1 || threads <= (int64_t)GAN_THREADS_PER_CORE * cores) return 0;
+    return gan_errf(err, GAN_EXIT_USAGE, "%s: %" PRId64 " is more than %d times this machine's %ld "
+                    "cores (at most %ld; 0 uses all cores)", what, threads, GAN_THREADS_PER_CORE,
+                    cores, GAN_THREADS_PER_CORE * cores);
+}
+
+// train.threads as the user gave it now: in their own file (`file`) or an override. A config
+// stored in a checkpoint may come from a bigger machine; it keeps its thread count.
+static int check_user_threads(const gan_cfg_run *run, bool file, gan_err *err) {
+    int i = gan_cfg_find(run->schema, "train.threads");
+    const gan_cfg_origin *o = &run->origin[i];
+    if (!o->given || (!file && !o->override)) return 0;
+    char where[GAN_CLIP_PATH_MAX + 128];
+    if (o->override) snprintf(where, sizeof where, "override '%s': train.threads", gan_config_clip(o->override).s);
+    else snprintf(where, sizeof where, "%s:%d:%d: train.threads", run->source, o->line, o->col);
+    return gan_config_check_threads(where, ((const gan_config *)run->base)->train.threads, err);
+}
+
+// `file`: the text is a file the user gave now (gan_config_load), not a stored config.
+static int parse(const char *yaml_text, const char *source_name, bool file, int noverrides,
+                 const char *const *overrides, gan_config *cfg, gan_err *err) {
     const gan_cfg_schema *s = &gan_config_schema;
     check_overrides(noverrides, overrides);
     gan_cfg_origin *origin = gan_xcalloc((size_t)s->nkeys, sizeof *origin, "the config keys' origins");
-    gan_cfg_run run = {s, cfg, source_name, origin};
+    const gan_clipped source = gan_config_clip_path(source_name);
+    gan_cfg_run run = {s, cfg, source.s, origin};
     gan_cfg_set_defaults(s, cfg);
     int rc = gan_cfg_read_yaml(&run, yaml_text, strlen(yaml_text), err);
     for (int i = 0; rc == 0 && i < noverrides; i++)
         rc = gan_cfg_apply_override(&run, overrides[i], err);
     if (rc == 0) rc = gan_cfg_finish(&run, 1, err);
+    if (rc == 0) rc = check_user_threads(&run, file, err);
     int name = gan_cfg_find(s, "name");
     if (rc == 0 && !origin[name].given) {
         char text[GAN_PATH_MAX], where[GAN_PATH_MAX + 64];
         default_name(source_name, text, sizeof text);
         gan_cfg_value v = {GAN_CFG_QUOTED, text, strlen(text)};
-        snprintf(where, sizeof where, "%s (no name given, so taken from the file name)",
-                 source_name);
+        snprintf(where, sizeof where, "%s (no name given, so taken from the file name)", source.s);
         rc = gan_cfg_set_value(&s->keys[name], cfg, &v, where, err);
     }
     free(origin);
     return rc;
 }
 
+int gan_config_parse(const char *yaml_text, const char *source_name, int noverrides,
+                     const char *const *overrides, gan_config *cfg, gan_err *err) {
+    return parse(yaml_text, source_name, false, noverrides, overrides, cfg, err);
+}
+
+// A NUL byte would end the text for every reader (the rest silently dropped): refused, by line.
+static int check_no_nul(const char *path, const char *text, size_t size, gan_err *err) {
+    const char *nul = memchr(text, '\0', size);
+    if (!nul) return 0;
+    int line = 1;
+    for (const char *p = text; p < nul; p++) line += *p == '\n';
+    return gan_errf(err, GAN_EXIT_USAGE, "%s:%d: a NUL byte; a config is text (is this a binary file?)",
+                    gan_config_clip_path(path).s, line);
+}
+
 int gan_config_load(const char *path, int noverrides, const char *const *overrides,
                     gan_config *cfg, gan_err *err) {
     if (gan_fs_is_dir(path))
         return gan_errf(err, GAN_EXIT_USAGE, "%s: is a directory, expected a YAML config file",
-                        path);
+                        gan_config_clip_path(path).s);
     char *text;
-    if (gan_fs_read_all(path, &text, NULL, err) != 0) {
+    size_t size;
+    if (gan_fs_read_all(path, &text, &size, err) != 0) {
         err->code = GAN_EXIT_USAGE;  // a config the user named and we cannot read: their fix
         return -1;
     }
-    int rc = gan_config_parse(text, path, noverrides, overrides, cfg, err);
+    int rc = check_no_nul(path, text, size, err);
+    if (rc == 0) rc = parse(text, path, true, noverrides, overrides, cfg, err);
     free(text);
     return rc;
 }
@@ -75,6 +117,7 @@ int gan_config_apply_overrides(gan_config *cfg, int noverrides, const char *cons
     for (int i = 0; rc == 0 && i < noverrides; i++)
         rc = gan_cfg_apply_override(&run, overrides[i], err);
     if (rc == 0) rc = gan_cfg_finish(&run, 0, err);
+    if (rc == 0) rc = check_user_threads(&run, false, err);
     if (rc == 0) *cfg = next;
     free(origin);
     return rc;

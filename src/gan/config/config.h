@@ -130,3 +130,28 @@ void gan_config_print_schema(FILE *f);
 // The first key (in schema order) whose value differs between a and b, or NULL when they agree:
 // "train.lr_g". For refusing to resume a checkpoint under a different config.
 const char *gan_config_diff(const gan_config *a, const gan_config *b);
+
+// --- shared with the command line, so that options and keys read and report alike ---------
+
+// An integer as a config key takes it (optional sign, then digits only), within [lo, hi].
+// Otherwise -1 with "WHAT: expected an integer in [lo, hi], got 'TEXT'" (exit 2): overflow
+// included, never clamped to the nearest representable value.
+int gan_config_read_int(const char *what, const char *text, int64_t lo, int64_t hi, int64_t *out,
+                        gan_err *err);
+// A thread count the user gave: at most GAN_THREADS_PER_CORE times this machine's cores (0 =
+// all cores). More only slows every step down and is most likely a typo; a stored config (a
+// checkpoint's, from another machine) is never checked. -1 with "WHAT: N is more than ...".
+#define GAN_THREADS_PER_CORE 4
+int gan_config_check_threads(const char *what, int64_t threads, gan_err *err);
+
+// User text as a message shows it: control characters as '?', and at most GAN_CLIP_MAX bytes
+// (paths: GAN_CLIP_PATH_MAX, keeping the end, where the file name is) with "..." where it was
+// cut, so that the reason after it always fits in a gan_err. Use the member in place:
+//   gan_errf(err, GAN_EXIT_USAGE, "unknown option %s", gan_config_clip(arg).s);
+#define GAN_CLIP_MAX 80
+#define GAN_CLIP_PATH_MAX 240
+typedef struct gan_clipped {
+    char s[GAN_CLIP_PATH_MAX + 4];
+} gan_clipped;
+gan_clipped gan_config_clip(const char *text);
+gan_clipped gan_config_clip_path(const char *path);

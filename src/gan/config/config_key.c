@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "config_schema.h"
 #include "gan_check.h"
 
@@ -158,7 +159,7 @@ int gan_cfg_applies(const gan_cfg_schema *s, const void *base, int i, const char
 }
 
 static void origin_where(const gan_cfg_run *run, const gan_cfg_origin *o, char *buf, size_t size) {
-    if (o->override) snprintf(buf, size, "override '%s'", o->override);
+    if (o->override) snprintf(buf, size, "override '%s'", gan_config_clip(o->override).s);
     else snprintf(buf, size, "%s:%d:%d", run->source, o->line, o->col);
 }
 

@@ -24,7 +24,7 @@
 #define SG2 "model.type=stylegan2"
 
 static const gan_cfg_key gan_config_keys[] = {
-    {KEY(name), .help = "run name (runs/NAME); default: the config file's name without extension"},
+    {KEY(name), .help = "run name (runs/NAME; no '/', not '.' or '..'); default: the config file's name without extension"},
     {KEY(seed), .required = 1, .imin = 0, .imax = INT64_MAX,
      .help = "random seed; same config, seed and thread count give the same run"},
     {KEY(device), .def = "cpu", .help = "where to train: cpu, or cuda / cuda:N in a build with CUDA"},

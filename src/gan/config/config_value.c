@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "config_schema.h"
 #include "gan_check.h"
 
@@ -29,7 +30,9 @@ static bool is_bool_word(const char *t) {
     return false;
 }
 
-// Optional sign, then digits only. 0 ok, -1 not an integer or beyond int64.
+// Optional sign, then digits only. 0: *out is the value; 1: an integer beyond int64 (*out is
+// INT64_MIN or INT64_MAX, the side it lies on: strtoll saturates, so ERANGE is what tells);
+// -1: not an integer.
 static int parse_int(const char *t, int64_t *out) {
     const char *p = t + (*t == '+' || *t == '-');
     if (!*p) return -1;
@@ -37,10 +40,44 @@ static int parse_int(const char *t, int64_t *out) {
         if (!isdigit((unsigned char)*p)) return -1;
     errno = 0;
     long long x = strtoll(t, NULL, 10);
-    if (errno == ERANGE) return -1;
+    *out = x;
+    return errno == ERANGE ? 1 : 0;
+}
+
+int gan_config_read_int(const char *what, const char *text, int64_t lo, int64_t hi, int64_t *out,
+                        gan_err *err) {
+    int64_t x;
+    if (parse_int(text, &x) != 0 || x < lo || x > hi)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: expected an integer in [%" PRId64 ", %" PRId64 "], got '%s'",
+                        what, lo, hi, gan_config_clip(text).s);
     *out = x;
     return 0;
 }
+
+// text in at most max bytes (plus "..." on the side cut), keeping its start or its end.
+static gan_clipped clip(const char *text, size_t max, bool keep_end) {
+    GAN_CHECK(max <= GAN_CLIP_PATH_MAX, "config: clipping to %zu bytes", max);
+    gan_clipped c;
+    size_t n = strlen(text), from = 0, len = n, o = 0;
+    bool cut = n > max;
+    // Cut at a character boundary: never inside a UTF-8 sequence (continuation bytes 10xxxxxx).
+    if (cut && keep_end) {
+        for (from = n - max; ((unsigned char)text[from] & 0xC0) == 0x80; from++) {}
+        len = n - from;
+        o = (size_t)snprintf(c.s, sizeof c.s, "...");
+    } else if (cut) {
+        for (len = max; len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80; len--) {}
+    }
+    for (size_t i = from; i < from + len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        c.s[o++] = ch < 0x20 || ch == 0x7F ? '?' : (char)ch;
+    }
+    snprintf(c.s + o, sizeof c.s - o, "%s", cut && !keep_end ? "..." : "");
+    return c;
+}
+
+gan_clipped gan_config_clip(const char *text) { return clip(text, GAN_CLIP_MAX, false); }
+gan_clipped gan_config_clip_path(const char *path) { return clip(path, GAN_CLIP_PATH_MAX, true); }
 
 // [sign] (digits [. digits] | . digits) [e [sign] digits], finite and not underflowing.
 static int parse_float(const char *t, double *out) {
@@ -134,7 +171,7 @@ void gan_cfg_describe(const gan_cfg_key *k, char *buf, size_t size) {
         int64_t bottom = k->type == GAN_CFG_INT ? INT_MIN : INT64_MIN;
         if (k->imax == top && k->imin == bottom) snprintf(buf, size, "an integer");
         else if (k->imax == top) snprintf(buf, size, "an integer >= %" PRId64, k->imin);
-        else snprintf(buf, size, "an integer in %" PRId64 "..%" PRId64, k->imin, k->imax);
+        else snprintf(buf, size, "an integer in [%" PRId64 ", %" PRId64 "]", k->imin, k->imax);
         return;
     }
     case GAN_CFG_FLOAT: {
@@ -184,6 +221,16 @@ static int reject(const gan_cfg_key *k, const gan_cfg_value *v, const char *wher
                     given, hint ? hint : "");
 }
 
+// An integer above the key's maximum, or beyond int64 either way: the message gives both bounds,
+// since "an integer >= 0" does not say why 9223372036854775808 is refused.
+static int reject_range(const gan_cfg_key *k, const gan_cfg_value *v, const char *where,
+                        gan_err *err) {
+    char given[128];
+    gan_cfg_describe_given(v, given, sizeof given);
+    return gan_errf(err, GAN_EXIT_USAGE, "%s: %s: expected an integer in [%" PRId64 ", %" PRId64 "], got %s",
+                    where, k->path, k->imin, k->imax, given);
+}
+
 static int set_text(const gan_cfg_key *k, char *field, const gan_cfg_value *v, const char *where,
                     gan_err *err) {
     if (k->type == GAN_CFG_ENUM) {
@@ -230,11 +277,17 @@ int gan_cfg_set_value(const gan_cfg_key *k, void *base, const gan_cfg_value *v, 
     case GAN_CFG_INT:
     case GAN_CFG_INT64: {
         int64_t x;
-        if (parse_int(v->text, &x) != 0) return reject(k, v, where, NULL, err);
+        int beyond = parse_int(v->text, &x);
+        if (beyond < 0) return reject(k, v, where, NULL, err);
         char canon[24];
         snprintf(canon, sizeof canon, "%" PRId64, x);
-        bool ok = k->choices ? in_choices(k->choices, canon) : x >= k->imin && x <= k->imax;
-        if (!ok) return reject(k, v, where, NULL, err);
+        if (k->choices) {
+            if (beyond || !in_choices(k->choices, canon)) return reject(k, v, where, NULL, err);
+        } else if (beyond || x > k->imax) {
+            return reject_range(k, v, where, err);
+        } else if (x < k->imin) {
+            return reject(k, v, where, NULL, err);
+        }
         if (k->type == GAN_CFG_INT) {
             GAN_CHECK(k->size == sizeof(int), "config schema: %s is not an int field", k->path);
             *(int *)field = (int)x;

@@ -2,6 +2,11 @@
 // builds the node tree (with line and column of every node); this file walks it along the
 // schema, so every mapping it descends into is a section the schema knows, and every message
 // names the place in the file.
+//
+// Plain YAML only: anchors and aliases work, but explicit tags (!!str 3000, !!int 3) and merge
+// keys (<<: *base) are refused. A tag could only contradict or repeat what the schema already
+// says a key is, and libyaml resolves neither tags nor merges, so accepting them would mean
+// values silently read differently from what the file says.
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,17 +14,80 @@
 #include <yaml.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "config_schema.h"
 
 #define PATH_MAX_ 256  // longest key path we look up; longer ones are unknown keys anyway
 
+// An explicitly tagged node: where it starts (the node's start_mark.index), its kind (a block
+// mapping starts where its first key does) and its tag.
+typedef struct tagged {
+    size_t at;
+    yaml_node_type_t type;
+    char *tag;
+} tagged;
+
 typedef struct walker {
     gan_cfg_run *run;
     yaml_document_t *doc;
+    tagged *tags;
+    int ntags;
 } walker;
 
 static void mark_where(const gan_cfg_run *run, yaml_mark_t m, char *buf, size_t size) {
     snprintf(buf, size, "%s:%zu:%zu", run->source, m.line + 1, m.column + 1);
+}
+
+// libyaml's document gives an untagged scalar the tag !!str too, so only the parser's events
+// tell "!!str 3000" from "3000": a first pass over them notes where each tagged node starts (a
+// node's start mark is its event's). A syntax error ends the pass; the load reports it.
+static void find_tags(const char *text, size_t len, walker *w) {
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int cap = 0;
+    for (bool more = true; more;) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&p, &e)) break;
+        const yaml_char_t *tag = NULL;
+        yaml_node_type_t type = YAML_NO_NODE;
+        switch (e.type) {
+        case YAML_SCALAR_EVENT: tag = e.data.scalar.tag, type = YAML_SCALAR_NODE; break;
+        case YAML_SEQUENCE_START_EVENT: tag = e.data.sequence_start.tag, type = YAML_SEQUENCE_NODE; break;
+        case YAML_MAPPING_START_EVENT: tag = e.data.mapping_start.tag, type = YAML_MAPPING_NODE; break;
+        default: break;
+        }
+        if (tag) {
+            if (w->ntags == cap) {
+                cap = cap ? 2 * cap : 8;
+                w->tags = gan_xrealloc(w->tags, (size_t)cap * sizeof *w->tags, "the YAML tags' places");
+            }
+            char *copy = gan_xmalloc(strlen((const char *)tag) + 1, "a YAML tag");
+            strcpy(copy, (const char *)tag);
+            w->tags[w->ntags++] = (tagged){e.start_mark.index, type, copy};
+        }
+        more = e.type != YAML_STREAM_END_EVENT;
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&p);
+}
+
+static void free_tags(walker *w) {
+    for (int i = 0; i < w->ntags; i++) free(w->tags[i].tag);
+    free(w->tags);
+}
+
+// Whether node n carries an explicit tag; buf gets it as written ("!!str" for the standard ones).
+static bool tag_of(const walker *w, const yaml_node_t *n, char *buf, size_t size) {
+    static const char standard[] = "tag:yaml.org,2002:";
+    for (int i = 0; i < w->ntags; i++) {
+        if (w->tags[i].at != n->start_mark.index || w->tags[i].type != n->type) continue;
+        const char *t = w->tags[i].tag;
+        bool std = !strncmp(t, standard, sizeof standard - 1);
+        snprintf(buf, size, "%s%s", std ? "!!" : "", gan_config_clip(std ? t + sizeof standard - 1 : t).s);
+        return true;
+    }
+    return false;
 }
 
 static gan_cfg_value node_value(const yaml_node_t *n) {
@@ -51,6 +119,9 @@ static int unknown_key(walker *w, const yaml_node_t *kn, const char *section, co
     char where[1024], in[300], hint[600];
     mark_where(w->run, kn->start_mark, where, sizeof where);
     section_words(section, in, sizeof in);
+    if (!strcmp(name, "<<"))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: merge keys (<<) are not supported%s; write the keys "
+                        "out (anchors and aliases of single values work)", where, in);
     const char *near = gan_cfg_suggest_key(s, section, name);
     if (near) {
         char parent[PATH_MAX_];
@@ -64,7 +135,7 @@ static int unknown_key(walker *w, const yaml_node_t *kn, const char *section, co
         snprintf(hint, sizeof hint, "; valid keys: %s", keys);
     }
     return gan_errf(err, GAN_EXIT_USAGE, "%s: unknown %skey '%s'%s%s", where,
-                    *section ? "" : "top-level ", name, in, hint);
+                    *section ? "" : "top-level ", gan_config_clip(name).s, in, hint);
 }
 
 static int walk_mapping(walker *w, const yaml_node_t *map, const char *section, gan_err *err);
@@ -84,12 +155,17 @@ static int walk_pair(walker *w, const yaml_node_pair_t *pair, const yaml_node_pa
         return gan_errf(err, GAN_EXIT_USAGE, "%s: expected a key name%s, got %s", where, in, given);
     }
     const char *name = kv.text;
+    char tag[sizeof(gan_clipped) + 8];
+    if (tag_of(w, kn, tag, sizeof tag))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: key '%s'%s: YAML tags are not supported (got %s); "
+                        "write it without the tag", where, gan_config_clip(name).s, in, tag);
     for (const yaml_node_pair_t *q = first; q < pair; q++) {
         const yaml_node_t *qk = yaml_document_get_node(w->doc, q->key);
         if (qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, name))
             return gan_errf(err, GAN_EXIT_USAGE,
                             "%s: duplicate %skey '%s'%s (first given at line %zu)", where,
-                            *section ? "" : "top-level ", name, in, qk->start_mark.line + 1);
+                            *section ? "" : "top-level ", gan_config_clip(name).s, in,
+                            qk->start_mark.line + 1);
     }
 
     char path[PATH_MAX_];
@@ -103,6 +179,9 @@ static int walk_pair(walker *w, const yaml_node_pair_t *pair, const yaml_node_pa
     gan_cfg_value v = node_value(vn);
     char vwhere[1024];
     mark_where(run, vn->start_mark, vwhere, sizeof vwhere);
+    if (tag_of(w, vn, tag, sizeof tag))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s: %s: YAML tags are not supported (got %s); write the "
+                        "value without a tag", vwhere, path, tag);
     if (k->type != GAN_CFG_SECTION) return gan_cfg_set_value(k, run->base, &v, vwhere, err);
     if (v.kind == GAN_CFG_MAPPING) return walk_mapping(w, vn, path, err);
     if (v.kind == GAN_CFG_EMPTY) return 0;  // "log:" with nothing under it: all defaults
@@ -185,8 +264,17 @@ int gan_cfg_read_yaml(gan_cfg_run *run, const char *text, size_t len, gan_err *e
         gan_errf(err, GAN_EXIT_USAGE, "%s: expected a mapping with keys %s at the top, got %s",
                  where, keys, given);
     } else {
-        walker w = {run, &doc};
-        rc = walk_mapping(&w, root, "", err);
+        walker w = {run, &doc, NULL, 0};
+        find_tags(text, len, &w);
+        char tag[sizeof(gan_clipped) + 8], where[1024];
+        if (tag_of(&w, root, tag, sizeof tag)) {
+            mark_where(run, root->start_mark, where, sizeof where);
+            gan_errf(err, GAN_EXIT_USAGE, "%s: YAML tags are not supported (got %s on the top-level "
+                     "mapping); write it without the tag", where, tag);
+        } else {
+            rc = walk_mapping(&w, root, "", err);
+        }
+        free_tags(&w);
     }
 done:
     yaml_document_delete(&doc);
@@ -204,16 +292,18 @@ static void trim(const char *s, size_t n, const char **out, size_t *out_n) {
 int gan_cfg_apply_override(gan_cfg_run *run, const char *override, gan_err *err) {
     const gan_cfg_schema *s = run->schema;
     const char *eq = strchr(override, '=');
+    const gan_clipped shown = gan_config_clip(override);
     if (!eq)
         return gan_errf(err, GAN_EXIT_USAGE, "override '%s': expected key.path=value (no '=')",
-                        override);
+                        shown.s);
     const char *kp, *vp;
     size_t kn, vn;
     trim(override, (size_t)(eq - override), &kp, &kn);
     trim(eq + 1, strlen(eq + 1), &vp, &vn);
     if (!kn)
         return gan_errf(err, GAN_EXIT_USAGE, "override '%s': empty key before '='; expected "
-                        "key.path=value", override);
+                        "key.path=value", shown.s);
+    // A key longer than the buffer is unknown anyway, and its message shows it cut, with "...".
     char key[PATH_MAX_];
     snprintf(key, sizeof key, "%.*s", (int)(kn < sizeof key ? kn : sizeof key - 1), kp);
     int i = kn < sizeof key ? gan_cfg_find(s, key) : -1;
@@ -222,22 +312,22 @@ int gan_cfg_apply_override(gan_cfg_run *run, const char *override, gan_err *err)
         char hint[300];
         if (near) snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
         else snprintf(hint, sizeof hint, "; keys are section.key paths as in docs/config.md");
-        return gan_errf(err, GAN_EXIT_USAGE, "override '%s': unknown key '%s'%s", override, key,
-                        hint);
+        return gan_errf(err, GAN_EXIT_USAGE, "override '%s': unknown key '%s'%s", shown.s,
+                        gan_config_clip(key).s, hint);
     }
     const gan_cfg_key *k = &s->keys[i];
     if (k->type == GAN_CFG_SECTION) {
         char keys[512];
         gan_cfg_list_keys(s, key, keys, sizeof keys);
         return gan_errf(err, GAN_EXIT_USAGE, "override '%s': '%s' is a section; set one of its "
-                        "keys (%s) as %s.KEY=value", override, key, keys, key);
+                        "keys (%s) as %s.KEY=value", shown.s, key, keys, key);
     }
     char *text = gan_xmalloc(vn + 1, "an override's value");
     memcpy(text, vp, vn);
     text[vn] = '\0';
     gan_cfg_value v = {gan_cfg_is_null_word(text) ? GAN_CFG_EMPTY : GAN_CFG_PLAIN, text, vn};
     char where[1024];
-    snprintf(where, sizeof where, "override '%s'", override);
+    snprintf(where, sizeof where, "override '%s'", shown.s);
     int rc = gan_cfg_set_value(k, run->base, &v, where, err);
     free(text);
     if (rc == 0) run->origin[i] = (gan_cfg_origin){.given = 1, .override = override};

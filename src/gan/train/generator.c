@@ -24,6 +24,7 @@ int gan_generator_open(const char *path, const char *device, gan_generator *g, g
     gan_ckpt_reader *r = NULL;
     int64_t h = g->cfg.model.resolution, w = g->cfg.model.resolution;
     int rc = g->model ? gan_ckpt_open(g->ckpt, &r, err) : -1;
+    if (rc == 0) rc = gan_ckpt_check_state_attrs(r, err);
     if (rc == 0) rc = g->family->load_generator(g->model, r, err);
     if (rc == 0) rc = gan_ckpt_get_attr_i64(r, "/", "step", &g->step, err);
     // Checkpoints of older builds may lack the data's size: then the model's is the size.
