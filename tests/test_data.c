@@ -1,8 +1,9 @@
 // Training data: IDX (plain and gzip), CIFAR-10 batches and image folders written into a temp
 // directory and read back pixel for pixel; channel conversion, alpha, crop and resize against
 // values computed here independently; the batcher's padding, scaling, epoch permutations,
-// determinism and resume; every user error naming its file; and the real Fashion-MNIST file
-// when the dataset package is installed (only that part is skipped without it).
+// determinism and resume; every user error naming its file; headers (IDX counts, image sizes)
+// that claim more than their file holds; label files; and the real Fashion-MNIST file when the
+// dataset package is installed (only that part is skipped without it).
 #include <dirent.h>
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <stb_image_write.h>
 
 #include "dataset.h"
+#include "labels.h"
 #include "loader.h"
 #include "test.h"
 
@@ -173,16 +175,19 @@ static void test_idx_errors(void) {
     // Header says 3 images of 5x4 = 60 bytes; 50 are there.
     const char *trunc = tmp_path("trunc-idx3-ubyte");
     write_idx(trunc, 0x803, 3, 5, 4, px, 50, 0);
-    expect_error(load(trunc, GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, trunc, "expected 60 bytes", "got 50");
+    expect_error(load(trunc, GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, trunc,
+                 "truncated: expected 3 images of 5x4 (60 bytes), as its IDX header claims",
+                 "got 2 images (50 bytes), all the file holds");
     // ... but the first two images are whole, so a limit of 2 reads fine.
     TEST_CHECK(load(trunc, GAN_DATA_AUTO, 1, 0, 2, &ds, &e) == 0 && ds.n == 2, "limit within truncation");
     gan_dataset_free(&ds);
 
     const char *trunc_gz = tmp_path("trunc-idx3-ubyte.gz");
     write_idx(trunc_gz, 0x803, 3, 5, 4, px, 50, 1);
-    expect_error(load(trunc_gz, GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, trunc_gz, "expected 60 bytes", "got 50");
+    expect_error(load(trunc_gz, GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, trunc_gz, "expected 3 images of 5x4 (60 bytes)",
+                 "got 2 images (50 bytes)");
 
-    // A gzip stream cut short: zlib's reason is passed on.
+    // A gzip stream cut short is truncated (zlib's "unexpected end of file" is not repeated).
     const char *cut = tmp_path("cut-idx3-ubyte.gz");
     uint8_t big[4000];
     for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7919 >> 3);
@@ -192,7 +197,40 @@ static void test_idx_errors(void) {
     size_t nz = fread(whole, 1, sizeof whole, f);
     fclose(f);
     write_bytes(cut, whole, nz / 2);
-    expect_error(load(cut, GAN_DATA_IDX, 1, 0, 0, &ds, &e), &e, cut, "truncated", "expected 4000 bytes");
+    expect_error(load(cut, GAN_DATA_IDX, 1, 0, 0, &ds, &e), &e, cut, "truncated", "10 images of 20x20 (4000 bytes)");
+    TEST_CHECK(!has(e.msg, "unexpected end of file"), "zlib's words repeated: %s", e.msg);
+
+    // A damaged gzip trailer (CRC) is corrupt data, not a cut file, even though every byte arrived.
+    // The pixels do not compress, so the trailer lies beyond what zlib decodes with the header.
+    enum { CN = 100, CS = 32 };
+    uint8_t *noise = malloc(CN * CS * CS);
+    uint32_t state = 12345;
+    for (int i = 0; i < CN * CS * CS; i++) noise[i] = (uint8_t)((state = state * 1664525u + 1013904223u) >> 24);
+    const char *crc = tmp_path("crc-idx3-ubyte.gz");
+    write_idx(crc, 0x803, CN, CS, CS, noise, CN * CS * CS, 1);
+    free(noise);
+    FILE *fc = fopen(crc, "r+b");
+    fseek(fc, -8, SEEK_END);
+    int first = fgetc(fc);
+    fseek(fc, -8, SEEK_END);
+    fputc(first ^ 0xff, fc);
+    fclose(fc);
+    expect_error(load(crc, GAN_DATA_IDX, 1, 0, 0, &ds, &e), &e, crc, "not valid gzip data (zlib: incorrect data check)",
+                 "which claims 100 images of 32x32");
+    // ... which a read of the first images does not reach.
+    TEST_CHECK(load(crc, GAN_DATA_IDX, 1, 0, 2, &ds, &e) == 0 && ds.n == 2, "limit before the trailer: %s", e.msg);
+    gan_dataset_free(&ds);
+
+    // A header claiming 2^32 - 1 images over 60 bytes: refused from the data, not the claim (no
+    // allocation of its 4 GiB x 20, plain or gzipped).
+    for (int g = 0; g < 2; g++) {
+        const char *huge = tmp_path(g ? "huge-idx3-ubyte.gz" : "huge-idx3-ubyte");
+        write_idx(huge, 0x803, 0xffffffffu, 5, 4, px, sizeof px, g);
+        expect_error(load(huge, GAN_DATA_IDX, 1, 0, 0, &ds, &e), &e, huge,
+                     "expected 4294967295 images of 5x4 (85899345900 bytes)", "got 3 images (60 bytes)");
+        TEST_CHECK(load(huge, GAN_DATA_IDX, 1, 0, 3, &ds, &e) == 0 && ds.n == 3, "huge header, limit 3: %s", e.msg);
+        gan_dataset_free(&ds);
+    }
 
     const char *hdr = tmp_path("short-header");
     write_bytes(hdr, "\0\0\x08\x03\0\0", 6);
@@ -469,6 +507,29 @@ static void test_resize(void) {
                  "mixed sizes", "model.resolution");
 }
 
+// A PNG of a gray w x h image whose IHDR chunk says it is `ihdr_len` bytes long (13 is right),
+// with one tiny IDAT: a header that claims what its data cannot hold. Returns its size.
+static size_t make_png(uint8_t *buf, uint32_t w, uint32_t h, uint32_t ihdr_len) {
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    size_t n = 0;
+    memcpy(buf, sig, 8);
+    n += 8;
+    const uint8_t ihdr[13] = {w >> 24, w >> 16 & 255, w >> 8 & 255, w & 255, h >> 24, h >> 16 & 255, h >> 8 & 255,
+                              h & 255, 8, 0, 0, 0, 0};
+    const uint8_t idat[] = {0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};  // zlib of one 0 byte
+    const struct { const char *type; const uint8_t *data; uint32_t len, says; } chunks[] = {
+        {"IHDR", ihdr, 13, ihdr_len}, {"IDAT", idat, sizeof idat, sizeof idat}, {"IEND", NULL, 0, 0}};
+    for (int c = 0; c < 3; c++) {
+        for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)(chunks[c].says >> (24 - 8 * b));
+        memcpy(buf + n, chunks[c].type, 4);
+        if (chunks[c].len) memcpy(buf + n + 4, chunks[c].data, chunks[c].len);
+        uint32_t crc = (uint32_t)crc32(0, buf + n, 4 + chunks[c].len);
+        n += 4 + chunks[c].len;
+        for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)(crc >> (24 - 8 * b));
+    }
+    return n;
+}
+
 static void test_folder_errors(void) {
     gan_dataset ds;
     gan_err e;
@@ -493,6 +554,36 @@ static void test_folder_errors(void) {
     const char *noimg = tmp_path("noimg");
     expect_error(load(noimg, GAN_DATA_AUTO, 1, 32, 0, &ds, &e), &e, noimg, "no images", NULL);
     expect_error(load(noimg, GAN_DATA_IDX, 1, 32, 0, &ds, &e), &e, noimg, "is a directory", NULL);
+
+    // Headers claiming more than GAN_IMAGE_MAX_SIDE pixels a side are refused with stb_image's
+    // reason, whether read in the header pass (native sizes) or decoded at once (a resolution):
+    // a PNG (stb's own check) and a BMP (whose header check in stb has none: gan.c's).
+    make_dir("huge");
+    uint8_t png[128];  // make_png writes 66 bytes
+    size_t np = make_png(png, 100000, 20000, 13);
+    write_bytes(tmp_path("huge/a.png"), png, np);
+    const char *hugepng = tmp_path("huge/a.png");
+    expect_error(load(tmp_path("huge"), GAN_DATA_AUTO, 0, 0, 0, &ds, &e), &e, hugepng, "stb_image: too large",
+                 "at most 16384 pixels a side");
+    expect_error(load(tmp_path("huge"), GAN_DATA_AUTO, 1, 32, 0, &ds, &e), &e, hugepng, "stb_image: too large",
+                 "at most 16384 pixels a side");
+    unlink(hugepng);
+    uint8_t bmp[54] = {'B', 'M'};
+    const uint32_t bmp_fields[][2] = {{2, 54 + 3}, {10, 54}, {14, 40}, {18, 16385}, {22, 1}, {26, 1 | 24 << 16}};
+    for (size_t i = 0; i < sizeof bmp_fields / sizeof bmp_fields[0]; i++)
+        for (int b = 0; b < 4; b++) bmp[bmp_fields[i][0] + b] = (uint8_t)(bmp_fields[i][1] >> (8 * b));
+    write_bytes(tmp_path("huge/b.bmp"), bmp, sizeof bmp);
+    const char *hugebmp = tmp_path("huge/b.bmp");
+    expect_error(load(tmp_path("huge"), GAN_DATA_AUTO, 0, 0, 0, &ds, &e), &e, hugebmp, "stb_image: too large",
+                 "at most 16384 pixels a side");
+    expect_error(load(tmp_path("huge"), GAN_DATA_AUTO, 3, 32, 0, &ds, &e), &e, hugebmp, "stb_image: too large", NULL);
+
+    // The header pass keeps the format's reason (stbi_info alone says "unknown image type").
+    make_dir("badihdr");
+    np = make_png(png, 4, 4, 12);
+    write_bytes(tmp_path("badihdr/a.png"), png, np);
+    expect_error(load(tmp_path("badihdr"), GAN_DATA_AUTO, 0, 0, 0, &ds, &e), &e, tmp_path("badihdr/a.png"),
+                 "stb_image: bad IHDR len", NULL);
 
     const char *single = tmp_path("broken/a.png");
     expect_error(load(single, GAN_DATA_AUTO, 1, 32, 0, &ds, &e), &e, single, "single image", NULL);
@@ -658,17 +749,56 @@ static void test_order(void) {
     gan_loader_free(&a);
     gan_dataset_free(&ds);
 
-    // Batches bigger than the dataset span several epochs and stay full.
+    // A batch of the whole dataset is one epoch each time; a larger one, every image repeated in
+    // each batch, is refused as a config error naming both numbers.
     gan_dataset tiny = toy(3, 1, 2, 2, 0);
-    TEST_CHECK(gan_loader_init(&a, &tiny, 8, 2, 1, 7, &e) == 0, "init tiny");
-    int64_t tseq[3 * 8];
-    float tout[8 * 4];
-    draw(&a, 3, tseq, tout);
-    check_epochs(tseq, 24, 3, "batch 8 of 3 images");
-    TEST_CHECK(a.state.epoch == 8 && a.state.position == 0, "tiny state %lld %lld", (long long)a.state.epoch,
+    TEST_CHECK(gan_loader_init(&a, &tiny, 3, 2, 1, 7, &e) == 0, "init tiny: %s", e.msg);
+    int64_t tseq[4 * 3];
+    float tout[3 * 4];
+    draw(&a, 4, tseq, tout);
+    check_epochs(tseq, 12, 3, "batch 3 of 3 images");
+    TEST_CHECK(a.state.epoch == 4 && a.state.position == 0, "tiny state %lld %lld", (long long)a.state.epoch,
                (long long)a.state.position);
     gan_loader_free(&a);
+    int rc = gan_loader_init(&a, &tiny, 8, 2, 1, 7, &e);
+    TEST_CHECK(rc == -1 && e.code == GAN_EXIT_USAGE, "batch 8 of 3 images: rc %d code %d", rc, e.code);
+    TEST_CHECK(has(e.msg, "train.batch_size 8 is larger than the dataset") && has(e.msg, "has 3 images") &&
+                   has(e.msg, tiny.path),
+               "batch 8 of 3 images: %s", e.msg);
     gan_dataset_free(&tiny);
+}
+
+// ------------------------------------------------------------------------------------- labels
+
+// An IDX label file: magic 0x801, the count `claim`, then `len` bytes of y; gzipped when gz.
+static void write_labels(const char *path, uint32_t claim, const uint8_t *y, size_t len, int gz) {
+    uint8_t buf[64] = {0, 0, 8, 1, claim >> 24, claim >> 16 & 255, claim >> 8 & 255, claim & 255};
+    memcpy(buf + 8, y, len);
+    gzFile f = gzopen(path, gz ? "wb" : "wbT");
+    if (!f || gzwrite(f, buf, (unsigned)(8 + len)) != (int)(8 + len) || gzclose(f) != Z_OK) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+// Label counts are claims too: 2^31 - 1 labels over 6 bytes is read as far as the data goes.
+static void test_labels(void) {
+    const uint8_t y[6] = {1, 2, 3, 4, 5, 6};
+    for (int g = 0; g < 2; g++) {
+        const char *path = tmp_path(g ? "huge-labels.gz" : "huge-labels");
+        write_labels(path, 0x7fffffff, y, sizeof y, g);
+        gan_err e = {0};
+        int64_t n = 0;
+        uint8_t *got = gan_labels_load(path, 0, 10, &n, &e);
+        TEST_CHECK(!got && e.code == GAN_EXIT_RUNTIME, "%s: read %lld labels", path, (long long)n);
+        TEST_CHECK(has(e.msg, path) && has(e.msg, "expected 2147483647 labels, as its IDX header claims") &&
+                       has(e.msg, "got 6 labels, all the file holds"),
+                   "message: %s", e.msg);
+        free(got);
+        got = gan_labels_load(path, 4, 10, &n, &e);
+        TEST_CHECK(got && n == 4 && memcmp(got, y, 4) == 0, "%s: the first 4 with a limit: %s", path, e.msg);
+        free(got);
+    }
 }
 
 // ---------------------------------------------------------------------------- real dataset
@@ -751,6 +881,7 @@ int main(void) {
     test_folder_errors();
     test_padding_and_scale();
     test_order();
+    test_labels();
     int real = test_fashion_mnist();
     remove_tree(tmp_root);
     int rc = test_finish();

@@ -118,7 +118,8 @@ int gan_cifar10_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *
     }
     if (rc == 0) {
         int64_t n = limit > 0 && limit < total ? limit : total;
-        uint8_t *px = gan_xmalloc((size_t)(n * CIFAR_PIXELS), "the dataset's pixels");
+        uint8_t *px = gan_dataset_alloc_pixels(path, n, 3, 32, 32, err);
+        rc = px ? 0 : -1;
         int64_t done = 0;
         for (int i = 0; i < nfiles && done < n && rc == 0; i++) {
             int64_t take = counts[i] < n - done ? counts[i] : n - done;

@@ -39,6 +39,18 @@ void gan_dataset_free(gan_dataset *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
+uint8_t *gan_dataset_alloc_pixels(const char *path, int64_t n, int c, int h, int w, gan_err *err) {
+    // n is a file's size over 3073 (CIFAR) or a count of files (folders), an image at most
+    // 4 x 2^14 x 2^14 bytes: the product fits in 64 bits.
+    const uint64_t bytes = (uint64_t)n * (uint64_t)c * (uint64_t)h * (uint64_t)w;
+    uint8_t *px = bytes <= SIZE_MAX ? malloc(bytes ? (size_t)bytes : 1) : NULL;
+    if (!px)
+        gan_errf(err, GAN_EXIT_RUNTIME,
+                 "%s: %lld images of %dx%dx%d need %llu bytes, more memory than can be allocated", path,
+                 (long long)n, c, h, w, (unsigned long long)bytes);
+    return px;
+}
+
 static gan_data_format sniff(const char *path, const struct stat *st, gan_err *err) {
     if (S_ISDIR(st->st_mode)) return gan_cifar10_dir_sniff(path) ? GAN_DATA_CIFAR10 : GAN_DATA_FOLDER;
     if (gan_idx_sniff(path)) return GAN_DATA_IDX;

@@ -22,6 +22,10 @@
 //    the same picture as "shorter side to resolution, then center crop". Shrinking averages the
 //    covered source area (box filter with fractional coverage), enlarging is bilinear
 //    (half-pixel centers, edges clamped), an image already of that size is copied exactly.
+//    Images are at most 16384 pixels a side (GAN_IMAGE_MAX_SIDE, stb_image's limit here).
+//
+// Headers are claims the data must back: an IDX count or a .npy shape never sizes an allocation
+// beyond what the file holds; a header claiming more fails naming the claim and the content.
 //
 // Channels: the dataset is stored with the channels the model takes. RGB -> gray uses the
 // ITU-R BT.601 luma weights, Y = round(0.299 R + 0.587 G + 0.114 B); gray -> RGB replicates the
@@ -63,7 +67,9 @@ typedef struct gan_dataset {
 } gan_dataset;
 
 // Loads the whole dataset. On failure returns -1 with err (GAN_EXIT_RUNTIME) naming the file and
-// leaves *ds empty (safe to free).
+// leaves *ds empty (safe to free): the file cannot be opened ("Permission denied", ...), holds
+// less than its header claims ("truncated"), is not valid gzip data, is not a decodable image,
+// or needs more memory than can be allocated.
 int gan_dataset_load(const gan_data_opts *opts, gan_dataset *ds, gan_err *err);
 void gan_dataset_free(gan_dataset *ds);
 

@@ -1,6 +1,6 @@
-// Image folders decoded with stb_image (Debian's libstb carries the implementation). Images are
-// decoded in parallel straight into their slot of the dataset; the error reported is the one of
-// the first failing file in path order, so the message does not depend on thread timing.
+// Image folders decoded with stb_image. Images are decoded in parallel straight into their slot of
+// the dataset; the error reported is the one of the first failing file in path order, so the
+// message does not depend on thread timing.
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,11 +9,30 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <stb_image.h>
-
 #include "alloc.h"
 #include "pixels.h"
 #include "sources.h"
+
+// stb_image is compiled here, private to this file (STB_IMAGE_STATIC), instead of taken from
+// Debian's libstb: that build accepts 2^24 pixels a side, so a few bytes of header could make a
+// decoder allocate gigabytes. This one caps the sides (STBI_MAX_DIMENSIONS) and holds only the
+// decoders of the formats a folder may contain. STBI_NO_GIF keeps the GIF declarations out too
+// (STBI_ONLY_* drops only the definitions), and stb_image 2.27 defines
+// stbi_set_unpremultiply_on_load_thread under the name stbi__unpremultiply_on_load_thread: the
+// alias gives its declaration a definition. Either would otherwise be a static function declared
+// and never defined; the API functions this file does not call are static and unused.
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_NO_GIF
+#define STBI_MAX_DIMENSIONS GAN_IMAGE_MAX_SIDE
+#define stbi_set_unpremultiply_on_load_thread stbi__unpremultiply_on_load_thread
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include <stb_image.h>
+#pragma GCC diagnostic pop
 
 bool gan_path_is_image(const char *path) {
     const char *dot = strrchr(path, '.');
@@ -69,10 +88,53 @@ static int cmp_path(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int decode_error(const char *path, gan_err *err) {
-    const char *why = stbi_failure_reason();
+// stb_image's reason, with the cap when it is "too large" (the reason for sides above it).
+static int decode_error(const char *path, const char *why, gan_err *err) {
+    if (why && strcmp(why, "too large") == 0)
+        return gan_errf(err, GAN_EXIT_RUNTIME,
+                        "%s: not a decodable image (stb_image: too large): at most %d pixels a side are read", path,
+                        GAN_IMAGE_MAX_SIDE);
     return gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a decodable image (stb_image: %s)", path,
                     why ? why : "unknown reason");
+}
+
+static FILE *open_image(const char *path, gan_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    return f;
+}
+
+// The image's size and channels from its header (no pixels decoded), or -1 with err naming the
+// file. stbi_info tries every format in turn and keeps only "unknown image type" as its reason;
+// a decode attempt gives the format's own reason (the failure path only). Not every format's
+// header check applies STBI_MAX_DIMENSIONS (BMP's does not), so the cap is checked here too.
+static int probe(const char *path, int *w, int *h, int *comp, gan_err *err) {
+    FILE *f = open_image(path, err);
+    if (!f) return -1;
+    int rc = 0;
+    if (!stbi_info_from_file(f, w, h, comp)) {
+        const char *why = stbi_failure_reason();
+        rewind(f);
+        int dw, dh, dc;
+        stbi_uc *px = stbi_load_from_file(f, &dw, &dh, &dc, 0);
+        if (!px) why = stbi_failure_reason();
+        stbi_image_free(px);
+        rc = decode_error(path, why, err);
+    } else if (*w > GAN_IMAGE_MAX_SIDE || *h > GAN_IMAGE_MAX_SIDE) {
+        rc = decode_error(path, "too large", err);
+    }
+    fclose(f);
+    return rc;
+}
+
+// The image's pixels, interleaved with the *comp channels it has, or NULL with err.
+static uint8_t *decode(const char *path, int *w, int *h, int *comp, gan_err *err) {
+    FILE *f = open_image(path, err);
+    if (!f) return NULL;
+    uint8_t *px = stbi_load_from_file(f, w, h, comp, 0);
+    if (!px) decode_error(path, stbi_failure_reason(), err);
+    fclose(f);
+    return px;
 }
 
 // The first file (in path order) that failed, with its message.
@@ -110,10 +172,9 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
         int64_t *dims = gan_xmalloc(sizeof(int64_t) * 2 * (size_t)n, "the images' sizes");
 #pragma omp parallel for schedule(dynamic, 16)
         for (int64_t i = 0; i < n; i++) {
-            int iw, ih;
-            if (!stbi_info(files.paths[i], &iw, &ih, &comp[i])) {
-                gan_err e;
-                decode_error(files.paths[i], &e);
+            int iw = 0, ih = 0;
+            gan_err e;
+            if (probe(files.paths[i], &iw, &ih, &comp[i], &e) != 0) {
                 note_failure(&ff, i, &e);
                 continue;
             }
@@ -145,14 +206,16 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
     uint8_t *px = NULL;
     int64_t image_bytes = (int64_t)channels * h * w;
     if (ff.index == n) {
-        px = gan_xmalloc((size_t)(n * image_bytes), "the dataset's pixels");
+        px = gan_dataset_alloc_pixels(dir, n, channels, h, w, &ff.err);
+        if (!px) ff.index = 0;  // the folder's failure, not a file's: it is reported as it is
+    }
+    if (px) {
 #pragma omp parallel for schedule(dynamic, 4)
         for (int64_t i = 0; i < n; i++) {
             int iw, ih;
-            uint8_t *img = stbi_load(files.paths[i], &iw, &ih, &comp[i], 0);
             gan_err e;
+            uint8_t *img = decode(files.paths[i], &iw, &ih, &comp[i], &e);
             if (!img) {
-                decode_error(files.paths[i], &e);
                 note_failure(&ff, i, &e);
                 continue;
             }

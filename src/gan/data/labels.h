@@ -17,6 +17,7 @@
 // Reads the first `limit` labels of `path` (0: all of them) and returns them (malloc'd, *n of
 // them), or NULL with err (GAN_EXIT_RUNTIME) naming the file when: it cannot be opened; it is not
 // an IDX label file (an image file is named as such); its count is 0; it holds fewer labels than
-// its header says, or (when all are read) more bytes than that; a label is not below `classes`
-// (the first such label's index and value are named).
+// its header says (memory is bounded by the file, not the count), or (when all are read) more
+// bytes than that; its gzip data is corrupt; a label is not below `classes` (the first such
+// label's index and value are named).
 uint8_t *gan_labels_load(const char *path, int64_t limit, int classes, int64_t *n, gan_err *err);

@@ -70,6 +70,14 @@ int gan_loader_init(gan_loader *l, const gan_dataset *ds, int batch, int res, in
     GAN_CHECK(channels == ds->c && ds->c <= 4,
               "gan_loader_init: model takes %d channels, dataset has %d (load it with the model's)",
               channels, ds->c);
+    // A batch larger than the dataset would hold every image more than once; the epochs it spans
+    // would still be permutations, but a batch of repeats is not what a batch size of that many
+    // asks for, so it is refused rather than silently wrapped.
+    if (batch > ds->n)
+        return gan_errf(err, GAN_EXIT_USAGE,
+                        "train.batch_size %d is larger than the dataset: %s has %lld images, so every batch "
+                        "would repeat images; set train.batch_size to at most %lld, or use more images (data.limit)",
+                        batch, ds->path, (long long)ds->n, (long long)ds->n);
     if (ds->h > res || ds->w > res)
         return gan_errf(err, GAN_EXIT_RUNTIME,
                         "%s: images are %dx%d, larger than model.resolution %d; set model.resolution to "

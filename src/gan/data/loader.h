@@ -3,7 +3,9 @@
 // Order: epoch e is a permutation of all n images (Fisher-Yates with Philox, keyed by the seed
 // and counters reserved for epoch e), so it depends only on (seed, e). Batches are consecutive
 // slices of the concatenated epochs: a batch that runs past the end of an epoch continues with
-// the next epoch's permutation, so every batch is full and no image is dropped. The loader's
+// the next epoch's permutation, so every batch is full and no image is dropped. A batch is never
+// larger than the dataset (gan_loader_init refuses it), so a batch holds an image at most twice,
+// and only where it straddles two epochs. The loader's
 // whole state is (epoch, position): saving it in a checkpoint and restoring it into a loader
 // with the same dataset and seed yields exactly the batches an unbroken run would have seen.
 //
@@ -38,7 +40,8 @@ typedef struct gan_loader {
 
 // Prepares batches of `batch` images at the model's resolution `res` with `channels` (must
 // equal ds->c: load the dataset with the model's channels). Fails (user error naming the
-// dataset) when the images are larger than res.
+// dataset) when the images are larger than res, and (GAN_EXIT_USAGE, naming both numbers) when
+// batch is larger than the dataset: every batch would hold repeats of the same images.
 int gan_loader_init(gan_loader *l, const gan_dataset *ds, int batch, int res, int channels,
                     uint64_t seed, gan_err *err);
 void gan_loader_free(gan_loader *l);

@@ -6,6 +6,11 @@
 
 #include "dataset.h"
 
+// The pixel buffer of n images of c x h x w, sizes that came from the files (a header's claim, a
+// sparse file's size): a size that cannot be allocated is the data's fault, so it fails as a user
+// error (NULL, err naming `path`, the images and the bytes) where gan_xmalloc would abort.
+uint8_t *gan_dataset_alloc_pixels(const char *path, int64_t n, int c, int h, int w, gan_err *err);
+
 // IDX image file (plain or gzip), 1 channel. limit 0: all images.
 int gan_idx_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err);
 // True when the first four bytes (after gunzip) look like any IDX magic: 0, 0, type, ndim.
@@ -21,5 +26,8 @@ bool gan_cifar10_dir_sniff(const char *dir);
 // (0: keep native sizes, which must agree).
 int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, gan_dataset *ds,
                     gan_err *err);
+// The largest side of an image a folder may hold (stb_image's STBI_MAX_DIMENSIONS there): a
+// decoded image is then at most 16384^2 x 4 bytes = 1 GiB, whatever its header claims.
+#define GAN_IMAGE_MAX_SIDE 16384
 // .png .jpg .jpeg .bmp, any case.
 bool gan_path_is_image(const char *path);

@@ -312,18 +312,24 @@ int gan_npy_read_stream(FILE *f, const char *path, size_t fsize, const char *con
     if (parse_header(path, hdr, hlen, ndim, shape, accept, accept_text, descr, err) != 0) goto done;
 
     const size_t elem = (size_t)strtol(descr + 2, NULL, 10);  // '<f4' -> 4
+    // The shape's byte count is checked against the file's size before anything is allocated:
+    // a header cannot make the reader allocate more than the file holds.
+    const size_t have = fsize - pre_len - hlen;
+    char shp[GAN_NPY_MAX_DIMS * 24 + 8];
+    shape_repr(shp, sizeof shp, *ndim, shape);
+    bool zero = false;
+    for (int i = 0; i < *ndim; i++) zero |= shape[i] == 0;
     size_t count = 1;
-    for (int i = 0; i < *ndim; i++) {
-        if (shape[i] != 0 && count > SIZE_MAX / elem / (uint64_t)shape[i]) {
-            gan_errf(err, GAN_EXIT_RUNTIME, "%s: shape is too large to address", path);
+    for (int i = 0; i < *ndim && !zero; i++) {
+        if (count > SIZE_MAX / elem / (uint64_t)shape[i]) {
+            gan_errf(err, GAN_EXIT_RUNTIME, "%s: shape %s of %s is too large to address; the file holds %zu bytes",
+                     path, shp, descr, have);
             goto done;
         }
         count *= (size_t)shape[i];
     }
-    size_t need = count * elem, have = fsize - pre_len - hlen;
+    size_t need = zero ? 0 : count * elem;
     if (have != need) {
-        char shp[GAN_NPY_MAX_DIMS * 24 + 8];
-        shape_repr(shp, sizeof shp, *ndim, shape);
         if (have < need)
             gan_errf(err, GAN_EXIT_RUNTIME, "%s: truncated data: shape %s of %s needs %zu "
                      "bytes, got %zu", path, shp, descr, need, have);
