@@ -107,6 +107,12 @@ void ag_backend_describe(const ag_backend *be, ag_backend_desc *d) {
     be->ops->describe(be, d);
 }
 
+bool ag_backend_device_memory(const ag_backend *be, size_t *room, size_t *total) {
+    if (!be->ops->device_memory) return false;
+    be->ops->device_memory(be, room, total);
+    return true;
+}
+
 const char *ag_backend_memory_note(const ag_backend *be, char *buf, size_t size) {
     buf[0] = '\0';
     if (be->ops->memory_report && size > 2) {

@@ -64,6 +64,9 @@ typedef struct ag_backend_ops {
     void (*describe)(const ag_backend *be, ag_backend_desc *d);
     // One line on the memory in use, for out-of-memory messages; NULL: nothing to add.
     void (*memory_report)(const ag_backend *be, char *buf, size_t size);
+    // Device memory a new allocation can still get (free plus what the backend caches) and the
+    // device's total; NULL for backends whose memory is the host's.
+    void (*device_memory)(const ag_backend *be, size_t *room, size_t *total);
     ag_kernel_fn kernels[AG_OP_COUNT];
 } ag_backend_ops;
 

@@ -84,6 +84,7 @@ void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
 
 size_t ag_ctx_arena_bytes(const ag_ctx *c) { return c->meta.used + c->data.used; }
 size_t ag_ctx_arena_peak(const ag_ctx *c) { return c->meta.peak + c->data.peak; }
+size_t ag_ctx_workspace_bytes(const ag_ctx *c) { return c->workspace_size; }
 uint64_t ag_ctx_flops(const ag_ctx *c) { return c->flops; }
 
 bool ag_set_grad_enabled(ag_ctx *c, bool on) {

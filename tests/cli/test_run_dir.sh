@@ -155,4 +155,16 @@ check "one of two fresh trains succeeds ($ra, $rb)" test "$ra$rb" = 01 -o "$ra$r
 if [ "$ra" = 1 ]; then loser=two.a.log holder=$b; else loser=two.b.log holder=$a; fi
 check "the other names the holder" grep -q "pid $holder" $loser
 check "metrics of one run" test -z "$(grep -o '"step": [0-9]*' two/metrics.jsonl | sort | uniq -d)"
+# Row 2: a batch that cannot fit in memory is refused up front, naming what a step needs, what
+# is left and under which limit, and a batch that fits; nothing is written. The batch it offers
+# trains under the same limit.
+cp "$(dirname "$0")/../../experiments/dcgan_fmnist.yaml" big.yaml
+out=$( (ulimit -v 2200000; "$GAN" train big.yaml train.batch_size=60000 train.threads=2 --run-dir big) 2>&1); rc=$?
+check "a step that cannot fit: exit 1 (got $rc)" test "$rc" = 1
+check "names need, room and limit: $out" grep -Eq "train.batch_size 60000 does not fit in memory: a training step needs about [0-9.]+ GiB .* but [0-9.]+ [GM]iB is left under the address-space limit \(ulimit -v\); lower train.batch_size to at most [0-9]+$" <<<"$out"
+check "no run directory for a refused run" test ! -e big
+fits=$(grep -o 'at most [0-9]*$' <<<"$out" | grep -o '[0-9]*')
+check "the batch it offers ($fits) trains under the same limit" \
+  bash -c "ulimit -v 2200000; '$GAN' train big.yaml train.batch_size=$fits train.threads=2 train.steps=1 checkpoint.every=1 --run-dir big >/dev/null"
+check "and ends with a checkpoint" test -f big/checkpoints/ckpt-00000001.h5
 finish

@@ -208,6 +208,13 @@ static void cuda_memory_report(const ag_backend *be, char *buf, size_t size) {
              total / 1073741824.0);
 }
 
+static void cuda_device_memory(const ag_backend *be, size_t *room, size_t *total) {
+    size_t free_bytes = 0;
+    *total = 0;
+    if (cudaMemGetInfo(&free_bytes, total) != cudaSuccess) (void)cudaGetLastError();
+    *room = free_bytes + cuda_of(be)->mem.cached;
+}
+
 // Every op's kernel by name (cuda_backend.h declares them all from op_list.h): an op without a
 // CUDA kernel fails the link.
 const ag_backend_ops ag_cuda_backend_ops = {
@@ -232,6 +239,7 @@ const ag_backend_ops ag_cuda_backend_ops = {
     .set_threads = cuda_set_threads,
     .describe = cuda_describe,
     .memory_report = cuda_memory_report,
+    .device_memory = cuda_device_memory,
     .kernels = {
 #define AG_CUDA_ENTRY(E, n, s, g) [AG_OP_##E] = cuda_##n,
         AG_OP_LIST(AG_CUDA_ENTRY)

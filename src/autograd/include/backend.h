@@ -39,6 +39,11 @@ int ag_backend_threads(const ag_backend *be);
 void *ag_backend_host_alloc(const ag_backend *be, size_t bytes);
 void ag_backend_host_free(const ag_backend *be, void *p);
 
+// For a backend with memory of its own (a GPU): sets what new tensors can still get (free plus
+// what the backend has cached) and the total, and returns true. False when the backend's memory
+// is the host's (the CPU): ask the operating system instead.
+bool ag_backend_device_memory(const ag_backend *be, size_t *room, size_t *total);
+
 // What the backend runs on, for logs and benchmark reports.
 typedef struct ag_backend_desc {
     char name[32];      // "cpu", "cuda:0"

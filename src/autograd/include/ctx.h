@@ -37,6 +37,9 @@ void ag_ctx_release(ag_ctx *c, ag_ctx_mark m);
 // Bytes of per-iteration memory in use now / at most since creation.
 size_t ag_ctx_arena_bytes(const ag_ctx *c);
 size_t ag_ctx_arena_peak(const ag_ctx *c);
+// Bytes of the kernels' scratch buffer (im2col and the like), which grows to the largest request
+// and stays: with the arena's peak, what one iteration needs on the backend.
+size_t ag_ctx_workspace_bytes(const ag_ctx *c);
 // Floating-point operations (2 per multiply-add) of the matrix-product kernels run on this
 // context since it was created: convolutions and matmuls at their nominal size, forward and
 // backward. `gan bench` divides it by time.

@@ -16,6 +16,7 @@
 #include "generator.h"
 #include "image_grid.h"
 #include "json.h"
+#include "memory_check.h"
 #include "progress.h"
 #include "signals.h"
 
@@ -91,6 +92,8 @@ static int setup(gan_trainer *tr, gan_err *err) {
     if (!tr->model) return -1;
 
     if (gan_trainer_open_data(cfg, cfg->train.batch_size, s.data_seed, &tr->ds, &tr->loader, err) != 0) return -1;
+    // With the model and data in memory, a step must fit in what is left.
+    if (gan_check_step_memory(tr->family, cfg, tr->be, err) != 0) return -1;
     tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
 
