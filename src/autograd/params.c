@@ -1,6 +1,8 @@
 #include "params.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend_impl.h"
@@ -101,6 +103,26 @@ bool ag_params_same_layout(const ag_params *a, const ag_params *b) {
 void ag_params_copy(ag_params *dst, const ag_params *src) {
     AG_CHECK(ag_params_same_layout(dst, src), "ag_params_copy: layouts differ");
     ag_tensor_copy(dst->values, src->values);
+}
+
+int ag_params_first_nonfinite(const ag_params *ps, const ag_tensor *block, int64_t *elem, float *value) {
+    if (ps->total == 0) return -1;
+    if (!block) block = ps->values;
+    AG_CHECK(block && block->numel >= ps->total, "ag_params_first_nonfinite: a block of %lld floats for %lld",
+             block ? (long long)block->numel : 0LL, (long long)ps->total);
+    float *host = ag_xmalloc((size_t)ps->total * sizeof *host);
+    ps->be->ops->to_host(ps->be, host, block->data, (size_t)ps->total * sizeof *host);
+    int found = -1;
+    for (int i = 0; i < ps->count && found < 0; i++) {
+        const float *v = host + ps->items[i].offset;
+        for (int64_t j = 0; j < ps->items[i].t->numel; j++)
+            if (!isfinite(v[j])) {
+                found = i, *elem = j, *value = v[j];
+                break;
+            }
+    }
+    free(host);
+    return found;
 }
 
 void ag_params_lerp(ag_params *ema, const ag_params *src, float beta) {

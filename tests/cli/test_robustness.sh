@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops and failures: SIGINT/SIGTERM checkpoint and exit 0; a killed process leaves the previous
 # checkpoint loadable; corrupted and truncated checkpoints are reported as such and never
-# half-loaded; a diverging run stops naming the step and keeps its last good checkpoint.
+# half-loaded; a diverging run stops naming the step and the tensor, writes no checkpoint of a
+# diverged state and names its real last good checkpoint.
 . "$(dirname "$0")/lib.sh"
 need_dataset
 cd "$SCRATCH"
@@ -78,8 +79,36 @@ check "a failed resume changes nothing on disk" unchanged "$before" resumed/chec
 echo "not hdf5 at all" > text.h5
 expect_exit 1 "text.h5.*not .*HDF5" "$GAN" info text.h5
 
-# Divergence: an absurd learning rate makes the losses non-finite within a few steps.
+# Divergence (issue 12 rows 7, 8). An absurd learning rate makes the losses non-finite in the
+# first step, before any checkpoint: the message says there is none (it used to offer "the last
+# good checkpoint (step 0)" in an empty folder).
 tiny_config nan.yaml
 sed -i 's/steps: 6/steps: 50/; s/batch_size: 8/batch_size: 8, lr_d: 1.0e+30, lr_g: 1.0e+30/' nan.yaml
-expect_exit 1 "step [0-9]+: .*not finite.*last good checkpoint" "$GAN" train nan.yaml --run-dir nan
+expect_exit 1 "^gan train: error: step [0-9]+: loss_[dg] = -?nan \(not finite\): training diverged; it has no checkpoint yet \(the first is due at step 3\); train again with a lower learning rate$" \
+  "$GAN" train nan.yaml --run-dir nan
+check "no checkpoint written" test -z "$(ls nan/checkpoints)"
+# A merely huge one keeps the losses finite (BCE saturates) while a running variance overflows:
+# the state is checked before every checkpoint, none holding inf is written, and the message
+# names the tensor and the real last good checkpoint.
+sed 's/1.0e+30/1.0e+9/g' nan.yaml > inf.yaml
+out=$("$GAN" train inf.yaml --run-dir inf checkpoint.every=1 checkpoint.keep=50 2>&1 >/dev/null); rc=$?
+check "diverged state: exit 1 (got $rc)" test "$rc" = 1
+check "names the tensor, the unwritten checkpoint and the last good one: $out" grep -Eq \
+  "^gan train: error: step ([0-9]+): /(G|D|optim/[GD] exp_avg(_sq)?) [^ ]+ element [0-9]+ = -?(inf|nan) is not finite, so ckpt-0*[0-9]+\.h5 was not written: training diverged; the last good checkpoint is inf/checkpoints/ckpt-0*[0-9]+\.h5 \(step [0-9]+\); train again with a lower learning rate$" <<<"$out"
+bad_step=$(sed -n 's/^gan train: error: step \([0-9]*\):.*/\1/p' <<<"$out")
+good=$(printf 'ckpt-%08d.h5' $((bad_step - 1)))
+check "the last good checkpoint named is the one before ($good)" grep -q "is inf/checkpoints/$good (step $((bad_step - 1)))" <<<"$out"
+check "no checkpoint of the diverged step" test ! -e "inf/checkpoints/$(printf 'ckpt-%08d.h5' "$bad_step")"
+if /usr/bin/python3 -c "import h5py, numpy" 2>/dev/null; then
+  check "every dataset of every checkpoint left is finite" /usr/bin/python3 - inf/checkpoints/ckpt-*.h5 <<'PY'
+import sys, h5py, numpy as np
+bad = []
+for path in sys.argv[1:]:
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: bad.append(f"{path}:{name}") if isinstance(obj, h5py.Dataset)
+                     and obj.dtype.kind == "f" and not np.isfinite(obj[()]).all() else None)
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad or not sys.argv[1:] else 0)
+PY
+fi
 finish

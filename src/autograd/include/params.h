@@ -47,5 +47,9 @@ ag_tensor *ag_params_view_in(const ag_params *ps, int i, ag_tensor *block);
 bool ag_params_same_layout(const ag_params *a, const ag_params *b);
 // dst.values = src.values (same layout).
 void ag_params_copy(ag_params *dst, const ag_params *src);
+// The first parameter whose values hold a NaN or an infinity, read from `block` (a block of
+// ps's layout: an optimizer's moments) or from ps's own values when block is NULL: its index,
+// with the element and its value. -1 when every value is finite. Copies the block to the host.
+int ag_params_first_nonfinite(const ag_params *ps, const ag_tensor *block, int64_t *elem, float *value);
 // ema = beta * ema + (1 - beta) * src (same layout): the G EMA update.
 void ag_params_lerp(ag_params *ema, const ag_params *src, float beta);

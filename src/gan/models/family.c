@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "family.h"
@@ -10,4 +11,17 @@ const gan_family *gan_family_find(const char *type) {
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
         if (!strcmp(families[i]->type, type)) return families[i];
     return NULL;
+}
+
+bool gan_state_find_nonfinite(const gan_state_part *parts, int n, char *what, size_t size) {
+    for (int i = 0; i < n; i++) {
+        int64_t elem;
+        float value;
+        int bad = ag_params_first_nonfinite(parts[i].ps, parts[i].block, &elem, &value);
+        if (bad < 0) continue;
+        snprintf(what, size, "%s %s element %lld = %g", parts[i].group, parts[i].ps->items[bad].name,
+                 (long long)elem, (double)value);
+        return true;
+    }
+    return false;
 }

@@ -2,6 +2,7 @@
 // kind of GAN, behind one table of functions. family_dcgan.c and family_stylegan2.c implement
 // it; the trainer, train_state.c and the commands only ever call through it.
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -9,6 +10,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "error.h"
+#include "params.h"
 #include "rng.h"
 #include "stats.h"
 
@@ -37,6 +39,11 @@ typedef struct gan_family {
     // The whole trained state (networks, buffers, optimizers, the family's scalars).
     int (*save)(const gan_model *m, gan_ckpt_writer *w, gan_err *err);
     int (*load)(gan_model *m, gan_ckpt_reader *r, gan_err *err);
+    // The first value of the trained state (networks, buffers, optimizer moments, the family's
+    // scalars) that is a NaN or an infinity, described in `what` ("/G main.1.running_var
+    // element 3 = inf"); false when every value is finite. The trainer asks before each
+    // checkpoint, so no checkpoint holds a diverged state.
+    bool (*find_nonfinite)(const gan_model *m, char *what, size_t size);
     // Only what sampling uses (the generator, or G_ema).
     int (*load_generator)(gan_model *m, gan_ckpt_reader *r, gan_err *err);
     // z (n, latent_dim) -> images (n, C, R, R) in host memory, from the sampling generator in
@@ -57,6 +64,16 @@ typedef struct gan_family {
     // Parameter counts and the like, one "name  value" line each, for `gan info`.
     void (*describe)(const gan_model *m, FILE *f);
 } gan_family;
+
+// One part of a family's state for gan_state_find_nonfinite: a parameter set's values, or a
+// block of its layout (an optimizer's moments) when `block` is set, named `group` in messages.
+typedef struct gan_state_part {
+    const char *group;  // "/G", "/optim/G exp_avg"
+    const ag_params *ps;
+    const ag_tensor *block;
+} gan_state_part;
+// find_nonfinite over the parts, in order.
+bool gan_state_find_nonfinite(const gan_state_part *parts, int n, char *what, size_t size);
 
 // The family of model.type, or NULL.
 const gan_family *gan_family_find(const char *type);

@@ -484,12 +484,52 @@ void gan_trainer_free(gan_trainer *tr) {
     memset(tr, 0, sizeof *tr);
 }
 
+// Where a diverged run can go back to: "the last good checkpoint is RUN/checkpoints/ckpt-N.h5
+// (step N)", from what is on disk now (not what this process wrote: a run diverging right after
+// a resume has written none), or that there is none.
+static void last_good(const gan_trainer *tr, char *dst, size_t size) {
+    char ckpt[GAN_PATH_MAX];
+    int64_t step = 0;
+    gan_err ignored;
+    if (run_checkpoint(tr->run_dir, ckpt, sizeof ckpt, &ignored) == 1 && ckpt_step(ckpt, &step, &ignored) == 0) {
+        char dir[GAN_PATH_MAX], file[GAN_PATH_MAX];
+        gan_fs_dirname(ckpt, dir, sizeof dir);
+        if (gan_ckpt_step_path(file, sizeof file, dir, step, &ignored) == 0 &&
+            gan_fs_exists(file))
+            snprintf(ckpt, sizeof ckpt, "%s", file);  // the file latest.h5 names
+        snprintf(dst, size, "the last good checkpoint is %s (step %lld)", ckpt, (long long)step);
+    } else {
+        snprintf(dst, size, "it has no checkpoint yet (the first is due at step %lld)",
+                 (long long)tr->cfg.checkpoint.every);
+    }
+}
+
+static int diverged(const gan_trainer *tr, const char *what, gan_err *err) {
+    char good[GAN_PATH_MAX + 96];
+    last_good(tr, good, sizeof good);
+    return gan_errf(err, GAN_EXIT_RUNTIME, "step %lld: %s: training diverged; %s; train again with a lower "
+                    "learning rate",
+                    (long long)tr->step, what, good);
+}
+
+// A diverged state is never saved: every value of the model and its optimizers is checked
+// first (the losses can stay finite while a weight or a running variance does not).
+static int save_state(gan_trainer *tr, const char *path, gan_err *err) {
+    char bad[GAN_PATH_MAX], what[GAN_PATH_MAX + 64];
+    if (tr->family->find_nonfinite(tr->model, bad, sizeof bad)) {
+        const char *slash = strrchr(path, '/');
+        snprintf(what, sizeof what, "%s is not finite, so %s was not written", bad, slash ? slash + 1 : path);
+        return diverged(tr, what, err);
+    }
+    return gan_train_state_save(tr, path, err);
+}
+
 static int checkpoint_now(gan_trainer *tr, gan_err *err) {
     char dir[GAN_PATH_MAX], path[GAN_PATH_MAX];
     if (path_in(dir, tr->run_dir, "checkpoints", err) != 0 ||
         gan_ckpt_step_path(path, sizeof path, dir, tr->step, err) != 0)
         return -1;
-    if (gan_train_state_save(tr, path, err) != 0) return -1;
+    if (save_state(tr, path, err) != 0) return -1;
     return gan_ckpt_rotate(dir, tr->cfg.checkpoint.keep, err);
 }
 
@@ -523,7 +563,7 @@ static int eval_now(gan_trainer *tr, FILE *metrics, gan_progress *prog, gan_err 
     tr->best_step = tr->step;
     char dir[GAN_PATH_MAX], path[GAN_PATH_MAX];
     if (path_in(dir, tr->run_dir, "checkpoints", err) != 0 || path_in(path, dir, "best.h5", err) != 0) return -1;
-    return gan_train_state_save(tr, path, err);
+    return save_state(tr, path, err);
 }
 
 static int snapshot_now(gan_trainer *tr, gan_err *err) {
@@ -608,10 +648,10 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         float value;
         if (!stats_finite(&st, &bad, &value)) {
             gan_progress_finish(&prog);
-            rc = gan_errf(err, GAN_EXIT_RUNTIME,
-                          "step %lld: %s = %g (not finite): training diverged; the last good checkpoint "
-                          "(step %lld) is in %s/checkpoints; try a lower learning rate",
-                          (long long)tr->step + 1, bad, value, (long long)last_ckpt, tr->run_dir);
+            char what[128];
+            tr->step++;  // the step that diverged, as the progress line counts it
+            snprintf(what, sizeof what, "%s = %g (not finite)", bad, value);
+            rc = diverged(tr, what, err);
             break;
         }
         tr->step++;

@@ -78,6 +78,15 @@ static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {
                : 0;
 }
 
+static bool dcgan_find_nonfinite(const gan_model *m, char *what, size_t size) {
+    const gan_state_part parts[] = {
+        {"/G", m->g->params, NULL}, {"/G", m->g->buffers, NULL}, {"/D", m->d->params, NULL},
+        {"/D", m->d->buffers, NULL}, {"/optim/G exp_avg", m->g->params, m->opt_g->m},
+        {"/optim/G exp_avg_sq", m->g->params, m->opt_g->v}, {"/optim/D exp_avg", m->d->params, m->opt_d->m},
+        {"/optim/D exp_avg_sq", m->d->params, m->opt_d->v}};
+    return gan_state_find_nonfinite(parts, sizeof parts / sizeof *parts, what, size);
+}
+
 static int dcgan_load_generator(gan_model *m, gan_ckpt_reader *r, gan_err *err) {
     return gan_ckpt_read_module(r, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err);
 }
@@ -142,6 +151,7 @@ const gan_family gan_family_dcgan = {
     .free = dcgan_free,
     .step = dcgan_step,
     .save = dcgan_save,
+    .find_nonfinite = dcgan_find_nonfinite,
     .load = dcgan_load,
     .load_generator = dcgan_load_generator,
     .generate = dcgan_generate,

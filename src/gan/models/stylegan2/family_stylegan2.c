@@ -89,6 +89,19 @@ static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
                : 0;
 }
 
+static bool sg2_find_nonfinite(const gan_model *gm, char *what, size_t size) {
+    const gan_sg2_model *m = gm->m;
+    const gan_state_part parts[] = {
+        {"/G", m->g->params, NULL}, {"/G", m->g->buffers, NULL}, {"/G_ema", m->g_ema->params, NULL},
+        {"/G_ema", m->g_ema->buffers, NULL}, {"/D", m->d->params, NULL}, {"/D", m->d->buffers, NULL},
+        {"/optim/G exp_avg", m->g->params, m->opt_g->m}, {"/optim/G exp_avg_sq", m->g->params, m->opt_g->v},
+        {"/optim/D exp_avg", m->d->params, m->opt_d->m}, {"/optim/D exp_avg_sq", m->d->params, m->opt_d->v}};
+    if (gan_state_find_nonfinite(parts, sizeof parts / sizeof *parts, what, size)) return true;
+    if (isfinite(m->pl_mean)) return false;
+    snprintf(what, size, "/ pl_mean = %g", (double)m->pl_mean);
+    return true;
+}
+
 static int read_net(gan_ckpt_reader *r, const char *group, ag_params *params, ag_params *buffers, gan_err *err) {
     return gan_ckpt_read_module(r, group, (ag_params *[]){params, buffers}, 2, err);
 }
@@ -185,6 +198,7 @@ const gan_family gan_family_stylegan2 = {
     .free = sg2_free,
     .step = sg2_step,
     .save = sg2_save,
+    .find_nonfinite = sg2_find_nonfinite,
     .load = sg2_load,
     .load_generator = sg2_load_generator,
     .generate = sg2_generate,
