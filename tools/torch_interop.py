@@ -8,7 +8,9 @@
 Checkpoints hold one HDF5 dataset per state_dict entry under /G (docs/checkpoints.md), so the
 transfer is load_state_dict(strict=True) over h5py: nothing is renamed or reshaped. The
 architecture (32x32 or 64x64, nz, ngf, nc) is read off the stored shapes. Exit status 0 when
-every pixel agrees within 1e-4, 1 otherwise.
+every pixel agrees within 1e-4, 1 otherwise; 2, with one line naming the file, for a file that
+is not a DCGAN checkpoint (a StyleGAN2 generator is checked against tools/stylegan2_reference.py
+by the fixtures of tests/test_stylegan2_nets.c instead).
 """
 import argparse
 import os
@@ -23,8 +25,24 @@ import torch
 from dcgan_reference import Generator
 
 
+class NotADcganCheckpoint(Exception):
+    pass
+
+
 def load_generator(path):
-    with h5py.File(path, "r") as f:
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise NotADcganCheckpoint(f"{path}: not a readable HDF5 file ({e})") from None
+    with f:
+        model = f.attrs.get("model")
+        model = model.decode() if isinstance(model, bytes) else model
+        if model != "dcgan":
+            kind = f"a {model} checkpoint" if model else "not a gan.c checkpoint (no model attribute)"
+            raise NotADcganCheckpoint(f"{path} is {kind}; this tool checks DCGAN generators against "
+                                      "pytorch/examples/dcgan only")
+        if "G" not in f:
+            raise NotADcganCheckpoint(f"{path}: no /G group (a damaged checkpoint?)")
         state = {name: torch.from_numpy(np.array(f["G"][name])) for name in f["G"]}
     # The transposed convolutions' weights, (in, out, 4, 4) in layer order: nz in first, ngf in
     # and nc out last, one per doubling of the 4x4 of the first.
@@ -43,7 +61,11 @@ def main():
     ap.add_argument("--n", type=int, default=16)
     args = ap.parse_args()
 
-    g, nz = load_generator(args.checkpoint)
+    try:
+        g, nz = load_generator(args.checkpoint)
+    except NotADcganCheckpoint as e:
+        print(f"torch_interop.py: error: {e}", file=sys.stderr)
+        return 2
     rng = np.random.default_rng(0)
     z = rng.standard_normal((args.n, nz)).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp:

@@ -41,10 +41,18 @@ np.save("nan.npy", z)
 z[2, 5] = 0
 z[3, 0] = -np.inf
 np.save("inf.npy", z.reshape(4, 8, 1, 1))
+np.save("wide.npy", np.zeros((4, 3), np.float32))
+np.save("flat.npy", np.zeros(8, np.float32))
+np.save("none.npy", np.zeros((0, 8), np.float32))
 PY
 expect_exit 1 "nan.npy: latent row 2 .*not finite \(nan\)" "$GAN" sample run --z nan.npy --out nan.png
 expect_exit 1 "inf.npy: latent row 3 .*not finite \(-inf\)" "$GAN" sample run --z inf.npy --out inf-images.npy
 check "no images from non-finite latents" test ! -e nan.png -a ! -e inf-images.npy
+# Row 19: a --z of the wrong shape names the shape it has.
+expect_exit 1 "^gan sample: error: wide.npy: latents of shape \(N, 8\) or \(N, 8, 1, 1\) with N >= 1 expected for this generator \(nz = 8\), got shape \(4, 3\)$" \
+  "$GAN" sample run --z wide.npy --out wide.png
+expect_exit 1 "flat.npy: .*got shape \(8,\)$" "$GAN" sample run --z flat.npy --out flat.png
+expect_exit 1 "none.npy: .*got shape \(0, 8\)$" "$GAN" sample run --z none.npy --out none.png
 
 # Row 13: a key longer than the message buffer is cut with "...", and the reason still shows.
 long=$(printf 'k%.0s' $(seq 1000))

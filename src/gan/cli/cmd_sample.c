@@ -183,8 +183,12 @@ static int read_latents(const char *path, int nz, float **z, int *n, gan_err *er
     bool ok = (ndim == 2 || (ndim == 4 && shape[2] == 1 && shape[3] == 1)) && shape[1] == nz && shape[0] >= 1;
     if (!ok) {
         free(*z);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: latents of shape (N, %d) or (N, %d, 1, 1) expected for this "
-                        "generator (nz = %d)", path, nz, nz, nz);
+        char got[GAN_NPY_MAX_DIMS * 24 + 8] = "(";
+        for (int d = 0; d < ndim; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? ", " : "", (long long)shape[d]);
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s)", ndim == 1 ? "," : "");
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: latents of shape (N, %d) or (N, %d, 1, 1) with N >= 1 expected for this "
+                        "generator (nz = %d), got shape %s", gan_config_clip_path(path).s, nz, nz, nz, got);
     }
     if (check_finite(path, *z, shape[0], nz, err) != 0) {
         free(*z);
