@@ -2,7 +2,7 @@
 // and attributes; files written with h5py's defaults; every kind of layout mismatch message;
 // truncated, non-HDF5 and bit-flipped files reported as such with the target parameters
 // untouched; failed writes leaving the previous file and no temp file; rotation of the last K;
-// format version checks.
+// format version checks; external links and external-storage datasets refused.
 #include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -650,6 +650,51 @@ static void test_format_version(void) {
     HAS(err, "plain.h5: not a gan.c checkpoint (no format_version attribute on /)");
 }
 
+// HDF5 can keep a file's objects and data in other files: an external link names an object of
+// another file, an external-storage dataset reads its bytes from files it names (any file the
+// user may read). Loading refuses both, before anything of the other file is read.
+static void test_foreign_storage(void) {
+    char path[GAN_PATH_MAX], other[GAN_PATH_MAX], secret[GAN_PATH_MAX];
+    gan_err err = {0};
+    gan_h5 f;
+    TEST_CHECK(gan_h5_create(&f, in_dir(other, "other.h5"), &err) == 0, "create: %s", err.msg);
+    gan_h5_write_f32(&f, "/G/w", AG_SHAPE(2), (float[]){1, 2}, &err);
+    gan_h5_close(&f, &err);
+
+    TEST_CHECK(gan_h5_create(&f, in_dir(path, "elink.h5"), &err) == 0, "create: %s", err.msg);
+    gan_h5_set_attr_i64(&f, "/", "format_version", GAN_CKPT_FORMAT_VERSION, &err);
+    gan_h5_create_group(&f, "/D", &err);
+    gan_h5_close(&f, &err);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Lcreate_external(other, "/G", file, "/D/G", H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(file);
+    gan_ckpt_reader *r = NULL;
+    TEST_CHECK(gan_ckpt_open(path, &r, &err) != 0, "a file with an external link was opened");
+    HAS(err, "elink.h5: /D/G is an HDF5 external link to ");
+    HAS(err, "other.h5:/G; refused: a checkpoint must hold its own objects");
+
+    FILE *sf = fopen(in_dir(secret, "secret.bin"), "wb");
+    fwrite((float[]){7, 8}, sizeof(float), 2, sf);
+    fclose(sf);
+    TEST_CHECK(gan_h5_create(&f, in_dir(path, "efl.h5"), &err) == 0, "create: %s", err.msg);
+    gan_h5_set_attr_i64(&f, "/", "format_version", GAN_CKPT_FORMAT_VERSION, &err);
+    gan_h5_close(&f, &err);
+    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t space = H5Screate_simple(1, (hsize_t[]){2}, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_external(dcpl, secret, 0, 2 * sizeof(float));
+    H5Dclose(H5Dcreate2(file, "/x", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(file);
+    float x[2] = {0, 0};
+    TEST_CHECK(gan_ckpt_open(path, &r, &err) == 0, "open: %s", err.msg);
+    TEST_CHECK(r && gan_ckpt_read_f32(r, "/x", AG_SHAPE(2), x, &err) != 0, "external storage was read");
+    HAS(err, "efl.h5:/x: its data is stored outside the file (HDF5 external storage in ");
+    HAS(err, "secret.bin); refused: a checkpoint must hold its own data");
+    TEST_CHECK(x[0] == 0 && x[1] == 0, "the other file's bytes arrived: %g %g", x[0], x[1]);
+    gan_ckpt_close(r);
+}
+
 int main(void) {
     const char *base = getenv("TMPDIR");
     snprintf(g_dir, sizeof g_dir, "%s/gan_ckpt_XXXXXX", base && *base ? base : "/tmp");
@@ -665,6 +710,7 @@ int main(void) {
     test_failed_writes();
     test_rotate();
     test_format_version();
+    test_foreign_storage();
     remove_tree(g_dir);
     return test_finish();
 }

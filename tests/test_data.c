@@ -590,6 +590,82 @@ static void test_folder_errors(void) {
     expect_error(load(single, GAN_DATA_FOLDER, 1, 32, 0, &ds, &e), &e, single, "not a directory", NULL);
 }
 
+// A 3x2 24-bit BMP whose rows are stored top-down (a negative height in its header), with its
+// first stored row the image's top, and the same picture stored bottom-up. stb_image's header
+// check gives such a file its height as stored (-2); the folder's header pass took that as the
+// size, and asked for a pixel buffer of n x c x -2 x w bytes (found by fuzz_image).
+static void write_bmp_3x2(const char *path, int32_t height, const uint8_t rgb[2][3][3]) {
+    uint8_t f[54 + 2 * 12] = {'B', 'M'};
+    const uint32_t fields[][2] = {{2, sizeof f}, {10, 54}, {14, 40}, {18, 3}, {22, (uint32_t)height},
+                                  {26, 1 | 24 << 16}, {34, 24}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        for (int b = 0; b < 4; b++) f[fields[i][0] + b] = (uint8_t)(fields[i][1] >> (8 * b));
+    for (int r = 0; r < 2; r++) {
+        const int y = height < 0 ? r : 1 - r;  // the image row stored r-th
+        for (int x = 0; x < 3; x++)
+            for (int k = 0; k < 3; k++) f[54 + 12 * r + 3 * x + k] = rgb[y][x][2 - k];  // BGR
+    }
+    write_bytes(path, f, sizeof f);
+}
+
+static void test_top_down_bmp(void) {
+    const uint8_t rgb[2][3][3] = {{{10, 20, 30}, {40, 50, 60}, {70, 80, 90}},
+                                  {{110, 120, 130}, {140, 150, 160}, {170, 180, 190}}};
+    make_dir("bmp_down");
+    make_dir("bmp_up");
+    write_bmp_3x2(tmp_path("bmp_down/a.bmp"), -2, rgb);
+    write_bmp_3x2(tmp_path("bmp_up/a.bmp"), 2, rgb);
+    const char *dirs[] = {"bmp_down", "bmp_up"};
+    for (int d = 0; d < 2; d++) {
+        for (int channels = 0; channels <= 3; channels += 3) {
+            gan_dataset ds;
+            gan_err e;
+            int rc = load(tmp_path(dirs[d]), GAN_DATA_FOLDER, channels, 0, 0, &ds, &e);
+            TEST_CHECK(rc == 0, "%s, channels %d: %s", dirs[d], channels, rc ? e.msg : "");
+            if (rc) continue;
+            TEST_CHECK(ds.n == 1 && ds.c == 3 && ds.h == 2 && ds.w == 3, "%s: %lld x %d x %d x %d", dirs[d],
+                       (long long)ds.n, ds.c, ds.h, ds.w);
+            bool same = ds.n == 1 && ds.c == 3 && ds.h == 2 && ds.w == 3;
+            for (int k = 0; same && k < 3; k++)
+                for (int y = 0; y < 2; y++)
+                    for (int x = 0; x < 3; x++) same &= ds.pixels[(k * 2 + y) * 3 + x] == rgb[y][x][k];
+            TEST_CHECK(same, "%s: pixels differ from the picture", dirs[d]);
+            gan_dataset_free(&ds);
+        }
+    }
+    // A stored height of -2^31 has no magnitude in an int: too large, like any side over the cap.
+    make_dir("bmp_min");
+    write_bmp_3x2(tmp_path("bmp_min/a.bmp"), INT32_MIN, rgb);
+    gan_dataset ds;
+    gan_err e;
+    expect_error(load(tmp_path("bmp_min"), GAN_DATA_FOLDER, 0, 0, 0, &ds, &e), &e, tmp_path("bmp_min/a.bmp"),
+                 "stb_image: too large", NULL);
+}
+
+// What stb_image 2.27 mishandles is refused before or after it runs (found by fuzz_image): a
+// JPEG Huffman table of more than 256 codes (stb_image writes past its tables), and a BMP of
+// height 0 (decoded as an image of no pixels, which the resize then met as a programming error).
+static void test_stb_guards(void) {
+    make_dir("dht");
+    // SOI, then a DHT segment with one DC table whose 16 counts add up to 16 x 20 = 320 codes.
+    uint8_t jpg[2 + 4 + 17 + 320 + 2] = {0xFF, 0xD8, 0xFF, 0xC4, (17 + 320 + 2) >> 8, (17 + 320 + 2) & 0xFF, 0x00};
+    for (int i = 0; i < 16; i++) jpg[7 + i] = 20;
+    jpg[sizeof jpg - 2] = 0xFF, jpg[sizeof jpg - 1] = 0xD9;
+    write_bytes(tmp_path("dht/a.jpg"), jpg, sizeof jpg);
+    gan_dataset ds;
+    gan_err e;
+    for (int res = 0; res <= 16; res += 16)
+        expect_error(load(tmp_path("dht"), GAN_DATA_FOLDER, res ? 3 : 0, res, 0, &ds, &e), &e, tmp_path("dht/a.jpg"),
+                     "stb_image: bad DHT header", "more than 256 codes");
+
+    make_dir("flat");
+    const uint8_t rgb[2][3][3] = {{{0}}};
+    write_bmp_3x2(tmp_path("flat/a.bmp"), 0, rgb);
+    for (int res = 0; res <= 16; res += 16)
+        expect_error(load(tmp_path("flat"), GAN_DATA_FOLDER, res ? 3 : 0, res, 0, &ds, &e), &e,
+                     tmp_path("flat/a.bmp"), "stb_image: zero-sized image", NULL);
+}
+
 // ------------------------------------------------------------------------------------- loader
 
 // A hand-made dataset: image i is h x w with every border pixel `border` except pixel (0,0),
@@ -879,6 +955,8 @@ int main(void) {
     test_folder();
     test_resize();
     test_folder_errors();
+    test_top_down_bmp();
+    test_stb_guards();
     test_padding_and_scale();
     test_order();
     test_labels();

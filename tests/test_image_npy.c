@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "image_grid.h"
 #include "npy.h"
+#include "npz.h"
 #include "test.h"
 
 static char tmpdir[256];
@@ -439,6 +440,104 @@ static void test_npy_rejections(void) {
     CHECK_MSG(err, "not a regular file");
 }
 
+// A dtype's size is outside text too: '<f99999999999999999999' made the message's "float<bits>"
+// multiply strtol's saturated LONG_MAX by 8, a signed overflow (found by fuzz_npy). Sizes no
+// dtype has are named by their kind alone.
+static void test_npy_absurd_dtype_size(void) {
+    static const char data[16];
+    static const struct {
+        const char *header, *name;
+    } cases[] = {
+        {"{'descr': '<f99999999999999999999', 'fortran_order': False, 'shape': (2,), }", "(float)"},
+        {"{'descr': '<i1152921504606846976', 'fortran_order': False, 'shape': (2,), }", "(int)"},
+        {"{'descr': '<f16', 'fortran_order': False, 'shape': (1,), }", "(float128)"},
+        {"{'descr': '<c33', 'fortran_order': False, 'shape': (1,), }", "(complex)"},
+    };
+    char path[512];
+    tpath(path, sizeof path, "absurd.npy");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_npy_by_hand(path, 1, cases[i].header, data, sizeof data);
+        gan_err err = {0};
+        int ndim;
+        int64_t shape[GAN_NPY_MAX_DIMS];
+        float *d;
+        TEST_CHECK(gan_npy_read_f32(path, &ndim, shape, &d, &err) == -1, "%s: accepted", cases[i].header);
+        CHECK_MSG(err, "unsupported dtype");
+        CHECK_MSG(err, cases[i].name);
+    }
+    unlink(path);
+}
+
+// Little-endian fields of a zip archive.
+static void put_le(unsigned char *buf, size_t *n, uint32_t v, int bytes) {
+    for (int b = 0; b < bytes; b++) buf[(*n)++] = (unsigned char)(v >> (8 * b));
+}
+
+// An .npz of one member "mu.npy" (stored, method 0, or deflated, method 8: `member` is then
+// its compressed bytes), whose headers claim `usize` bytes uncompressed.
+static void write_npz_by_hand(const char *path, int method, const void *member, uint32_t csize, uint32_t usize) {
+    static const char name[] = "mu.npy";
+    const uint32_t nlen = sizeof name - 1;
+    unsigned char buf[2048] = {0};
+    size_t n = 0;
+    // local header: signature, version, flags, method, time+date, crc, sizes, name and extra lengths
+    const uint32_t local[][2] = {{0x04034b50u, 4}, {20, 2}, {0, 2}, {(uint32_t)method, 2}, {0, 4}, {0, 4},
+                                 {csize, 4}, {usize, 4}, {nlen, 2}, {0, 2}};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) put_le(buf, &n, local[i][0], (int)local[i][1]);
+    memcpy(buf + n, name, nlen);
+    n += nlen;
+    memcpy(buf + n, member, csize);
+    n += csize;
+    const size_t cd = n;
+    // central directory entry: as above, then comment length, disk, attributes, local offset 0
+    const uint32_t central[][2] = {{0x02014b50u, 4}, {20, 2}, {20, 2}, {0, 2}, {(uint32_t)method, 2}, {0, 4},
+                                   {0, 4}, {csize, 4}, {usize, 4}, {nlen, 2}, {0, 2}, {0, 2}, {0, 2}, {0, 2},
+                                   {0, 4}, {0, 4}};
+    for (size_t i = 0; i < sizeof central / sizeof central[0]; i++) put_le(buf, &n, central[i][0], (int)central[i][1]);
+    memcpy(buf + n, name, nlen);
+    n += nlen;
+    const uint32_t end[][2] = {{0x06054b50u, 4}, {0, 2}, {0, 2}, {1, 2}, {1, 2}, {(uint32_t)(n - cd), 4},
+                               {(uint32_t)cd, 4}, {0, 2}};
+    for (size_t i = 0; i < sizeof end / sizeof end[0]; i++) put_le(buf, &n, end[i][0], (int)end[i][1]);
+    write_bytes(path, buf, n);
+}
+
+// An archive's sizes are claims too: the member's buffer was sized by its uncompressed size as
+// the headers state it, so 8 deflated bytes claiming 4 GiB allocated 4 GiB (found by fuzz_npz).
+// A claim the member's bytes cannot make (more than deflate's 1032:1, or a stored member of
+// another size than its own) is damage, refused before anything is allocated.
+static void test_npz_size_claims(void) {
+    char npy[512], path[512];
+    tpath(npy, sizeof npy, "mu.npy");
+    gan_err err = {0};
+    TEST_CHECK(gan_npy_write_f32(npy, 1, (int64_t[]){3}, (float[]){1.5f, -2, 4}, &err) == 0, "write: %s", err.msg);
+    unsigned char member[256];
+    FILE *f = fopen(npy, "rb");
+    const uint32_t msize = f ? (uint32_t)fread(member, 1, sizeof member, f) : 0;
+    if (f) fclose(f);
+    unlink(npy);
+    tpath(path, sizeof path, "stats.npz");
+    int ndim;
+    int64_t shape[GAN_NPY_MAX_DIMS];
+    double *x = NULL;
+    write_npz_by_hand(path, 0, member, msize, msize);
+    TEST_CHECK(gan_npz_read_f64(path, "mu", &ndim, shape, &x, &err) == 0, "a stored member: %s", err.msg);
+    TEST_CHECK(x && ndim == 1 && shape[0] == 3 && x[0] == 1.5 && x[2] == 4, "a stored member reads wrong");
+    free(x);
+
+    write_npz_by_hand(path, 0, member, msize, msize + 1);
+    TEST_CHECK(gan_npz_read_f64(path, "mu", &ndim, shape, &x, &err) != 0, "a stored member of another size read");
+    CHECK_MSG(err, "member mu.npy: damaged data (it claims");
+    unsigned char deflated[8] = {0x03, 0x00};  // an empty deflate stream, padded
+    write_npz_by_hand(path, 8, deflated, sizeof deflated, 0xFFFFFF00u);
+    TEST_CHECK(gan_npz_read_f64(path, "mu", &ndim, shape, &x, &err) != 0, "8 bytes claiming 4 GiB read");
+    CHECK_MSG(err, "member mu.npy: damaged data (it claims 4294967040 bytes from 8)");
+    write_npz_by_hand(path, 12, member, msize, msize);  // bzip2
+    TEST_CHECK(gan_npz_read_f64(path, "mu", &ndim, shape, &x, &err) != 0, "a bzip2 member read");
+    CHECK_MSG(err, "compressed with a method other than deflate");
+    unlink(path);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Atomic writes
 
@@ -532,6 +631,8 @@ int main(void) {
     test_npy_numpy_goldens();
     test_npy_round_trips();
     test_npy_rejections();
+    test_npy_absurd_dtype_size();
+    test_npz_size_claims();
     test_atomic_writes();
 
     const char *files[] = {"gray.png", "values.png", "rgb.png", "golden.npy", "rt.npy", "bad.npy"};

@@ -3,10 +3,12 @@
 # with meson into build/ (and, with --asan, a sanitizer build into build-asan/).
 # Sourced or run by run-main.sh and run-tests.sh; safe to run again: each step is skipped when
 # already done.
-#   tools/setup.sh [--tests] [--asan]
+#   tools/setup.sh [--tests] [--asan] [--fuzz]
 #     --tests  also install what the test suite uses (PyTorch for the checkpoint interop test,
 #              valgrind for the leak check)
 #     --asan   also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+#     --fuzz   also install clang 14 with its libFuzzer and OpenMP runtimes, and build the fuzz
+#              harnesses of tests/fuzz/ into build-fuzz/ (clang, ASan + UBSan, -Dfuzz=true)
 #   GAN_WERROR=1 in the environment makes every warning an error (CI sets it: the code is
 #   warning-free there; a user's newer compiler may warn where ours did not, and should still
 #   build).
@@ -15,10 +17,12 @@ cd "$(dirname "$0")/.."
 
 want_tests=0
 want_asan=0
+want_fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --tests) want_tests=1 ;;
     --asan) want_asan=1 ;;
+    --fuzz) want_fuzz=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -28,6 +32,9 @@ packages=(gcc libc6-dev pkg-config meson ninja-build
           dataset-fashion-mnist)
 if [ "$want_tests" = 1 ]; then
   packages+=(python3 python3-torch python3-h5py python3-numpy python3-scipy valgrind)
+fi
+if [ "$want_fuzz" = 1 ]; then
+  packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
 fi
 
 missing=()
@@ -62,4 +69,12 @@ if [ "$want_asan" = 1 ]; then
   # The sanitizers instrument host code; nvcc's objects would not be, so CUDA stays out of it.
   configure build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
   ninja -C build-asan
+fi
+
+if [ "$want_fuzz" = 1 ]; then
+  # libFuzzer comes with clang; CUDA stays out as for build-asan. debugoptimized: fuzzing wants
+  # speed, and assertions stay on.
+  CC=clang-14 configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dcuda=disabled
+  ninja -C build-fuzz
 fi

@@ -28,10 +28,28 @@
 #define STBI_ONLY_BMP
 #define STBI_NO_GIF
 #define STBI_MAX_DIMENSIONS GAN_IMAGE_MAX_SIDE
+// stb_image 2.27 does not clear its JPEG decoder's state when it allocates it, so a scan whose
+// Huffman table no DHT defined decodes with whatever an earlier allocation left there, indexing
+// its tables with garbage (stb_image 2.28 clears it; found by fuzz_image). Every allocation is
+// zeroed here instead; image buffers come from calloc's fresh pages, so it costs little.
+#define STBI_MALLOC(size) calloc(1, (size))
+#define STBI_REALLOC(p, size) realloc((p), (size))
+#define STBI_FREE(p) free(p)
 #define stbi_set_unpremultiply_on_load_thread stbi__unpremultiply_on_load_thread
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
+// stb_image 2.27's PNG reader, given an empty first IDAT chunk (a legal PNG), adds 0 to a null
+// pointer and copies 0 bytes to it: undefined in C11 though nothing is read or written, and
+// UBSan under clang stops there (found by fuzz_image). Only those two checks are lifted, and only
+// inside stb_image.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow", "nonnull-attribute"))), \
+                             apply_to = function)
+#endif
 #include <stb_image.h>
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 #pragma GCC diagnostic pop
 
 bool gan_path_is_image(const char *path) {
@@ -98,9 +116,65 @@ static int decode_error(const char *path, const char *why, gan_err *err) {
                     why ? why : "unknown reason");
 }
 
+// stb_image 2.27 (Debian 12's) trusts a JPEG's Huffman table sizes: a DHT segment whose 16
+// code counts add up to more than 256 makes it write past its tables, into the rest of its
+// decoder state (stb_image 2.28 refuses it as "bad DHT header"; found by fuzz_image). So every
+// DHT segment stb_image could reach is checked before it reads the file: its tables are walked
+// as stb_image walks them (bytes past the end read as 0, as its reader gives them), and a
+// segment stb_image would refuse for another reason ends the walk, since stb_image stops there.
+// (getc_unlocked: the walk reads every byte, and each file has one reader.)
+static bool jpeg_dht_ok(FILE *f) {
+    bool ok = true, more = true;
+    int first = getc_unlocked(f);
+    if (first == 0xFF)
+        while ((first = getc_unlocked(f)) == 0xFF) {}  // stb_image lets fill bytes precede SOI too
+    if (first == 0xD8) {
+        while (ok && more) {
+            int c = getc_unlocked(f);
+            if (c != 0xFF) {  // entropy-coded data, or bytes stb_image skips between segments
+                more = c != EOF;
+                continue;
+            }
+            while ((c = getc_unlocked(f)) == 0xFF) {}  // fill bytes
+            if (c == EOF) break;
+            if (c == 0x00 || c == 0x01 || (c >= 0xD0 && c <= 0xD9)) continue;  // no length follows
+            const int hi = getc_unlocked(f), lo = getc_unlocked(f);
+            long left = ((long)(hi == EOF ? 0 : hi) << 8 | (lo == EOF ? 0 : lo)) - 2;
+            if (c != 0xC4) {
+                more = lo != EOF && left >= 0 && fseek(f, left, SEEK_CUR) == 0;
+                continue;
+            }
+            while (ok && more && left > 0) {
+                const int q = getc_unlocked(f);
+                if (q == EOF || q >> 4 > 1 || (q & 15) > 3) more = false;  // "bad DHT header" already
+                long n = 0;
+                for (int i = 0; more && i < 16; i++) {
+                    const int k = getc_unlocked(f);
+                    n += k == EOF ? 0 : k;
+                }
+                ok = n <= 256;
+                left -= 17 + n;
+                more = more && fseek(f, n, SEEK_CUR) == 0;
+            }
+            more = more && left == 0;  // otherwise stb_image refuses the segment
+        }
+    }
+    rewind(f);
+    return ok;
+}
+
+// Opens an image for stb_image, or NULL with err: the system's reason, or what stb_image must
+// not be given.
 static FILE *open_image(const char *path, gan_err *err) {
     FILE *f = fopen(path, "rb");
-    if (!f) gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) {
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    } else if (!jpeg_dht_ok(f)) {
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a decodable image (stb_image: bad DHT header): a JPEG Huffman "
+                 "table with more than 256 codes", path);
+        fclose(f);
+        f = NULL;
+    }
     return f;
 }
 
@@ -108,6 +182,8 @@ static FILE *open_image(const char *path, gan_err *err) {
 // file. stbi_info tries every format in turn and keeps only "unknown image type" as its reason;
 // a decode attempt gives the format's own reason (the failure path only). Not every format's
 // header check applies STBI_MAX_DIMENSIONS (BMP's does not), so the cap is checked here too.
+// BMP's also gives a top-down image (stored with a negative height) its height as stored,
+// while the decoder takes its magnitude: so does this.
 static int probe(const char *path, int *w, int *h, int *comp, gan_err *err) {
     FILE *f = open_image(path, err);
     if (!f) return -1;
@@ -120,8 +196,11 @@ static int probe(const char *path, int *w, int *h, int *comp, gan_err *err) {
         if (!px) why = stbi_failure_reason();
         stbi_image_free(px);
         rc = decode_error(path, why, err);
-    } else if (*w > GAN_IMAGE_MAX_SIDE || *h > GAN_IMAGE_MAX_SIDE) {
-        rc = decode_error(path, "too large", err);
+    } else {
+        const int64_t side_h = *h < 0 ? -(int64_t)*h : *h;
+        if ((unsigned)*w > GAN_IMAGE_MAX_SIDE || side_h > GAN_IMAGE_MAX_SIDE) rc = decode_error(path, "too large", err);
+        else if (*w == 0 || side_h == 0) rc = decode_error(path, "zero-sized image", err);
+        else *h = (int)side_h;
     }
     fclose(f);
     return rc;
@@ -132,7 +211,14 @@ static uint8_t *decode(const char *path, int *w, int *h, int *comp, gan_err *err
     FILE *f = open_image(path, err);
     if (!f) return NULL;
     uint8_t *px = stbi_load_from_file(f, w, h, comp, 0);
-    if (!px) decode_error(path, stbi_failure_reason(), err);
+    if (!px) {
+        decode_error(path, stbi_failure_reason(), err);
+    } else if (*w < 1 || *h < 1) {
+        // stb_image 2.27 decodes a BMP of height 0 as an image of no pixels (found by fuzz_image).
+        decode_error(path, "zero-sized image", err);
+        stbi_image_free(px);
+        px = NULL;
+    }
     fclose(f);
     return px;
 }

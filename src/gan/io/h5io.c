@@ -103,6 +103,57 @@ int gan_h5_create(gan_h5 *f, const char *path, gan_err *err) {
     return rc;
 }
 
+// Names from the file as messages show them: one line, at most 200 bytes.
+static const char *shown(const char *text, char *buf, size_t size) {
+    size_t n = 0;
+    for (; text[n] && n + 1 < size && n < 200; n++)
+        buf[n] = (unsigned char)text[n] < 0x20 || text[n] == 0x7f ? '?' : text[n];
+    buf[n] = '\0';
+    return buf;
+}
+
+typedef struct foreign_link {
+    bool found;
+    H5L_type_t type;
+    char name[256], target[520];  // " to FILE:OBJECT", each shown in at most 256 bytes
+} foreign_link;
+
+// Stops at the first link that is neither hard nor soft: an external link names an object of
+// another file, which HDF5 would open and read when the link is followed; user-defined link
+// types may do anything. Soft links stay inside the file.
+static herr_t foreign_link_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    if (info->type == H5L_TYPE_HARD || info->type == H5L_TYPE_SOFT) return 0;
+    foreign_link *fl = data;
+    fl->found = true;
+    fl->type = info->type;
+    shown(name, fl->name, sizeof fl->name);
+    size_t n = info->u.val_size;
+    char *val = info->type == H5L_TYPE_EXTERNAL && n > 0 && n <= 4096 ? malloc(n) : NULL;
+    const char *file, *obj;
+    unsigned flags;
+    char a[256], b[256];
+    if (val && H5Lget_val(g, name, val, n, H5P_DEFAULT) >= 0 &&
+        H5Lunpack_elink_val(val, n, &flags, &file, &obj) >= 0 && file && obj)
+        snprintf(fl->target, sizeof fl->target, " to %s:%s", shown(file, a, sizeof a), shown(obj, b, sizeof b));
+    free(val);
+    H5Eclear2(H5E_DEFAULT);
+    return 1;
+}
+
+// A file that is read must be self-contained: refuses external (and user-defined) links anywhere
+// in it before any object is opened. Data kept in other files is refused where it is read
+// (read_dataset), since finding it needs every dataset opened.
+static int refuse_foreign_links(const gan_h5 *f, gan_err *err) {
+    foreign_link fl = {0};
+    herr_t rc = H5Lvisit(f->id, H5_INDEX_NAME, H5_ITER_NATIVE, foreign_link_cb, &fl);
+    if (fl.found)
+        return gan_errf(err, RT, "%s: /%s is an HDF5 %s link%s; refused: a checkpoint must hold its own objects, "
+                        "and following the link would read another file", f->path, fl.name,
+                        fl.type == H5L_TYPE_EXTERNAL ? "external" : "user-defined", fl.target);
+    if (rc < 0) return h5_fail(f->path, NULL, "cannot list the file's objects (truncated or corrupted?)", err);
+    return 0;
+}
+
 int gan_h5_open(gan_h5 *f, const char *path, gan_err *err) {
     h5_quiet();
     set_path(f, path);
@@ -117,6 +168,12 @@ int gan_h5_open(gan_h5 *f, const char *path, gan_err *err) {
     if (f->id < 0)
         return gan_errf(err, RT, "%s: not a readable HDF5 file (truncated or corrupted?)%s%s", path,
                         r.have ? "; HDF5: " : "", r.have ? r.desc : "");
+    if (refuse_foreign_links(f, err) != 0) {
+        H5Fclose(f->id);
+        f->id = H5I_INVALID_HID;
+        H5Eclear2(H5E_DEFAULT);
+        return -1;
+    }
     return 0;
 }
 
@@ -372,12 +429,39 @@ done:
     return rc;
 }
 
+// Data kept outside the file is refused before it is read: an external-storage dataset reads
+// its bytes from other files named in the file (any file this user may read), a virtual one
+// maps datasets of other files.
+static int refuse_foreign_data(const gan_h5 *f, const char *dset, hid_t d, gan_err *err) {
+    hid_t dcpl = H5Dget_create_plist(d);
+    if (dcpl < 0) return h5_fail(f->path, dset, "cannot read the dataset's properties", err);
+    const H5D_layout_t layout = H5Pget_layout(dcpl);
+    const int external = H5Pget_external_count(dcpl);
+    char name[256] = "?", buf[256];
+    off_t offset;
+    hsize_t size;
+    if (external > 0) H5Pget_external(dcpl, 0, sizeof name, name, &offset, &size);
+    name[sizeof name - 1] = '\0';
+    H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    if (layout == H5D_VIRTUAL)
+        return gan_errf(err, RT, "%s:%s: an HDF5 virtual dataset, whose data is mapped from other files; refused: "
+                        "a checkpoint must hold its own data", f->path, dset);
+    if (external > 0)
+        return gan_errf(err, RT, "%s:%s: its data is stored outside the file (HDF5 external storage in %s); "
+                        "refused: a checkpoint must hold its own data", f->path, dset, shown(name, buf, sizeof buf));
+    if (layout < 0 || external < 0) return gan_errf(err, RT, "%s:%s: cannot read the dataset's layout", f->path, dset);
+    return 0;
+}
+
 // Reads the whole dataset converted to mem_type, with checksum verification on.
 static int read_dataset(const gan_h5 *f, const char *dset, hid_t mem_type, void *data, gan_err *err) {
     hid_t d = H5Dopen2(f->id, dset, H5P_DEFAULT), dxpl = H5I_INVALID_HID;
     int rc = 0;
     if (d < 0) {
         rc = h5_fail(f->path, dset, "cannot open the dataset", err);
+    } else if (refuse_foreign_data(f, dset, d, err) != 0) {
+        rc = -1;
     } else if ((dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 || H5Pset_edc_check(dxpl, H5Z_ENABLE_EDC) < 0) {
         rc = h5_fail(f->path, dset, "cannot set up the read", err);
     } else if (H5Dread(d, mem_type, H5S_ALL, H5S_ALL, dxpl, data) < 0) {

@@ -187,9 +187,11 @@ static const char *dtype_name(const char *descr, char *buf, size_t size) {
         }
     if (!name) return "unknown dtype";
     size_t nlen = strcspn(name, " ");
+    // The header is outside text: strtol saturates at LONG_MAX, and no numeric dtype is wider
+    // than 32 bytes (complex256), so a larger size is shown by kind alone, never multiplied.
     long bytes = strtol(descr + 2, NULL, 10);
     const char *endian = order == '>' ? "big-endian " : "";
-    if (strchr("fiuc", kind) && bytes > 0)
+    if (strchr("fiuc", kind) && bytes > 0 && bytes <= 32)
         snprintf(buf, size, "%s%.*s%ld", endian, (int)nlen, name, bytes * 8);
     else
         snprintf(buf, size, "%.*s", (int)nlen, name);
