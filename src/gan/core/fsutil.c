@@ -66,16 +66,29 @@ static int fsync_path(const char *path, int flags) {
     return rc;
 }
 
+// The end of a message about a file not written: what is at `path` now.
+static const char *left_as_it_was(bool existed) {
+    return existed ? "the file already there is unchanged" : "no partial file was left";
+}
+
 int gan_fs_commit(const char *tmp, const char *path, gan_err *err) {
+    struct stat st;
+    const bool existed = lstat(path, &st) == 0;
     if (fsync_path(tmp, O_RDONLY) != 0) {
         int e = errno;
         unlink(tmp);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot sync the new file: %s", path, strerror(e));
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot write: %s (syncing the new file to disk); %s", path,
+                 strerror(e), left_as_it_was(existed));
+        errno = e;
+        return -1;
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot move the new file into place: %s", path, strerror(e));
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot move the new file into place: %s; %s", path, strerror(e),
+                 left_as_it_was(existed));
+        errno = e;
+        return -1;
     }
     // The rename itself is durable only once the directory is synced.
     char dir[GAN_PATH_MAX];
@@ -92,20 +105,74 @@ void gan_fs_dirname(const char *path, char *dir, size_t size) {
     else snprintf(dir, size, ".");
 }
 
+// All n bytes of data to fd, through short writes; -1 with errno on failure.
+static int write_all(int fd, const void *data, size_t n) {
+    const char *p = data;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;  // no progress and no reason: not expected of a file
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *err) {
     char tmp[GAN_PATH_MAX];
     gan_fs_tmp_path(path, tmp, sizeof tmp);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot create: %s", tmp, strerror(errno));
-    size_t w = fwrite(data, 1, n, f);
-    int bad = w != n || fflush(f) != 0;
-    int e = errno;
-    if (fclose(f) != 0) bad = 1;
-    if (bad) {
-        unlink(tmp);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(e));
+    struct stat st;
+    const bool existed = lstat(path, &st) == 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int e = errno;
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot write: %s (creating the temporary file %s); %s", path,
+                 strerror(e), tmp, left_as_it_was(existed));
+        errno = e;
+        return -1;
     }
-    return gan_fs_commit(tmp, path, err);
+    // Synced here, on the descriptor that wrote: an error the file system reports only at
+    // fsync (delayed allocation, NFS) is caught before the rename.
+    const char *stage = write_all(fd, data, n) != 0 ? "" : fsync(fd) != 0 ? " (syncing the new file to disk)" : NULL;
+    int e = errno;
+    if (close(fd) != 0 && !stage) {
+        stage = " (closing the new file)";
+        e = errno;
+    }
+    if (stage) {
+        unlink(tmp);
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot write: %s%s; %s", path, strerror(e), stage,
+                 left_as_it_was(existed));
+        errno = e;
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot move the new file into place: %s; %s", path, strerror(e),
+                 left_as_it_was(existed));
+        errno = e;
+        return -1;
+    }
+    char dir[GAN_PATH_MAX];
+    gan_fs_dirname(path, dir, sizeof dir);
+    fsync_path(dir, O_RDONLY | O_DIRECTORY);  // best effort, as in gan_fs_commit
+    return 0;
+}
+
+int gan_fs_append(int fd, const char *path, const void *data, size_t n, gan_err *err) {
+    off_t before = lseek(fd, 0, SEEK_END);
+    if (before >= 0 && write_all(fd, data, n) == 0) return 0;
+    int e = errno;
+    // Another writer may not be appending (the run's lock), so the size before is still the end.
+    const bool cut = before >= 0 && ftruncate(fd, before) == 0;
+    gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot append: %s; %s", path, strerror(e),
+             cut ? "its earlier contents are intact" : "its last line may be cut short");
+    errno = e;
+    return -1;
 }
 
 int gan_fs_exists(const char *path) {
@@ -147,11 +214,11 @@ int gan_fs_read_all(const char *path, char **data, size_t *size, gan_err *err) {
         cap *= 2;
         buf = gan_xrealloc(buf, cap, "a file's contents");
     }
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: read error", path);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot read: %s", path, strerror(e));
     }
     buf[n] = '\0';
     *data = buf;

@@ -21,10 +21,21 @@ bool gan_fs_tmp_is_stale(const char *name);
 // Deletes the stale temporaries (files and links, gan_fs_tmp_is_stale) directly in dir: what
 // killed writers left. A missing dir is fine. Only the directory's owner may call it.
 int gan_fs_remove_stale_tmp(const char *dir, gan_err *err);
-// fsyncs tmp, renames it to path, fsyncs the directory. On failure removes tmp.
+// fsyncs tmp, renames it to path, fsyncs the directory. On failure removes tmp, and err names
+// path, the system's reason and what is at path now ("...: cannot write: No space left on
+// device (syncing the new file to disk); the file already there is unchanged"); errno is that
+// reason.
 int gan_fs_commit(const char *tmp, const char *path, gan_err *err);
-// Writes `n` bytes to `path` atomically.
+// Writes `n` bytes to `path` atomically (the temporary gan_fs_tmp_path names, written with
+// write(2), fsynced, renamed over path). On failure nothing but the temporary was touched and
+// it is removed; err and errno as for gan_fs_commit.
 int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *err);
+// Appends n bytes (a whole line, say) to the file open on fd, which has O_APPEND, as one piece:
+// when the write fails or falls short (a full disk), the file is cut back to the size it had,
+// so no torn line is left for the next append to be glued to. err names path and the reason
+// ("runs/a/metrics.jsonl: cannot append: No space left on device; its earlier contents are
+// intact"); errno is the reason.
+int gan_fs_append(int fd, const char *path, const void *data, size_t n, gan_err *err);
 // mkdir -p. Existing directories are fine; an existing non-directory is an error.
 int gan_fs_mkdir_p(const char *path, gan_err *err);
 int gan_fs_exists(const char *path);

@@ -20,10 +20,18 @@
 
 #define RT GAN_EXIT_RUNTIME
 
+// The memory of HDF5's core driver: allocated through these callbacks, and kept, not freed,
+// when the file closes, so that the bytes a close produces can be written out.
+typedef struct memory_image {
+    void *buf;       // the closed file's bytes (set when HDF5 closes it)
+    size_t cap;      // the size of the last block HDF5 asked for
+} memory_image;
+
 struct gan_ckpt_writer {
-    gan_h5 f;  // open on tmp; its path (used in messages) is the final path
+    gan_h5 f;  // an HDF5 file in memory, named (in messages) by the final path
     char path[GAN_PATH_MAX];
-    char tmp[GAN_PATH_MAX];
+    char tmp[GAN_PATH_MAX];  // created empty by gan_ckpt_create; "" once commit moved or removed it
+    memory_image image;
     bool failed;  // some write returned an error: commit must not publish the file
 };
 
@@ -56,9 +64,106 @@ static float *block_to_host(const ag_tensor *block) {
 }
 
 // --- writing ------------------------------------------------------------------------------
+//
+// A checkpoint is built in memory (HDF5's core driver, no backing store) and reaches the disk
+// in one gan_fs_write_atomic at commit. So every failure of the disk (full, quota, read-only,
+// I/O error) is one write(2) or fsync(2) whose errno names it, and HDF5 never holds a file it
+// could not flush (HDF5 1.10.8 crashed at exit, closing such a file a second time). The
+// temporary file is created, empty, by gan_ckpt_create, so that a directory that cannot take it
+// fails before the work; commit writes the bytes into it and renames it.
 
-static int writer_result(gan_ckpt_writer *w, int rc) {
-    if (rc != 0) w->failed = true;
+// The core driver grows its image by this much at a time.
+#define CKPT_MEMORY_INCREMENT ((size_t)1 << 20)
+
+static void kept_note(const char *path, char *note, size_t size);
+static void latest_target(const char *link_path, char *target, size_t size);
+
+// A failed save's message, completed: one line (HDF5's reasons may hold newlines) that ends by
+// saying what is left on disk. Returns -1.
+static int save_failed(const char *path, gan_err *err) {
+    if (!err) return -1;
+    for (char *p = err->msg; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    char note[2 * GAN_PATH_MAX + 128];
+    kept_note(path, note, sizeof note);
+    size_t n = strlen(err->msg);
+    // A note longer than the room left is cut (the message is bounded; its file names come first).
+    if (note[0] && n + 3 < sizeof err->msg)
+        snprintf(err->msg + n, sizeof err->msg - n, "; %.*s", (int)(sizeof err->msg - n - 3), note);
+    return -1;
+}
+
+static int writer_result(gan_ckpt_writer *w, int rc, gan_err *err) {
+    if (rc != 0 && !w->failed) {
+        w->failed = true;
+        save_failed(w->path, err);
+    }
+    return rc;
+}
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    void *p = malloc(size);
+    if (p) ((memory_image *)udata)->cap = size;
+    return p;
+}
+
+static void *image_memcpy(void *dst, const void *src, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op, (void)udata;
+    return memcpy(dst, src, size);
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    void *p = realloc(ptr, size);
+    if (p) ((memory_image *)udata)->cap = size;
+    return p;
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    memory_image *m = udata;
+    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && ptr) {
+        free(m->buf);
+        m->buf = ptr;
+    } else {
+        free(ptr);
+    }
+    return 0;
+}
+
+static void *image_udata_copy(void *udata) { return udata; }
+static herr_t image_udata_free(void *udata) {
+    (void)udata;
+    return 0;
+}
+
+// An HDF5 file in memory with gan_h5_create's properties (creation order, no timestamps, the
+// 1.10 format, strong close), named `path` in messages. (HDF5 1.10.8's H5Fget_file_image of a
+// file open for writing clears the superblock's status flags without redoing its checksum, so
+// the bytes are taken at close instead.)
+static int create_in_memory(gan_h5 *f, const char *path, memory_image *image, gan_err *err) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    f->id = H5I_INVALID_HID;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    // HDF5 first tries to open an existing file of the name it is given (the core driver would
+    // read it whole into memory), so it gets one that names no file.
+    char name[GAN_PATH_MAX + 64];
+    snprintf(name, sizeof name, "%s.in-memory", path);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5FD_file_image_callbacks_t callbacks = {image_malloc, image_memcpy, image_realloc, image_free,
+                                             image_udata_copy, image_udata_free, image};
+    int rc = 0;
+    if (fcpl < 0 || fapl < 0 ||
+        H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_obj_track_times(fcpl, false) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0 ||
+        H5Pset_fapl_core(fapl, CKPT_MEMORY_INCREMENT, false) < 0 ||
+        H5Pset_file_image_callbacks(fapl, &callbacks) < 0 ||
+        (f->id = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
+        rc = gan_errf(err, RT, "%s: cannot start the checkpoint (an HDF5 file in memory)", path);
+    H5Eclear2(H5E_DEFAULT);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
     return rc;
 }
 
@@ -72,14 +177,19 @@ int gan_ckpt_create(const char *path, gan_ckpt_writer **out, gan_err *err) {
 
     gan_ckpt_writer *w = gan_xcalloc(1, sizeof *w, "a checkpoint writer");
     snprintf(w->path, sizeof w->path, "%s", path);
-    gan_fs_tmp_path(path, w->tmp, sizeof w->tmp);
-    if (gan_h5_create(&w->f, w->tmp, err) != 0) {
-        unlink(w->tmp);
+    gan_fs_tmp_path(path, w->tmp, sizeof w->tmp);  // the name gan_fs_write_atomic writes through
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        gan_errf(err, RT, "%s: cannot write: %s (creating the temporary file %s)", path, strerror(errno), w->tmp);
+        save_failed(path, err);
         free(w);
         return -1;
     }
-    // Messages name the file the user asked for, not its temporary name.
-    snprintf(w->f.path, sizeof w->f.path, "%s", path);
+    close(fd);
+    if (create_in_memory(&w->f, path, &w->image, err) != 0) {
+        gan_ckpt_abort(w);
+        return -1;
+    }
     if (gan_h5_set_attr_i64(&w->f, "/", "format_version", GAN_CKPT_FORMAT_VERSION, err) != 0) {
         gan_ckpt_abort(w);
         return -1;
@@ -116,7 +226,7 @@ int gan_ckpt_write_params(gan_ckpt_writer *w, const char *group, const ag_params
     float *host = block_to_host(ps->values);
     int rc = write_block(w, group, ps, host, err);
     free(host);
-    return writer_result(w, rc);
+    return writer_result(w, rc, err);
 }
 
 // The double nearest to the shortest decimal that reads back as x: a float lr of 2e-4 is
@@ -160,59 +270,78 @@ int gan_ckpt_write_module(gan_ckpt_writer *w, const char *group, ag_params *cons
 }
 
 int gan_ckpt_write_adam(gan_ckpt_writer *w, const char *group, const ag_adam *o, gan_err *err) {
-    return writer_result(w, write_adam(w, group, o, err));
+    return writer_result(w, write_adam(w, group, o, err), err);
 }
 
 int gan_ckpt_write_tensor(gan_ckpt_writer *w, const char *dset, const ag_tensor *t, gan_err *err) {
-    return writer_result(w, gan_h5_write_tensor(&w->f, dset, t, err));
+    return writer_result(w, gan_h5_write_tensor(&w->f, dset, t, err), err);
 }
 
 int gan_ckpt_write_f32(gan_ckpt_writer *w, const char *dset, ag_shape shape, const float *values, gan_err *err) {
-    return writer_result(w, gan_h5_write_f32(&w->f, dset, shape, values, err));
+    return writer_result(w, gan_h5_write_f32(&w->f, dset, shape, values, err), err);
 }
 
 int gan_ckpt_write_i64(gan_ckpt_writer *w, const char *dset, int64_t value, gan_err *err) {
-    return writer_result(w, gan_h5_write_i64(&w->f, dset, 0, NULL, &value, err));
+    return writer_result(w, gan_h5_write_i64(&w->f, dset, 0, NULL, &value, err), err);
 }
 
 int gan_ckpt_set_attr_i64(gan_ckpt_writer *w, const char *obj, const char *name, int64_t value, gan_err *err) {
-    return writer_result(w, gan_h5_set_attr_i64(&w->f, obj, name, value, err));
+    return writer_result(w, gan_h5_set_attr_i64(&w->f, obj, name, value, err), err);
 }
 
 int gan_ckpt_set_attr_f64(gan_ckpt_writer *w, const char *obj, const char *name, double value, gan_err *err) {
-    return writer_result(w, gan_h5_set_attr_f64(&w->f, obj, name, value, err));
+    return writer_result(w, gan_h5_set_attr_f64(&w->f, obj, name, value, err), err);
 }
 
 int gan_ckpt_set_attr_str(gan_ckpt_writer *w, const char *obj, const char *name, const char *value,
                           gan_err *err) {
-    return writer_result(w, gan_h5_set_attr_str(&w->f, obj, name, value, err));
+    return writer_result(w, gan_h5_set_attr_str(&w->f, obj, name, value, err), err);
 }
 
 int gan_ckpt_set_attr_rng(gan_ckpt_writer *w, const char *obj, const char *name, const ag_rng *rng,
                           gan_err *err) {
     uint64_t state[2] = {rng->seed, rng->counter};
-    return writer_result(w, gan_h5_set_attr_u64s(&w->f, obj, name, state, 2, err));
+    return writer_result(w, gan_h5_set_attr_u64s(&w->f, obj, name, state, 2, err), err);
+}
+
+// The length of the HDF5 file in buf (cap bytes): the end-of-file address of its superblock,
+// version 2 or 3 with 8-byte addresses as create_in_memory makes it; 0 for anything else.
+static size_t image_length(const unsigned char *buf, size_t cap) {
+    static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (!buf || cap < 48 || memcmp(buf, signature, 8) || buf[8] < 2 || buf[8] > 3 || buf[9] != 8) return 0;
+    uint64_t eof = 0;
+    for (int i = 7; i >= 0; i--) eof = eof << 8 | buf[28 + i];  // little-endian
+    return eof >= 48 && eof <= cap ? (size_t)eof : 0;
 }
 
 int gan_ckpt_commit(gan_ckpt_writer *w, gan_err *err) {
     if (w->failed) {
         gan_errf(err, RT, "%s: not saved: an earlier write into it failed", w->path);
+        save_failed(w->path, err);
         gan_ckpt_abort(w);
         return -1;
     }
-    if (gan_h5_close(&w->f, err) != 0) {
-        gan_ckpt_abort(w);
-        return -1;
+    // Closing the file in memory flushes HDF5's metadata into it; image_free then hands over the
+    // bytes, which reach the disk in one atomic write.
+    int rc = gan_h5_close(&w->f, err);
+    size_t n = rc == 0 ? image_length(w->image.buf, w->image.cap) : 0;
+    if (rc == 0 && n == 0)
+        rc = gan_errf(err, RT, "%s: not saved: HDF5 gave no file image to write (an HDF5 version whose core "
+                      "driver this build does not know?)", w->path);
+    if (rc == 0) {
+        rc = gan_fs_write_atomic(w->path, w->image.buf, n, err);  // moves or removes w->tmp
+        w->tmp[0] = '\0';
     }
-    int rc = gan_fs_commit(w->tmp, w->path, err);  // removes tmp itself on failure
-    free(w);
+    if (rc != 0) save_failed(w->path, err);
+    gan_ckpt_abort(w);  // removes w->tmp when still there; frees the image and w
     return rc;
 }
 
 void gan_ckpt_abort(gan_ckpt_writer *w) {
     if (!w) return;
-    gan_h5_close(&w->f, NULL);
-    unlink(w->tmp);
+    gan_h5_close(&w->f, NULL);  // a file in memory
+    if (w->tmp[0]) unlink(w->tmp);
+    free(w->image.buf);
     free(w);
 }
 
@@ -540,12 +669,17 @@ static int update_latest(const char *dir, const char *target, gan_err *err) {
     if (gan_fs_join(link_path, sizeof link_path, dir, "latest.h5", err) != 0) return -1;
     gan_fs_tmp_path(link_path, tmp, sizeof tmp);
     unlink(tmp);  // a leftover of a crashed earlier attempt by a process with our pid
-    if (symlink(target, tmp) != 0)
-        return gan_errf(err, RT, "cannot create the link %s: %s", tmp, strerror(errno));
-    if (rename(tmp, link_path) != 0) {
-        int e = errno;
+    int rc = symlink(target, tmp), e = errno;
+    if (rc == 0 && rename(tmp, link_path) != 0) {
+        rc = -1;
+        e = errno;
         unlink(tmp);
-        return gan_errf(err, RT, "cannot move the link %s into place: %s", link_path, strerror(e));
+    }
+    if (rc != 0) {
+        char current[GAN_PATH_MAX];
+        latest_target(link_path, current, sizeof current);
+        return gan_errf(err, RT, "%s: cannot point it at %s: %s; it still names %s", link_path, target, strerror(e),
+                        current[0] ? current : "nothing (it does not exist)");
     }
     fsync_dir(dir);
     return 0;
@@ -558,7 +692,17 @@ int gan_ckpt_rotate(const char *dir, int keep, gan_err *err) {
     int count;
     if (list_ckpts(dir, &list, &count, err) != 0) return -1;
     int rc = 0;
-    if (count > 0) rc = update_latest(dir, list[0].name, err);
+    if (count > 0 && update_latest(dir, list[0].name, err) != 0) {
+        // The checkpoint itself is saved: commands that take the run find it as the newest.
+        char saved[GAN_PATH_MAX];
+        if (gan_fs_join(saved, sizeof saved, dir, list[0].name, NULL) == 0) {
+            size_t n = strlen(err ? err->msg : "");
+            if (err && n + 2 < sizeof err->msg)
+                snprintf(err->msg + n, sizeof err->msg - n, "; %.900s itself is saved and is taken as the run's "
+                         "newest checkpoint", saved);
+        }
+        rc = -1;
+    }
     char path[GAN_PATH_MAX];
     for (int i = keep; i < count && rc == 0; i++) {
         if (gan_fs_join(path, sizeof path, dir, list[i].name, err) != 0) rc = -1;
@@ -585,6 +729,42 @@ static void newest_intact(const char *dir, const ckpt_entry *list, int count, ch
         }
     }
     path[0] = '\0';
+}
+
+// What a failed save left on disk, for the end of its message: the file already at `path`
+// (rename never happened), or for "ckpt-N.h5" the newest intact checkpoint before step N and
+// whether latest.h5 still names it.
+static void kept_note(const char *path, char *note, size_t size) {
+    note[0] = '\0';
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    int64_t step = parse_ckpt_name(base);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        snprintf(note, size, "the existing %s is unchanged", path);
+        return;
+    }
+    if (step < 0) return;
+    char dir[GAN_PATH_MAX], link_path[GAN_PATH_MAX], target[GAN_PATH_MAX], prev[GAN_PATH_MAX];
+    gan_fs_dirname(path, dir, sizeof dir);
+    ckpt_entry *list;
+    int count;
+    if (list_ckpts(dir, &list, &count, NULL) != 0) return;
+    int first = 0;  // the older ones
+    while (first < count && list[first].step >= step) first++;
+    newest_intact(dir, list + first, count - first, prev, sizeof prev);
+    free_ckpts(list, count);
+    if (!prev[0]) {
+        snprintf(note, size, "no earlier checkpoint is in %s", dir);
+        return;
+    }
+    if (gan_fs_join(link_path, sizeof link_path, dir, "latest.h5", NULL) != 0) link_path[0] = '\0';
+    latest_target(link_path, target, sizeof target);
+    const char *prev_base = strrchr(prev, '/') ? strrchr(prev, '/') + 1 : prev;
+    if (!strcmp(target, prev_base))
+        snprintf(note, size, "the previous checkpoint %s is intact and %s still names it", prev, link_path);
+    else
+        snprintf(note, size, "the previous checkpoint %s is intact", prev);
 }
 
 int gan_ckpt_find_latest(const char *dir, char *path, size_t size, gan_err *err) {

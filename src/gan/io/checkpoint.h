@@ -6,9 +6,12 @@
 //   /optim/G/exp_avg/<name>, /optim/G/exp_avg_sq/<name>   Adam moments (torch's names)
 //   /optim/G               attrs: step, lr, beta1, beta2, eps, weight_decay
 //
-// Writing is atomic: everything goes to "<path>.tmp.<pid>", and only gan_ckpt_commit moves it
-// over <path> (fsync, rename, directory fsync). A failed write or commit removes the temp file
-// and leaves any previous <path> as it was. Every float and int64 array dataset carries a
+// Writing is atomic: the file is built in memory, and gan_ckpt_commit writes it to
+// "<path>.tmp.<pid>" and moves that over <path> (fsync, rename, directory fsync). A failed write
+// or commit removes the temp file and leaves any previous <path> as it was; its message is one
+// line naming <path>, the system's reason ("No space left on device") and what is left
+// ("the previous checkpoint runs/a/checkpoints/ckpt-00000003.h5 is intact and ... latest.h5
+// still names it"). Every float and int64 array dataset carries a
 // Fletcher32 checksum and the metadata its own checksums, so a damaged file is reported as
 // corrupted; a cut file is reported as truncated. Reading a parameter set checks the whole
 // layout and reads everything into staging memory first: the set is changed only when all of it
@@ -33,7 +36,8 @@ typedef struct gan_ckpt_writer gan_ckpt_writer;
 typedef struct gan_ckpt_reader gan_ckpt_reader;
 
 // --- writing ------------------------------------------------------------------------------
-// Starts "<path>.tmp.<pid>" and sets format_version on "/". The directory must exist.
+// Creates "<path>.tmp.<pid>" (empty: a directory that cannot take it fails here, before the
+// work), starts the file in memory and sets format_version on "/". The directory must exist.
 int gan_ckpt_create(const char *path, gan_ckpt_writer **w, gan_err *err);
 // One dataset per parameter of ps, named by its state_dict name, under `group` (created as
 // needed; several sets, e.g. parameters and buffers, may share one group).

@@ -2,17 +2,20 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "checkpoint.h"
 #include "device.h"
 #include "evaluate.h"
+#include "gan_check.h"
 #include "generator.h"
 #include "image_grid.h"
 #include "json.h"
@@ -373,7 +376,9 @@ static int truncate_metrics(const char *run_dir, int64_t step, const char *aside
         char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
         long long s = -1;
-        bool keep = sscanf(line, "{\"step\": %lld", &s) == 1 && s <= step;
+        // A last line without its newline is what a writer killed mid-line left: it is dropped,
+        // or the next line would be glued to it (its step would still parse).
+        bool keep = end && sscanf(line, "{\"step\": %lld", &s) == 1 && s <= step;
         memcpy(keep ? out + m : dropped + d, line, len);
         *(keep ? &m : &d) += len;
         line += len;
@@ -533,11 +538,36 @@ static int checkpoint_now(gan_trainer *tr, gan_err *err) {
     return gan_ckpt_rotate(dir, tr->cfg.checkpoint.keep, err);
 }
 
+// metrics.jsonl, appended a whole line at a time (gan_fs_append): a line that cannot be written
+// (a full disk) stops the run and leaves the file as it was, never a torn line that the next
+// append would be glued to.
+typedef struct metrics_log {
+    int fd;
+    char path[GAN_PATH_MAX];
+    char *line;  // the line being formatted (open_memstream)
+    size_t len;
+    FILE *f;
+} metrics_log;
+
+static FILE *metrics_begin(metrics_log *m) {
+    m->f = open_memstream(&m->line, &m->len);
+    GAN_CHECK(m->f, "out of memory formatting a metrics line");
+    return m->f;
+}
+
+static int metrics_end(metrics_log *m, gan_err *err) {
+    fclose(m->f);
+    int rc = gan_fs_append(m->fd, m->path, m->line, m->len, err);
+    free(m->line);
+    m->line = NULL;
+    return rc;
+}
+
 // Scores the sampling generator as `gan eval --seed eval.seed --n eval.n` would, appends the
 // result to metrics.jsonl, and keeps checkpoints/best.h5 when the FID is the best so far. The
 // latents come from eval.seed and the work from a context of its own: the training run is not
 // touched, so a resumed run stays byte-identical.
-static int eval_now(gan_trainer *tr, FILE *metrics, gan_progress *prog, gan_err *err) {
+static int eval_now(gan_trainer *tr, metrics_log *m, gan_progress *prog, gan_err *err) {
     const gan_config *cfg = &tr->cfg;
     int h, w;
     gan_dataset_image_size(&tr->ds, &h, &w);
@@ -550,10 +580,11 @@ static int eval_now(gan_trainer *tr, FILE *metrics, gan_progress *prog, gan_err 
     if (gan_evaluate(tr->eval_net, tr->eval_c, &tr->eval_ref, cfg->eval.n, cfg->model.channels, h, w, 250,
                      gan_sample_source_images, &src, (uint64_t)cfg->eval.seed, gan_now(), &r, err) != 0)
         return gan_err_prefix(err, "evaluating at step %lld: ", (long long)tr->step);
-    fprintf(metrics, "{\"step\": %lld, \"time\": %.3f, ", (long long)tr->step, tr->elapsed);
-    gan_eval_json_fields(metrics, &r);
-    fputs("}\n", metrics);
-    fflush(metrics);
+    FILE *f = metrics_begin(m);
+    fprintf(f, "{\"step\": %lld, \"time\": %.3f, ", (long long)tr->step, tr->elapsed);
+    gan_eval_json_fields(f, &r);
+    fputs("}\n", f);
+    if (metrics_end(m, err) != 0) return -1;
     char line[256];
     gan_eval_summary(&r, line, sizeof line);
     gan_progress_note(prog, "eval at step %lld (%.1f s): %s", (long long)tr->step, r.seconds, line);
@@ -591,7 +622,8 @@ static void interval_add(interval *iv, const gan_stats *st, double seconds) {
     iv->steps++;
 }
 
-static void write_metrics(FILE *f, const gan_trainer *tr, const interval *iv) {
+static int write_metrics(metrics_log *m, const gan_trainer *tr, const interval *iv, gan_err *err) {
+    FILE *f = metrics_begin(m);
     double ips = iv->seconds > 0 ? (double)iv->steps * tr->cfg.train.batch_size / iv->seconds : 0.0;
     fprintf(f, "{\"step\": %lld, \"time\": %.3f", (long long)tr->step, tr->elapsed);
     for (int i = 0; i < iv->last.n; i++) {
@@ -599,7 +631,7 @@ static void write_metrics(FILE *f, const gan_trainer *tr, const interval *iv) {
         else fprintf(f, ", \"%s\": null", iv->last.names[i]);
     }
     fprintf(f, ", \"images_per_sec\": %.2f}\n", ips);
-    fflush(f);
+    return metrics_end(m, err);
 }
 
 static bool stats_finite(const gan_stats *st, const char **bad, float *value) {
@@ -618,10 +650,11 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
                (long long)tr->step, (long long)cfg->train.steps);
         return 0;
     }
-    char path[GAN_PATH_MAX];
-    if (path_in(path, tr->run_dir, "metrics.jsonl", err) != 0) return -1;
-    FILE *metrics = fopen(path, "a");
-    if (!metrics) return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open for appending: %s", path, strerror(errno));
+    metrics_log metrics = {0};
+    if (path_in(metrics.path, tr->run_dir, "metrics.jsonl", err) != 0) return -1;
+    metrics.fd = open(metrics.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (metrics.fd < 0)
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open for appending: %s", metrics.path, strerror(errno));
 
     gan_signals_install();
     gan_progress prog;
@@ -662,7 +695,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
 
         bool last = tr->step == cfg->train.steps;
         if (tr->step % cfg->log.every == 0 || last) {
-            write_metrics(metrics, tr, &iv);
+            if ((rc = write_metrics(&metrics, tr, &iv, err)) != 0) break;
             iv = (interval){0};
         }
         double span = gan_now() - rate_t0;
@@ -672,7 +705,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
 
         if ((tr->step % cfg->sample.every == 0 || last) && (rc = snapshot_now(tr, err)) != 0) break;
         if (cfg->eval.every > 0 && (tr->step % cfg->eval.every == 0 || last) &&
-            (rc = eval_now(tr, metrics, &prog, err)) != 0)
+            (rc = eval_now(tr, &metrics, &prog, err)) != 0)
             break;
         if (tr->step % cfg->checkpoint.every == 0 || last) {
             if ((rc = checkpoint_now(tr, err)) != 0) break;
@@ -689,6 +722,6 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         gan_progress_note(&prog, "done: %lld steps in %.1f s; samples in %s/samples, checkpoints in %s/checkpoints",
                           (long long)tr->step, tr->elapsed, tr->run_dir, tr->run_dir);
     }
-    fclose(metrics);
+    close(metrics.fd);
     return rc;
 }
