@@ -167,4 +167,22 @@ fits=$(grep -o 'at most [0-9]*$' <<<"$out" | grep -o '[0-9]*')
 check "the batch it offers ($fits) trains under the same limit" \
   bash -c "ulimit -v 2200000; '$GAN' train big.yaml train.batch_size=$fits train.threads=2 train.steps=1 checkpoint.every=1 --run-dir big >/dev/null"
 check "and ends with a checkpoint" test -f big/checkpoints/ckpt-00000001.h5
+
+# One config trained again without --run-dir gets a new directory beside the first, and says
+# so; a default directory left empty by a kill before config.yaml is taken again; --run-dir
+# naming a run is still refused.
+mkdir -p again && cd again
+tiny_config twice.yaml && sed -i "s/steps: 6/steps: 2/" twice.yaml
+check "first" "$GAN" train twice.yaml >/dev/null
+out=$("$GAN" train twice.yaml 2>&1 >/dev/null); rc=$?
+check "second: exit 0 (got $rc)" test "$rc" = 0
+check "says where it went: $out" grep -q "note: runs/twice holds a run already (continue it with \`gan train --resume runs/twice\`); this run goes to runs/twice-2" <<<"$out"
+check "in runs/twice-2" test -f runs/twice-2/checkpoints/ckpt-00000002.h5
+check "the first is untouched" test "$(grep -c '"step"' runs/twice/metrics.jsonl)" = 2
+mkdir runs/twice-3 && touch runs/twice-3/.lock
+check "third" "$GAN" train twice.yaml >/dev/null 2>&1
+check "reuses runs/twice-3, which had only a lock file" test -f runs/twice-3/config.yaml
+check "and twice-4 was not made" test ! -e runs/twice-4
+expect_exit 2 "already exists.*--resume" "$GAN" train twice.yaml --run-dir runs/twice
+cd ..
 finish

@@ -96,7 +96,13 @@ int gan_cmd_train(int argc, char **argv) {
         if (rc == 0) rc = check_run_name(config_path, cfg.name, &err);
         char dir[GAN_PATH_MAX];
         if (rc == 0 && !run_dir) {
-            snprintf(dir, sizeof dir, "runs/%s", cfg.name);
+            // Training one config again starts a new run beside the old one; a directory given
+            // with --run-dir is the user's choice and is never renamed.
+            int renamed = gan_trainer_default_run_dir(cfg.name, dir, sizeof dir, &err);
+            rc = renamed < 0 ? -1 : 0;
+            if (renamed > 0)
+                fprintf(stderr, "gan train: note: runs/%s holds a run already (continue it with `gan train --resume "
+                        "runs/%s`); this run goes to %s\n", cfg.name, cfg.name, dir);
             run_dir = dir;
         }
         if (rc == 0) rc = gan_trainer_create(&tr, &cfg, run_dir, &err);

@@ -205,6 +205,21 @@ static int check_new_run_dir(const char *run_dir, gan_err *err) {
     return dir_is_reusable(run_dir) ? 0 : already_exists(run_dir, err);
 }
 
+int gan_trainer_default_run_dir(const char *name, char *dir, size_t size, gan_err *err) {
+    for (int k = 1; k <= 9999; k++) {
+        int n = k == 1 ? snprintf(dir, size, "runs/%s", name) : snprintf(dir, size, "runs/%s-%d", name, k);
+        if (n < 0 || (size_t)n >= size) return gan_errf(err, GAN_EXIT_USAGE, "run name %s is too long", name);
+        struct stat st;
+        char holder[320];
+        // A path that is not a directory is left to check_new_run_dir's message: it is not a run.
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            (!gan_fs_dir_locked(dir, holder, sizeof holder) && dir_is_reusable(dir)))
+            return k > 1;
+    }
+    return gan_errf(err, GAN_EXIT_USAGE, "runs/%s to runs/%s-9999 all hold runs; give this one a new name or "
+                    "--run-dir", name, name);
+}
+
 // Takes the run's lock (a second writer fails here, naming the holder) and, since no other
 // writer can be running, removes the temporaries killed writers left.
 static int own_run_dir(gan_trainer *tr, gan_err *err) {

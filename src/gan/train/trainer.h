@@ -64,6 +64,11 @@ int gan_trainer_data_opts(const gan_config *cfg, gan_data_opts *o, gan_err *err)
 int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, gan_dataset *ds,
                           gan_loader *loader, gan_err *err);
 
+// The directory a new run named `name` gets when none is given: runs/NAME, or when that holds a
+// run already (or is being written), the first free of runs/NAME-2, runs/NAME-3, ... ("free":
+// missing, or empty but for what a writer killed before config.yaml leaves). Returns 1 when the
+// name had to change, 0 when not, -1 (err) when no name up to NAME-9999 is free.
+int gan_trainer_default_run_dir(const char *name, char *dir, size_t size, gan_err *err);
 // A new run from a loaded config into run_dir (which must not exist, or be empty but for what a
 // writer killed before writing config.yaml leaves). Loads the data before anything is written,
 // so bad data leaves no directory behind; then takes the run's lock (another writer: exit 1
