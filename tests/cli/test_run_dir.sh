@@ -185,4 +185,13 @@ check "reuses runs/twice-3, which had only a lock file" test -f runs/twice-3/con
 check "and twice-4 was not made" test ! -e runs/twice-4
 expect_exit 2 "already exists.*--resume" "$GAN" train twice.yaml --run-dir runs/twice
 cd ..
+
+# A relative data.path is stored absolute: the run resumes from another directory.
+mkdir -p rel/sub && cp "$FMNIST" rel/sub/d.gz && cd rel
+tiny_config rel.yaml && sed -i 's|path: [^,]*,|path: sub/d.gz,|' rel.yaml
+check "trains on sub/d.gz" "$GAN" train rel.yaml --run-dir r >/dev/null
+check "stored absolute" grep -q "path: $PWD/sub/d.gz " r/config.yaml
+cd /
+check "resumes from /" "$GAN" train --resume "$SCRATCH/rel/r" train.steps=8 >/dev/null
+cd "$SCRATCH"
 finish

@@ -175,6 +175,13 @@ int gan_fs_append(int fd, const char *path, const void *data, size_t n, gan_err 
     return -1;
 }
 
+void gan_fs_make_absolute(char *path, size_t size) {
+    if (path[0] == '/') return;
+    char *abs = realpath(path, NULL);
+    if (abs && strlen(abs) < size) memcpy(path, abs, strlen(abs) + 1);
+    free(abs);
+}
+
 int gan_fs_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;

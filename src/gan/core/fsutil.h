@@ -36,6 +36,10 @@ int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *e
 // ("runs/a/metrics.jsonl: cannot append: No space left on device; its earlier contents are
 // intact"); errno is the reason.
 int gan_fs_append(int fd, const char *path, const void *data, size_t n, gan_err *err);
+// A relative path that exists becomes absolute (symbolic links resolved), so that what stores
+// it names the same file from any working directory; an absolute path, one that does not exist
+// or one whose absolute form does not fit in size is left as it is.
+void gan_fs_make_absolute(char *path, size_t size);
 // mkdir -p. Existing directories are fine; an existing non-directory is an error.
 int gan_fs_mkdir_p(const char *path, gan_err *err);
 int gan_fs_exists(const char *path);

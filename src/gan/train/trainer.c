@@ -245,6 +245,10 @@ int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_d
     snprintf(tr->run_dir, sizeof tr->run_dir, "%s", run_dir);
     if (check_new_run_dir(run_dir, err) != 0) return -1;
     if (setup(tr, err) != 0) return -1;  // bad data or model: no directory is made
+    // Found (the data loaded, the reference when it is a path): stored absolute from here on.
+    gan_fs_make_absolute(tr->cfg.data.path, sizeof tr->cfg.data.path);
+    if (strcmp(tr->cfg.eval.ref, "data") && gan_fs_exists(tr->cfg.eval.ref))
+        gan_fs_make_absolute(tr->cfg.eval.ref, sizeof tr->cfg.eval.ref);
 
     // The checks again under the lock: another writer may have come in while the data loaded.
     if (gan_fs_mkdir_p(run_dir, err) != 0 || own_run_dir(tr, err) != 0) return -1;
