@@ -214,6 +214,12 @@ static void test_wrong_types(void) {
     EXPECT_ERROR(appended("name: \"a\\tb\"\n"), "exp.yaml:13:7: name: expected UTF-8 text without control characters, got the string \"a?b\"");
     EXPECT_ERROR(appended("name: \"a\\0b\"\n"), "(contains a NUL character)");
     EXPECT_OVERRIDE_ERROR("name=a\xff", "override 'name=a\xff': name: expected UTF-8 text");
+    // What libyaml would not read back from config.yaml (found by fuzz_override): above U+10FFFF,
+    // a surrogate, an overlong '/', a C1 control, U+FFFF.
+    const char *unreadable[] = {"name=x\xf4\x9e\x96\x91", "name=x\xed\xa0\x80", "name=x\xc0\xaf",
+                                "name=x\xe0\x80\xaf", "name=x\xc2\x85", "name=x\xef\xbf\xbf"};
+    for (size_t i = 0; i < sizeof unreadable / sizeof *unreadable; i++)
+        EXPECT_OVERRIDE_ERROR(unreadable[i], "name: expected UTF-8 text without control characters");
     char longname[400];
     snprintf(longname, sizeof longname, "name: %0200d\n", 1);
     EXPECT_ERROR(appended(longname), "exp.yaml:13:7: name: expected a string of at most 127 bytes, got 200");
@@ -417,7 +423,8 @@ static void test_round_trip(void) {
 
     // Values that need quoting or exact float printing.
     const char *names[] = {"name=yes", "name=123", "name=null\\x", "name=a \"quoted\" # name",
-                           "name=-dash", "name=日本語", "name=back\\slash", "name=off", "name=N"};
+                           "name=-dash", "name=日本語", "name=back\\slash", "name=off", "name=N",
+                           "name=\xf0\x9f\x99\x82", "name=\xf4\x8f\xbf\xbd"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *ov[] = {names[i], "data.path=./data/x y:z.gz", "train.lr_g=0.1",
                             "train.lr_d=1e-7", "train.beta2=0.30000000000000004",

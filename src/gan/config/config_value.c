@@ -109,15 +109,29 @@ static void format_shortest(double x, char *buf, size_t size) {
     }
 }
 
+// Text a YAML reader takes back: UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates,
+// nothing above U+10FFFF) of characters YAML calls printable (no C1 controls, no U+FFFE or
+// U+FFFF). A value written to config.yaml must read back; an override that passed a looser check
+// here (F4 9E 96 91, above U+10FFFF) made a config.yaml libyaml refused (found by fuzz_override).
 static bool valid_utf8(const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
-                                    : (c & 0xF8) == 0xF0 ? 3 : 9;
-        if (extra == 9 || c == 0xC0 || c == 0xC1 || c > 0xF4 || i + extra >= n)
-            return false;
-        for (size_t j = 1; j <= extra; j++)
+        const unsigned c = s[i];
+        size_t extra;
+        unsigned cp;
+        if (c < 0x80) extra = 0, cp = c;
+        else if (c >= 0xC2 && c <= 0xDF) extra = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) extra = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) extra = 3, cp = c & 0x07;
+        else return false;
+        if (i + extra >= n) return false;
+        for (size_t j = 1; j <= extra; j++) {
             if ((s[i + j] & 0xC0) != 0x80) return false;
+            cp = cp << 6 | (s[i + j] & 0x3F);
+        }
+        static const unsigned least[4] = {0, 0x80, 0x800, 0x10000};  // shorter forms are overlong
+        if (cp < least[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F) ||
+            cp == 0xFFFE || cp == 0xFFFF)
+            return false;
         i += extra + 1;
     }
     return true;
