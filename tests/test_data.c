@@ -294,6 +294,22 @@ static void test_cifar(void) {
         gan_dataset_free(&ds);
     }
 
+    // At another resolution the images are resized (never padded into a frame): the shape is
+    // the model's, and each channel keeps its mean (resampling filters sum to one).
+    for (int res = 16; res <= 64; res *= 4) {
+        rc = load(one, GAN_DATA_CIFAR10, 3, res, 0, &ds, &e);
+        TEST_CHECK(rc == 0 && ds.h == res && ds.w == res && ds.n == 3, "cifar at %d: %s (%dx%d)", res, e.msg,
+                   ds.h, ds.w);
+        for (int i = 0; rc == 0 && i < 3; i++)
+            for (int k = 0; k < 3; k++) {
+                double src = 0, dst = 0;
+                for (int p = 0; p < 1024; p++) src += cifar_px(i, k, p) / 1024.0;
+                for (int p = 0; p < res * res; p++) dst += gan_dataset_image(&ds, i)[k * res * res + p] / (double)(res * res);
+                TEST_CHECK(fabs(src - dst) < 2.0, "cifar at %d: record %d channel %d mean %g, was %g", res, i, k, dst, src);
+            }
+        gan_dataset_free(&ds);
+    }
+
     // A directory: data_batch_* in name order; test_batch.bin is held out.
     make_dir("cifar");
     write_cifar(tmp_path("cifar/data_batch_2.bin"), 2, 1, 0);
@@ -301,7 +317,7 @@ static void test_cifar(void) {
     write_cifar(tmp_path("cifar/test_batch.bin"), 50, 1, 0);
     write_bytes(tmp_path("cifar/readme.html"), "<html>", 6);
     const char *dir = tmp_path("cifar");
-    rc = load(dir, GAN_DATA_AUTO, 3, 64, 0, &ds, &e);
+    rc = load(dir, GAN_DATA_AUTO, 3, 32, 0, &ds, &e);
     TEST_CHECK(rc == 0, "cifar dir: %s", e.msg);
     if (rc == 0) {
         TEST_CHECK(ds.format == GAN_DATA_CIFAR10 && ds.n == 3, "cifar dir: format %d n %lld", ds.format,
@@ -528,6 +544,41 @@ static size_t make_png(uint8_t *buf, uint32_t w, uint32_t h, uint32_t ihdr_len) 
         for (int b = 0; b < 4; b++) buf[n++] = (uint8_t)(crc >> (24 - 8 * b));
     }
     return n;
+}
+
+// PNM images (.pgm, .ppm): binary P5 and P6 with maxval 255 load with their pixels; what stb_image
+// 2.27 would decode wrongly is refused with the reason: a file cut short (it would keep going on
+// a zeroed buffer), another maxval (it would not scale), the plain-text and bitmap kinds.
+static void test_folder_pnm(void) {
+    gan_dataset ds;
+    gan_err e;
+    make_dir("pnm");
+    const char pgm[] = "P5\n# a comment\n3 2\n255\n\x00\x10\x20\x30\x40\xff";
+    write_bytes(tmp_path("pnm/a.pgm"), pgm, sizeof pgm - 1);
+    const char ppm[] = "P6 3 2 255\n\x00\x10\x20\x30\x40\xff\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c";
+    write_bytes(tmp_path("pnm/b.PPM"), ppm, sizeof ppm - 1);
+    TEST_CHECK(load(tmp_path("pnm"), GAN_DATA_AUTO, 3, 0, 0, &ds, &e) == 0, "pnm folder: %s", e.msg);
+    if (ds.n == 2) {
+        TEST_CHECK(ds.h == 2 && ds.w == 3 && ds.c == 3, "pnm shape %dx%dx%d", ds.c, ds.h, ds.w);
+        const uint8_t *a = gan_dataset_image(&ds, 0), *b = gan_dataset_image(&ds, 1);
+        TEST_CHECK(a[0] == 0x00 && a[5] == 0xff && a[6] == 0x00 && a[6 + 5] == 0xff, "pgm pixels");
+        // planar: the R plane of b is 00 30 01 04 07 0a, then G begins 10 40
+        TEST_CHECK(b[0] == 0x00 && b[1] == 0x30 && b[2] == 0x01 && b[5] == 0x0a && b[6] == 0x10 && b[7] == 0x40,
+                   "ppm pixels");
+    }
+    gan_dataset_free(&ds);
+    make_dir("pnm_cut");
+    write_bytes(tmp_path("pnm_cut/a.ppm"), ppm, sizeof ppm - 4);
+    expect_error(load(tmp_path("pnm_cut"), GAN_DATA_AUTO, 3, 0, 0, &ds, &e), &e, tmp_path("pnm_cut/a.ppm"),
+                 "not a decodable image: truncated: a 3x2 PNM needs 18 bytes of pixels, the file holds 15", NULL);
+    make_dir("pnm_max");
+    write_bytes(tmp_path("pnm_max/a.pgm"), "P5 1 1 15\n\x0f", 11);
+    expect_error(load(tmp_path("pnm_max"), GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, tmp_path("pnm_max/a.pgm"),
+                 "a PNM with maxval 15; only 255 (8-bit) and 65535 (16-bit) are read", NULL);
+    make_dir("pnm_text");
+    write_bytes(tmp_path("pnm_text/a.pgm"), "P2 1 1 255\n7\n", 13);
+    expect_error(load(tmp_path("pnm_text"), GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, tmp_path("pnm_text/a.pgm"),
+                 "only binary P5 (gray) and P6 (RGB) are read", NULL);
 }
 
 static void test_folder_errors(void) {
@@ -954,6 +1005,7 @@ int main(void) {
     test_cifar();
     test_folder();
     test_resize();
+    test_folder_pnm();
     test_folder_errors();
     test_top_down_bmp();
     test_stb_guards();

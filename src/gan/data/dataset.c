@@ -108,6 +108,19 @@ int gan_dataset_load(const gan_data_opts *o, gan_dataset *ds, gan_err *err) {
     }
     ds->format = fmt;
     snprintf(ds->path, sizeof ds->path, "%s", path);
+    // CIFAR-10's 32x32 images at another model.resolution are resized as image folders are:
+    // padding them into a larger square (what the loader does for IDX's 28x28 digits, whose
+    // black border matches) would give the model a frame no CIFAR image has.
+    if (fmt == GAN_DATA_CIFAR10 && o->resolution > 0 && (ds->h != o->resolution || ds->w != o->resolution)) {
+        const int64_t res = o->resolution, in = (int64_t)ds->c * ds->h * ds->w, out = (int64_t)ds->c * res * res;
+        uint8_t *resized = gan_xmalloc((size_t)(ds->n * out), "the dataset's resized pixels");
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < ds->n; i++)
+            gan_px_crop_resize(ds->pixels + i * in, ds->c, ds->h, ds->w, (int)res, resized + i * out);
+        free(ds->pixels);
+        ds->pixels = resized;
+        ds->h = ds->w = (int)res;
+    }
     if (o->channels != 0 && o->channels != ds->c) {
         int64_t hw = (int64_t)ds->h * ds->w;
         uint8_t *conv = gan_xmalloc((size_t)(ds->n * o->channels * hw), "the dataset's converted pixels");

@@ -14,7 +14,7 @@
 //  - CIFAR-10 binary batches: records of 1 label byte + 3072 bytes (R, G, B planes of 32x32).
 //    A single .bin file, or a directory: then every data_batch_*.bin in it, sorted by name
 //    (test_batch.bin is the held-out split and is not used for training).
-//  - Image folders: every .png/.jpg/.jpeg/.bmp (any case) under the directory, recursively,
+//  - Image folders: every .png/.jpg/.jpeg/.bmp/.ppm/.pgm (any case) under the directory, recursively,
 //    sorted by path (bytewise) so the order never depends on the file system. Names starting
 //    with '.' are skipped (editor and macOS "._x.png" droppings), and symlinked directories are
 //    not followed (no cycles). Each image is converted to the target channels, its centered
@@ -54,7 +54,8 @@ typedef struct gan_data_opts {
     int channels;    // 1 or 3: convert to this; 0: keep the source's (folders: 1 if every image
                      // is gray or gray+alpha, else 3)
     int resolution;  // folders: resize and crop to this square; 0: keep native sizes, which must
-                     // then agree. IDX and CIFAR are never resized (the loader pads them).
+                     // then agree. CIFAR-10 is resized to it too; IDX is never resized (the
+                     // loader pads 28x28 digits into the square: their border is black already).
 } gan_data_opts;
 
 typedef struct gan_dataset {

@@ -26,6 +26,7 @@
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
 #define STBI_NO_GIF
 #define STBI_MAX_DIMENSIONS GAN_IMAGE_MAX_SIDE
 // stb_image 2.27 does not clear its JPEG decoder's state when it allocates it, so a scan whose
@@ -57,7 +58,7 @@ bool gan_path_is_image(const char *path) {
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash)) return false;
     return !strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") ||
-           !strcasecmp(dot, ".bmp");
+           !strcasecmp(dot, ".bmp") || !strcasecmp(dot, ".ppm") || !strcasecmp(dot, ".pgm");
 }
 
 typedef struct {
@@ -163,19 +164,70 @@ static bool jpeg_dht_ok(FILE *f) {
     return ok;
 }
 
+// A PNM number of the header: after whitespace and '#' comments, decimal digits; -1 if none.
+static long pnm_number(FILE *f) {
+    int c = getc(f);
+    for (;;) {
+        while (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') c = getc(f);
+        if (c != '#') break;
+        while (c != '\n' && c != EOF) c = getc(f);
+    }
+    if (c < '0' || c > '9') return -1;
+    long v = 0;
+    for (; c >= '0' && c <= '9' && v < 1000000; c = getc(f)) v = v * 10 + (c - '0');
+    return v;  // the single whitespace after it is consumed
+}
+
+// What stb_image 2.27 would get wrong in a PNM file, or NULL: it reads only binary P5/P6; it
+// decodes a file cut short without a word (the rest of the image is whatever the buffer held);
+// and it takes the samples as they are, so a maxval other than 255 (or 65535, which it scales)
+// would come out too dark. The header is read as stb_image reads it.
+static const char *pnm_problem(FILE *f, char *why, size_t size) {
+    const char *problem = NULL;
+    int p = getc(f), k = getc(f);
+    if (p == 'P' && k >= '1' && k <= '4') {
+        problem = "a plain-text or bitmap PNM (P1 to P4); only binary P5 (gray) and P6 (RGB) are read";
+    } else if (p == 'P' && (k == '5' || k == '6')) {
+        long w = pnm_number(f), h = pnm_number(f), maxv = pnm_number(f);
+        long header = ftell(f);
+        struct stat st;
+        if (w > 0 && h > 0 && w <= GAN_IMAGE_MAX_SIDE && h <= GAN_IMAGE_MAX_SIDE && (maxv == 255 || maxv == 65535) &&
+            header > 0 && fstat(fileno(f), &st) == 0) {
+            const long long need = (long long)w * h * (k == '6' ? 3 : 1) * (maxv > 255 ? 2 : 1);
+            if (st.st_size - header < need) {
+                snprintf(why, size, "truncated: a %ldx%ld PNM needs %lld bytes of pixels, the file holds %lld", w, h, need,
+                         (long long)(st.st_size - header));
+                problem = why;
+            }
+        } else if (maxv > 0 && maxv != 255 && maxv != 65535) {
+            snprintf(why, size, "a PNM with maxval %ld; only 255 (8-bit) and 65535 (16-bit) are read", maxv);
+            problem = why;
+        }  // other bad headers: stb_image's own reason
+    }
+    rewind(f);
+    return problem;
+}
+
 // Opens an image for stb_image, or NULL with err: the system's reason, or what stb_image must
 // not be given.
 static FILE *open_image(const char *path, gan_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char why[160];
+    const char *pnm = pnm_problem(f, why, sizeof why);
+    if (pnm) {
+        gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a decodable image: %s", path, pnm);
     } else if (!jpeg_dht_ok(f)) {
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a decodable image (stb_image: bad DHT header): a JPEG Huffman "
                  "table with more than 256 codes", path);
-        fclose(f);
-        f = NULL;
+    } else {
+        return f;
     }
-    return f;
+    fclose(f);
+    return NULL;
 }
 
 // The image's size and channels from its header (no pixels decoded), or -1 with err naming the
@@ -245,7 +297,7 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
         return -1;
     }
     if (files.n == 0)
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: no images (.png .jpg .jpeg .bmp) in this folder", dir);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: no images (.png .jpg .jpeg .bmp .ppm .pgm) in this folder", dir);
     qsort(files.paths, (size_t)files.n, sizeof(char *), cmp_path);
     int64_t n = limit > 0 && limit < files.n ? limit : files.n;
 

@@ -29,5 +29,5 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
 // The largest side of an image a folder may hold (stb_image's STBI_MAX_DIMENSIONS there): a
 // decoded image is then at most 16384^2 x 4 bytes = 1 GiB, whatever its header claims.
 #define GAN_IMAGE_MAX_SIDE 16384
-// .png .jpg .jpeg .bmp, any case.
+// .png .jpg .jpeg .bmp .ppm .pgm, any case.
 bool gan_path_is_image(const char *path);
