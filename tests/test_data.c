@@ -597,6 +597,23 @@ static void test_folder_errors(void) {
     // The limit stops before the broken file.
     TEST_CHECK(load(tmp_path("broken"), GAN_DATA_AUTO, 1, 8, 1, &ds, &e) == 0 && ds.n == 1, "limit before damage");
     gan_dataset_free(&ds);
+    // data.skip_bad: the two good images, in order, both in the header pass (native size) and
+    // when decoding straight to a resolution; the count and the first bad one's reason kept.
+    for (int res = 0; res <= 8; res += 8) {
+        gan_data_opts o = {.path = tmp_path("broken"), .channels = 1, .resolution = res, .skip_bad = true};
+        TEST_CHECK(gan_dataset_load(&o, &ds, &e) == 0, "skip_bad at %d: %s", res, e.msg);
+        TEST_CHECK(ds.n == 2 && ds.skipped == 2 && ds.h == (res ? 8 : 4), "skip_bad at %d: n %lld skipped %lld h %d", res,
+                   (long long)ds.n, (long long)ds.skipped, ds.h);
+        TEST_CHECK(strstr(ds.first_skipped, bad) && strstr(ds.first_skipped, "not a decodable image"),
+                   "skip_bad first: %s", ds.first_skipped);
+        gan_dataset_free(&ds);
+    }
+    make_dir("allbad");
+    write_bytes(tmp_path("allbad/a.png"), "text", 4);
+    write_bytes(tmp_path("allbad/b.jpg"), "text", 4);
+    gan_data_opts all = {.path = tmp_path("allbad"), .channels = 1, .resolution = 8, .skip_bad = true};
+    expect_error(gan_dataset_load(&all, &ds, &e), &e, tmp_path("allbad"),
+                 "none of its 2 images can be decoded (data.skip_bad); the first: ", "allbad/a.png");
 
     make_dir("noimg");
     make_dir("noimg/sub");

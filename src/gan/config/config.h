@@ -11,6 +11,7 @@
 // file:line:column (or the override), the key and what was expected, with a did-you-mean
 // suggestion for misspelt keys and enum values. docs/config.md documents every key.
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +42,7 @@ typedef struct gan_data_config {
     char path[GAN_PATH_MAX];          // IDX file (.gz ok), image directory or CIFAR-10 batches
     char format[GAN_CONFIG_ENUM_MAX]; // auto, idx, folder, cifar10
     int64_t limit;                    // first N images only; 0 = all
+    bool skip_bad;                    // image folders: skip undecodable images instead of failing
 } gan_data_config;
 
 typedef struct gan_train_config {

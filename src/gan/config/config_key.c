@@ -218,6 +218,7 @@ const char *gan_cfg_diff(const gan_cfg_schema *s, const void *a, const void *b) 
         case GAN_CFG_INT: same = *(const int *)fa == *(const int *)fb; break;
         case GAN_CFG_INT64: same = *(const int64_t *)fa == *(const int64_t *)fb; break;
         case GAN_CFG_FLOAT: same = *(const double *)fa == *(const double *)fb; break;
+        case GAN_CFG_BOOL: same = *(const bool *)fa == *(const bool *)fb; break;
         }
         if (!same) return k->path;
     }

@@ -15,7 +15,7 @@
 // A number or string key; the type follows the field (int, int64_t, double, char[]).
 #define KEY(f)                                                                                   \
     AT_(f), .type = _Generic(FIELD_(f), int: GAN_CFG_INT, int64_t: GAN_CFG_INT64,                \
-                             double: GAN_CFG_FLOAT, char *: GAN_CFG_STRING)
+                             double: GAN_CFG_FLOAT, char *: GAN_CFG_STRING, bool: GAN_CFG_BOOL)
 // One of .choices, stored as its spelling in a char[] field.
 #define ENUM(f) AT_(f), .type = _Generic(FIELD_(f), char *: GAN_CFG_ENUM)
 #define SECTION(name) .path = name, .type = GAN_CFG_SECTION
@@ -56,6 +56,8 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "how to read data.path; auto guesses from the name"},
     {KEY(data.limit), .imin = 0, .imax = INT64_MAX, .def = "0",
      .help = "use only the first N images; 0 = all"},
+    {KEY(data.skip_bad), .def = "false",
+     .help = "image folders: skip images that cannot be decoded (counted and reported) instead of stopping"},
 
     {SECTION("train"), .help = "optimisation"},
     {KEY(train.steps), .required = 1, .imin = 1, .imax = INT64_MAX,

@@ -24,6 +24,7 @@ typedef enum gan_cfg_type {
     GAN_CFG_INT,      // int: in [imin, imax], or one of .choices
     GAN_CFG_INT64,    // int64_t: in [imin, imax]
     GAN_CFG_FLOAT,    // double: finite, within fmin/fmax (open or closed)
+    GAN_CFG_BOOL,     // bool: true or false (YAML 1.2's spellings: true, True, TRUE, ...)
 } gan_cfg_type;
 
 typedef struct gan_cfg_key {

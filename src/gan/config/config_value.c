@@ -178,6 +178,7 @@ void gan_cfg_describe(const gan_cfg_key *k, char *buf, size_t size) {
     switch (k->type) {
     case GAN_CFG_SECTION: snprintf(buf, size, "a section (a mapping of keys)"); return;
     case GAN_CFG_STRING: snprintf(buf, size, "a string"); return;
+    case GAN_CFG_BOOL: snprintf(buf, size, "true or false"); return;
     case GAN_CFG_ENUM: GAN_FATAL("config schema: %s is an enum without choices", k->path);
     case GAN_CFG_INT:
     case GAN_CFG_INT64: {
@@ -283,6 +284,8 @@ int gan_cfg_set_value(const gan_cfg_key *k, void *base, const gan_cfg_value *v, 
     bool number = k->type == GAN_CFG_INT || k->type == GAN_CFG_INT64 || k->type == GAN_CFG_FLOAT;
     if (number && v->kind == GAN_CFG_QUOTED)
         return reject(k, v, where, " (numbers are written without quotes)", err);
+    if (k->type == GAN_CFG_BOOL && v->kind == GAN_CFG_QUOTED)
+        return reject(k, v, where, " (true and false are written without quotes)", err);
 
     switch (k->type) {
     case GAN_CFG_SECTION: break;
@@ -310,6 +313,17 @@ int gan_cfg_set_value(const gan_cfg_key *k, void *base, const gan_cfg_value *v, 
             *(int64_t *)field = x;
         }
         return 0;
+    }
+    case GAN_CFG_BOOL: {
+        // YAML 1.2's core schema: yes/no/on/off are strings there (1.1 read them as booleans),
+        // so they are refused rather than guessed.
+        static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False", "FALSE"};
+        GAN_CHECK(k->size == sizeof(bool), "config schema: %s is not a bool field", k->path);
+        for (int i = 0; i < 3; i++) {
+            if (!strcmp(v->text, yes[i])) return *(bool *)field = true, 0;
+            if (!strcmp(v->text, no[i])) return *(bool *)field = false, 0;
+        }
+        return reject(k, v, where, NULL, err);
     }
     case GAN_CFG_FLOAT: {
         double x;
@@ -352,6 +366,7 @@ void gan_cfg_format_value(const gan_cfg_key *k, const void *base, char *buf, siz
     case GAN_CFG_INT: snprintf(buf, size, "%d", *(const int *)field); return;
     case GAN_CFG_INT64: snprintf(buf, size, "%" PRId64, *(const int64_t *)field); return;
     case GAN_CFG_ENUM: snprintf(buf, size, "%s", field); return;
+    case GAN_CFG_BOOL: snprintf(buf, size, "%s", *(const bool *)field ? "true" : "false"); return;
     case GAN_CFG_FLOAT: {
         // Always with a '.', so that every YAML reader (PyYAML included) sees a float.
         char num[40];

@@ -100,7 +100,7 @@ int gan_dataset_load(const gan_data_opts *o, gan_dataset *ds, gan_err *err) {
     switch (fmt) {
     case GAN_DATA_IDX: rc = gan_idx_load(path, o->limit, ds, err); break;
     case GAN_DATA_CIFAR10: rc = gan_cifar10_load(path, o->limit, ds, err); break;
-    default: rc = gan_folder_load(path, o->limit, o->channels, o->resolution, ds, err); break;
+    default: rc = gan_folder_load(path, o->limit, o->channels, o->resolution, o->skip_bad, ds, err); break;
     }
     if (rc != 0) {
         gan_dataset_free(ds);

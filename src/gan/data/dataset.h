@@ -53,6 +53,7 @@ typedef struct gan_data_opts {
     int64_t limit;   // use only the first `limit` images (in file / sorted-path order); 0: all
     int channels;    // 1 or 3: convert to this; 0: keep the source's (folders: 1 if every image
                      // is gray or gray+alpha, else 3)
+    bool skip_bad;   // folders: leave out images that cannot be decoded (see gan_dataset.skipped)
     int resolution;  // folders: resize and crop to this square; 0: keep native sizes, which must
                      // then agree. CIFAR-10 is resized to it too; IDX is never resized (the
                      // loader pads 28x28 digits into the square: their border is black already).
@@ -64,6 +65,8 @@ typedef struct gan_dataset {
     int c, h, w;
     int src_channels;       // channels in the files, before conversion (folders: the most any had)
     gan_data_format format; // the format actually read (never AUTO)
+    int64_t skipped;        // folders with skip_bad: images left out as undecodable
+    char first_skipped[1024]; // the first of them: "PATH: not a decodable image (...)"
     char path[GAN_PATH_MAX];
 } gan_dataset;
 

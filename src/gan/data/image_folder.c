@@ -289,7 +289,7 @@ static void note_failure(first_failure *ff, int64_t i, const gan_err *e) {
     }
 }
 
-int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, gan_dataset *ds,
+int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, bool skip_bad, gan_dataset *ds,
                     gan_err *err) {
     path_list files = {0};
     if (list_images(dir, &files, err) != 0) {
@@ -304,6 +304,9 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
     int *comp = gan_xcalloc((size_t)n, sizeof(int), "the images' channel counts");
     int h = resolution, w = resolution;
     first_failure ff = {.index = n};
+    // With skip_bad: the images left out, and the first of them with its reason.
+    bool *bad = gan_xcalloc((size_t)n, sizeof(bool), "the undecodable images");
+    first_failure fs = {.index = n};
     if (channels == 0 || resolution == 0) {
         // Header pass: decides the channels and checks that native sizes agree before any
         // pixel memory is committed.
@@ -313,22 +316,25 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
             int iw = 0, ih = 0;
             gan_err e;
             if (probe(files.paths[i], &iw, &ih, &comp[i], &e) != 0) {
-                note_failure(&ff, i, &e);
+                note_failure(skip_bad ? &fs : &ff, i, &e);
+                bad[i] = true;
                 continue;
             }
             dims[2 * i] = ih;
             dims[2 * i + 1] = iw;
         }
-        if (ff.index == n && resolution == 0) {
-            h = (int)dims[0];
-            w = (int)dims[1];
-            for (int64_t i = 1; i < n; i++) {
-                if (dims[2 * i] == h && dims[2 * i + 1] == w) continue;
+        int64_t first_good = 0;
+        while (first_good < n && bad[first_good]) first_good++;
+        if (ff.index == n && resolution == 0 && first_good < n) {
+            h = (int)dims[2 * first_good];
+            w = (int)dims[2 * first_good + 1];
+            for (int64_t i = first_good + 1; i < n; i++) {
+                if (bad[i] || (dims[2 * i] == h && dims[2 * i + 1] == w)) continue;
                 gan_errf(&ff.err, GAN_EXIT_RUNTIME,
                          "%s: image is %lldx%lld but %s is %dx%d; images of mixed sizes need "
                          "model.resolution set so that they are resized",
                          files.paths[i], (long long)dims[2 * i + 1], (long long)dims[2 * i],
-                         files.paths[0], w, h);
+                         files.paths[first_good], w, h);
                 ff.index = i;
                 break;
             }
@@ -336,13 +342,17 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
         if (ff.index == n && channels == 0) {
             channels = 1;
             for (int64_t i = 0; i < n; i++)
-                if (comp[i] > 2) channels = 3;
+                if (!bad[i] && comp[i] > 2) channels = 3;
         }
         free(dims);
     }
 
     uint8_t *px = NULL;
-    int64_t image_bytes = (int64_t)channels * h * w;
+    int64_t image_bytes = (int64_t)channels * h * w, good = 0;
+    for (int64_t i = 0; i < n; i++) good += !bad[i];
+    if (ff.index == n && good == 0)
+        gan_errf(&ff.err, GAN_EXIT_RUNTIME, "%s: none of its %lld images can be decoded (data.skip_bad); the first: %s",
+                 dir, (long long)n, fs.err.msg), ff.index = 0;
     if (ff.index == n) {
         px = gan_dataset_alloc_pixels(dir, n, channels, h, w, &ff.err);
         if (!px) ff.index = 0;  // the folder's failure, not a file's: it is reported as it is
@@ -350,11 +360,13 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
     if (px) {
 #pragma omp parallel for schedule(dynamic, 4)
         for (int64_t i = 0; i < n; i++) {
+            if (bad[i]) continue;
             int iw, ih;
             gan_err e;
             uint8_t *img = decode(files.paths[i], &iw, &ih, &comp[i], &e);
             if (!img) {
-                note_failure(&ff, i, &e);
+                note_failure(skip_bad ? &fs : &ff, i, &e);
+                bad[i] = true;
                 continue;
             }
             if (resolution == 0 && (ih != h || iw != w)) {
@@ -376,6 +388,16 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
             stbi_image_free(img);
         }
     }
+    // The good images close ranks, in their order.
+    int64_t kept = 0;
+    for (int64_t i = 0; px && ff.index == n && i < n; i++) {
+        if (bad[i]) continue;
+        if (kept != i) memmove(px + kept * image_bytes, px + i * image_bytes, (size_t)image_bytes);
+        comp[kept++] = comp[i];
+    }
+    if (ff.index == n && kept == 0)
+        gan_errf(&ff.err, GAN_EXIT_RUNTIME, "%s: none of its %lld images can be decoded (data.skip_bad); the first: %s",
+                 dir, (long long)n, fs.err.msg), ff.index = 0;
     int rc = 0;
     if (ff.index < n) {
         if (err) *err = ff.err;
@@ -383,15 +405,18 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
         rc = -1;
     } else {
         int src = 0;
-        for (int64_t i = 0; i < n; i++) src = comp[i] > src ? comp[i] : src;
+        for (int64_t i = 0; i < kept; i++) src = comp[i] > src ? comp[i] : src;
+        ds->skipped = n - kept;
+        if (fs.index < n) snprintf(ds->first_skipped, sizeof ds->first_skipped, "%s", fs.err.msg);
         ds->pixels = px;
-        ds->n = n;
+        ds->n = kept;
         ds->c = channels;
         ds->h = h;
         ds->w = w;
         ds->src_channels = src;
     }
     free(comp);
+    free(bad);
     list_free(&files);
     return rc;
 }

@@ -23,8 +23,10 @@ bool gan_cifar10_dir_sniff(const char *dir);
 #define GAN_CIFAR10_RECORD 3073  // 1 label byte + 3 x 32 x 32 pixels
 
 // Image folder; converts to `channels` (0: 1 if all gray, else 3) and resizes to `resolution`
-// (0: keep native sizes, which must agree).
-int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, gan_dataset *ds,
+// (0: keep native sizes, which must agree). With skip_bad an image that cannot be opened or
+// decoded is left out (ds->skipped counts them, ds->first_skipped says why for the first)
+// instead of failing the load; a folder with no good image still fails.
+int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, bool skip_bad, gan_dataset *ds,
                     gan_err *err);
 // The largest side of an image a folder may hold (stb_image's STBI_MAX_DIMENSIONS there): a
 // decoded image is then at most 16384^2 x 4 bytes = 1 GiB, whatever its header claims.

@@ -45,7 +45,7 @@ int gan_trainer_data_opts(const gan_config *cfg, gan_data_opts *o, gan_err *err)
     gan_data_format fmt;
     if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
         return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
-    *o = (gan_data_opts){.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit,
+    *o = (gan_data_opts){.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit, .skip_bad = cfg->data.skip_bad,
                          .channels = cfg->model.channels, .resolution = cfg->model.resolution};
     return 0;
 }
@@ -55,6 +55,9 @@ int gan_trainer_open_data(const gan_config *cfg, int batch, uint64_t data_seed, 
     gan_data_opts o;
     if (gan_trainer_data_opts(cfg, &o, err) != 0) return -1;
     if (gan_dataset_load(&o, ds, err) != 0) return -1;
+    if (ds->skipped > 0)
+        fprintf(stderr, "gan: note: %lld of the %lld images of %s cannot be decoded and are skipped (data.skip_bad); "
+                "the first: %s\n", (long long)ds->skipped, (long long)(ds->n + ds->skipped), ds->path, ds->first_skipped);
     if (gan_loader_init(loader, ds, batch, cfg->model.resolution, cfg->model.channels, data_seed, err) != 0) {
         gan_dataset_free(ds);
         return -1;
