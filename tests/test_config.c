@@ -214,6 +214,10 @@ static void test_wrong_types(void) {
     EXPECT_ERROR(appended("name: \"a\\tb\"\n"), "exp.yaml:13:7: name: expected UTF-8 text without control characters, got the string \"a?b\"");
     EXPECT_ERROR(appended("name: \"a\\0b\"\n"), "(contains a NUL character)");
     EXPECT_OVERRIDE_ERROR("name=a\xff", "override 'name=a\xff': name: expected UTF-8 text");
+    // Booleans: YAML 1.2's true/false only; 1.1's yes/no/on/off are refused, not guessed.
+    EXPECT_OVERRIDE_ERROR("data.skip_bad=yes", "data.skip_bad: expected true or false, got 'yes'");
+    EXPECT_OVERRIDE_ERROR("data.skip_bad=1", "data.skip_bad: expected true or false, got '1'");
+    EXPECT_ERROR(with_line(5, "  path: /data/mnist.gz\n  skip_bad: \"true\"\n"), "(true and false are written without quotes)");
     // What libyaml would not read back from config.yaml (found by fuzz_override): above U+10FFFF,
     // a surrogate, an overlong '/', a C1 control, U+FFFF.
     const char *unreadable[] = {"name=x\xf4\x9e\x96\x91", "name=x\xed\xa0\x80", "name=x\xc0\xaf",
@@ -425,6 +429,11 @@ static void test_round_trip(void) {
     const char *names[] = {"name=yes", "name=123", "name=null\\x", "name=a \"quoted\" # name",
                            "name=-dash", "name=日本語", "name=back\\slash", "name=off", "name=N",
                            "name=\xf0\x9f\x99\x82", "name=\xf4\x8f\xbf\xbd"};
+    for (int i = 0; i < 2; i++) {
+        const char *ov[] = {i ? "data.skip_bad=True" : "data.skip_bad=false"};
+        TEST_CHECK(parse(REQUIRED_YAML, 1, ov, &c, &e) == 0 && c.data.skip_bad == (i == 1), "%s: %s", ov[0], e.msg);
+        round_trip(&c, ov[0]);
+    }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *ov[] = {names[i], "data.path=./data/x y:z.gz", "train.lr_g=0.1",
                             "train.lr_d=1e-7", "train.beta2=0.30000000000000004",
