@@ -3,7 +3,7 @@
 # kill -9 at random points of 100 short runs, each resumed and compared with an unbroken run;
 # the dataset vanishing under a run; a read-only run directory. Whatever fails, nothing already
 # on disk is lost, the error is one line naming the file and the system's reason, and the run
-# resumes to the same bytes as a run that never failed. tests/fault/README.md tells what each
+# resumes to the same bytes as a run that never failed. docs/reliability.md (Faults) tells what each
 # part does and what was measured.
 #
 # A full disk is made two ways: a small tmpfs (when this process may mount one: root, and a
@@ -100,6 +100,33 @@ check "the previous checkpoint opens" test "$(info_step inj)" = 3
 check "resumed once there is space" "$GAN" train --resume inj >/dev/null
 check "and ends as the unbroken run" same_end full inj 6
 check "nothing left over after the resume" no_tmp inj
+
+# The disk fills at any point of a run: every write into the run directory (lock, config,
+# grids, metrics, checkpoints) counts against one budget, swept from nothing to more than a run
+# writes (SQLite's way: the Nth byte fails, then a later one). Each failed run stops with one
+# line naming a file and the reason, leaves no temporary, and ends as the unbroken run once
+# resumed (or, killed before its config.yaml, trained again).
+sweep_fails=0
+for budget in 0 1 40 300 2000 9000 30000 70000 120000 160000 200000 260000 330000 420000 600000 2000000; do
+  run=sw$budget
+  faulty GAN_FAULT_PATH="/$run/" GAN_FAULT_AFTER=$budget -- "$GAN" train exp.yaml --run-dir $run >/dev/null 2>$run.err
+  rc=$?
+  if [ "$rc" = 1 ]; then
+    sweep_fails=$((sweep_fails + 1))
+    check "budget $budget: one line naming the reason" one_line_error $run.err "$run/.*No space left on device"
+  else
+    check "budget $budget: exit 0 or 1 (got $rc: $(head -c 300 $run.err))" test "$rc" = 0
+  fi
+  check "budget $budget: no temporary left" no_tmp $run
+  if [ -f $run/config.yaml ]; then
+    check "budget $budget: resumed" "$GAN" train --resume $run >/dev/null
+  else
+    check "budget $budget: trained again" "$GAN" train exp.yaml --run-dir $run >/dev/null
+  fi
+  check "budget $budget: ends as the unbroken run" same_end full $run 6
+done
+check "the sweep failed runs at many points ($sweep_fails of 16) and let the last through" \
+  test "$sweep_fails" -ge 10 -a "$rc" = 0
 
 # The disk fills at fsync (delayed allocation: the writes went into the page cache), with
 # checkpoint.keep=1, where the rotation would delete the only earlier checkpoint.

@@ -285,7 +285,15 @@ int gan_fs_lock_dir(const char *dir, int *fd_out, gan_err *err) {
     host[sizeof host - 1] = '\0';
     char text[320];
     int n = snprintf(text, sizeof text, "pid %ld host %s\n", (long)getpid(), host);
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+    // Through short writes, so that a full disk reports its errno (a short pwrite sets none).
+    bool written = ftruncate(fd, 0) == 0;
+    for (ssize_t done = 0; written && done < n;) {
+        ssize_t w = pwrite(fd, text + done, (size_t)(n - done), done);
+        if (w > 0) done += w;
+        else if (w == 0) written = false, errno = EIO;  // no progress and no reason
+        else if (errno != EINTR) written = false;
+    }
+    if (!written) {
         e = errno;
         close(fd);
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot write the lock's holder: %s", path, strerror(e));
