@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "meminfo.h"
 #include "gan_check.h"
 #include "pixels.h"
 #include "sources.h"
@@ -39,10 +40,27 @@ void gan_dataset_free(gan_dataset *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
+int gan_check_pixel_room(const char *path, uint64_t bytes, const char *what, gan_err *err) {
+    const gan_mem_rooms rooms = gan_mem_rooms_now();
+    // Pixels are written as they load: touched memory, and address space alike.
+    const gan_mem_room *tight = rooms.touched.known && bytes > rooms.touched.bytes ? &rooms.touched
+                                : rooms.reserved.known && bytes > rooms.reserved.bytes ? &rooms.reserved
+                                                                                    : NULL;
+    if (!tight) return 0;
+    char need[32], left[32];
+    gan_format_bytes(need, sizeof need, (double)bytes);
+    gan_format_bytes(left, sizeof left, (double)tight->bytes);
+    return gan_errf(err, GAN_EXIT_RUNTIME, "%s: %s need %s of memory, but %s is left under %s; use fewer images "
+                    "(data.limit)", path, what, need, left, tight->what);
+}
+
 uint8_t *gan_dataset_alloc_pixels(const char *path, int64_t n, int c, int h, int w, gan_err *err) {
     // n is a file's size over 3073 (CIFAR) or a count of files (folders), an image at most
     // 4 x 2^14 x 2^14 bytes: the product fits in 64 bits.
     const uint64_t bytes = (uint64_t)n * (uint64_t)c * (uint64_t)h * (uint64_t)w;
+    char what[96];
+    snprintf(what, sizeof what, "%lld images of %dx%dx%d", (long long)n, c, h, w);
+    if (gan_check_pixel_room(path, bytes, what, err) != 0) return NULL;
     uint8_t *px = bytes <= SIZE_MAX ? malloc(bytes ? (size_t)bytes : 1) : NULL;
     if (!px)
         gan_errf(err, GAN_EXIT_RUNTIME,

@@ -3,6 +3,7 @@
 // bounded by what the file holds (gan_idx_read_claimed), never by what the header says.
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "idx_file.h"
@@ -41,6 +42,20 @@ int gan_idx_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err)
     const uint64_t image = (uint64_t)h * (uint64_t)w, claimed = (uint64_t)n * image;
     const int64_t take = limit > 0 && limit < n ? limit : n;
     const uint64_t want = (uint64_t)take * image;
+    // A plain file holds what it holds: that much (at most the claim) will be read, so it must
+    // fit. A gzip stream's size is known only by reading it; its buffer grows as data arrives.
+    struct stat st;
+    if (gzdirect(f) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        const uint64_t held = st.st_size > gztell(f) ? (uint64_t)(st.st_size - gztell(f)) : 0;
+        const uint64_t bytes = held < want ? held : want;
+        char what[96];
+        snprintf(what, sizeof what, "%llu images of 1x%lldx%lld", (unsigned long long)(bytes / image), (long long)h,
+                 (long long)w);
+        if (gan_check_pixel_room(path, bytes, what, err) != 0) {
+            gzclose(f);
+            return -1;
+        }
+    }
     int64_t got;
     uint8_t *px = gan_idx_read_claimed(f, path, want > INT64_MAX ? INT64_MAX : (int64_t)want, &got,
                                        "the dataset's pixels");

@@ -9,7 +9,13 @@
 // The pixel buffer of n images of c x h x w, sizes that came from the files (a header's claim, a
 // sparse file's size): a size that cannot be allocated is the data's fault, so it fails as a user
 // error (NULL, err naming `path`, the images and the bytes) where gan_xmalloc would abort.
+// Also refuses, before allocating, a buffer larger than the memory left (gan_check_pixel_room).
 uint8_t *gan_dataset_alloc_pixels(const char *path, int64_t n, int c, int h, int w, gan_err *err);
+// 0 when `bytes` of pixels (`what`: "60000 images of 1x28x28") fit in the memory this process
+// has left (core/meminfo.h); else -1 with err naming both figures and the limit. With overcommit
+// an allocation past the machine's memory succeeds and the kernel's OOM killer ends the process
+// later, so the room is checked instead of trusting malloc.
+int gan_check_pixel_room(const char *path, uint64_t bytes, const char *what, gan_err *err);
 
 // IDX image file (plain or gzip), 1 channel. limit 0: all images.
 int gan_idx_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *err);

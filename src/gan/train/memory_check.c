@@ -64,7 +64,27 @@ static int64_t largest_batch(const need *n) {
     return b < 0 ? 0 : b > INT32_MAX ? INT32_MAX : (int64_t)b;
 }
 
+// Under an address-space limit each CPU thread also reserves what it never touches: OpenBLAS a
+// 128 MiB buffer per calling thread, glibc a heap of up to 128 MiB per thread that allocates.
+// OpenBLAS 0.3.21 retries such an allocation forever instead of failing (found with ulimit -v
+// and a 300 MB dataset: the process hung in its first step, or in the probe).
+static double per_thread_reserve(const ag_backend *be) {
+    return ag_backend_device_memory(be, &(size_t){0}, &(size_t){0}) ? 0.0
+                                                                   : 256.0 * (1 << 20) * ag_backend_threads(be);
+}
+
 int gan_check_step_memory(const gan_family *family, const gan_config *cfg, const ag_backend *be, gan_err *err) {
+    // The probe itself runs steps: their threads' reservations must fit before it starts.
+    const gan_mem_rooms before = gan_mem_rooms_now();
+    if (before.reserved.known && per_thread_reserve(be) > (double)before.reserved.bytes) {
+        char need[32], left[32];
+        gan_format_bytes(need, sizeof need, per_thread_reserve(be));
+        gan_format_bytes(left, sizeof left, (double)before.reserved.bytes);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "not enough memory for a training step: its %d threads reserve about %s "
+                        "of address space (the math library's buffers), but %s is left under %s with the data loaded; "
+                        "use fewer images (data.limit), fewer threads (train.threads) or raise the limit",
+                        ag_backend_threads(be), need, left, before.reserved.what);
+    }
     gan_step_memory sm;
     if (gan_step_memory_probe(family, cfg, be, &sm) != 0) return 0;  // nothing known: nothing refused
     const int64_t B = cfg->train.batch_size;
@@ -89,8 +109,10 @@ int gan_check_step_memory(const gan_family *family, const gan_config *cfg, const
         needs[nn++] = (need){0, host_per_image, &host.touched, ""};
         needs[nn++] = (need){0, host_per_image, &host.reserved, ""};
     } else {
+        // The probe ran at small batches, on fewer threads than a step may use.
+        const double per_thread = per_thread_reserve(be);
         needs[nn++] = (need){sm.fixed_bytes, sm.per_image_bytes + host_per_image, &host.touched, ""};
-        needs[nn++] = (need){2 * sm.fixed_bytes, 2 * sm.per_image_bytes + host_per_image, &host.reserved, ""};
+        needs[nn++] = (need){2 * sm.fixed_bytes + per_thread, 2 * sm.per_image_bytes + host_per_image, &host.reserved, ""};
     }
     // Of the limits the step overruns, the one that leaves the smallest batch is named.
     const need *worst = NULL;
