@@ -80,8 +80,11 @@ static void check_refusal(const ag_backend *be) {
         return;
     }
     fclose(statm);
-    // Room for the probes' models and steps (a few MB), not for a batch of 65536.
-    struct rlimit tight = {.rlim_cur = (rlim_t)(pages * 4096 + (256ull << 20)), .rlim_max = old.rlim_max};
+    // Room for the threads' reservations (256 MiB each, counted by the check), the probes'
+    // models and steps (a few MB), not for a batch of 65536.
+    const unsigned long long threads = (unsigned long long)ag_backend_threads(be);
+    struct rlimit tight = {.rlim_cur = (rlim_t)(pages * 4096 + ((256ull * threads + 256ull) << 20)),
+                           .rlim_max = old.rlim_max};
     if (setrlimit(RLIMIT_AS, &tight) != 0) {
         printf("cannot lower RLIMIT_AS: refusal not checked\n");
         return;
@@ -97,6 +100,11 @@ static void check_refusal(const ag_backend *be) {
                err.msg);
     cfg.train.batch_size = 4;
     TEST_CHECK(gan_check_step_memory(f, &cfg, be, &err) == 0, "batch 4 fits: %s", err.msg);
+    // Less room than the threads reserve: refused before the probe runs, naming the threads.
+    tight.rlim_cur = (rlim_t)(pages * 4096 + (64ull << 20));
+    TEST_CHECK(setrlimit(RLIMIT_AS, &tight) == 0, "lower RLIMIT_AS again");
+    TEST_CHECK(gan_check_step_memory(f, &cfg, be, &err) == -1 && strstr(err.msg, "threads reserve about"),
+               "the threads' reservations: %s", err.msg);
     setrlimit(RLIMIT_AS, &old);
 }
 

@@ -59,8 +59,12 @@ typedef struct need {
     const char *where;  // "" or " of the GPU"
 } need;
 
+// The batch the refusal offers, with headroom: what a process holds varies from run to run by a
+// heap or a thread's stack (1.53 vs 1.64 GiB left under one ulimit -v, seen in test_run_dir), and
+// the offered batch must train.
 static int64_t largest_batch(const need *n) {
-    double b = n->per_image > 0 ? floor(((double)n->room->bytes - n->fixed) / n->per_image) : INFINITY;
+    const double room = 0.9 * (double)n->room->bytes - 128.0 * (1 << 20);
+    double b = n->per_image > 0 ? floor((room - n->fixed) / n->per_image) : INFINITY;
     return b < 0 ? 0 : b > INT32_MAX ? INT32_MAX : (int64_t)b;
 }
 
