@@ -179,6 +179,17 @@ static void test_grid_rgb(void) {
         TEST_CHECK(p[0] == 100 && p[1] == 130 && p[2] == 160, "image 1 top-left = (%d, %d, %d)", p[0], p[1], p[2]);
     }
     stbi_image_free(px);
+    // The in-memory encoding (what the trainer puts in its TensorBoard events) is the file's bytes.
+    gan_png png;
+    char *file = NULL;
+    size_t size = 0;
+    TEST_CHECK(gan_grid_encode_png(path, img, N, C, H, W, 0, PAD, &png, &err) == 0, "%s", err.msg);
+    TEST_CHECK(gan_fs_read_all(path, &file, &size, &err) == 0, "%s", err.msg);
+    TEST_CHECK(png.size == size && !memcmp(png.data, file, size) && png.width == 10 && png.height == 6 &&
+               png.channels == 3, "encoded PNG (%zu bytes, %dx%dx%d) differs from the file (%zu bytes)", png.size,
+               png.width, png.height, png.channels, size);
+    free(file);
+    gan_png_free(&png);
 }
 
 static void test_grid_too_large(void) {

@@ -5,7 +5,8 @@
 # already done.
 #   tools/setup.sh [--tests] [--asan] [--fuzz]
 #     --tests  also install what the test suite uses (PyTorch for the checkpoint interop test,
-#              valgrind for the leak check)
+#              protobuf to read TensorBoard event files back, valgrind for the leak check,
+#              chromium to open report.html headless in test_report_browser)
 #     --asan   also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
 #     --fuzz   also install clang 14 with its libFuzzer and OpenMP runtimes, and build the fuzz
 #              harnesses of tests/fuzz/ into build-fuzz/ (clang, ASan + UBSan, -Dfuzz=true)
@@ -31,7 +32,7 @@ packages=(gcc libc6-dev pkg-config meson ninja-build
           libopenblas-dev libhdf5-dev hdf5-tools libstb-dev libyaml-dev zlib1g-dev
           dataset-fashion-mnist)
 if [ "$want_tests" = 1 ]; then
-  packages+=(python3 python3-torch python3-h5py python3-numpy python3-scipy valgrind)
+  packages+=(python3 python3-torch python3-h5py python3-numpy python3-scipy python3-protobuf valgrind chromium)
 fi
 if [ "$want_fuzz" = 1 ]; then
   packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)

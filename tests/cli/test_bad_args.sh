@@ -126,6 +126,14 @@ check "no run directory from too many threads" test ! -e r24
 expect_exit 2 "--run-dir needs a value" "$GAN" train ok.yaml --run-dir --bogus
 check "no run directory named --bogus" test ! -e ./--bogus
 expect_exit 2 "unknown option -x" "$GAN" train -x
+# --opt=value is --opt value, for every command; a key.path=value override stays one.
+check "sample --n=3 --seed=5 --out=eq.png" "$GAN" sample run --n=3 --seed=5 --out=eq.png
+check "sample --n 3 --seed 5 --out sp.png" "$GAN" sample run --n 3 --seed 5 --out sp.png
+check "both spellings give the same grid" same_files eq.png sp.png
+check "train --run-dir=eqrun sample.n=2" "$GAN" train ok.yaml --run-dir=eqrun sample.n=2 train.steps=1
+check "into eqrun" test -f eqrun/config.yaml
+expect_exit 2 "--n: expected an integer in \[1, 65536\], got ''" "$GAN" sample run --n=
+expect_exit 2 "unknown option --bogus" "$GAN" sample run --bogus=1
 # The attribute checks guard resume and sample too, not only info.
 if [ -f neg.h5 ]; then
   mkdir -p negrun/checkpoints && cp neg.h5 negrun/checkpoints/ckpt-00000006.h5

@@ -7,8 +7,14 @@ need_dataset
 cd "$SCRATCH"
 tiny_config exp.yaml
 
-# gan --version lists the built backends; cpu is always one.
-expect_exit 0 "^gan.c [0-9.]+, backends: cpu(, [a-z]+)*$" "$GAN" --version
+# gan --version: the version, the commit and the built backends (cpu is always one) on its
+# first line, then each backend's math libraries; the commit is this checkout's when built
+# from one.
+expect_exit 0 "^gan.c [0-9.]+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\), backends: cpu(, [a-z]+)*$" "$GAN" --version
+expect_exit 0 "^cpu: OpenBLAS [0-9.]+.*; kernels [A-Za-z0-9]+; [0-9]+ logical cores$" "$GAN" --version
+if head=$(git -C "$(dirname "$0")" rev-parse --short=12 HEAD 2>/dev/null); then
+  check "--version names commit $head" bash -c "'$GAN' --version | head -1 | grep -q 'commit $head'"
+fi
 
 # A device this build does not have, in the config, as an override and as --device.
 tiny_config bad.yaml "device: nonesuch"

@@ -8,6 +8,8 @@ int gan_cmd_sample(int argc, char **argv);
 int gan_cmd_info(int argc, char **argv);
 int gan_cmd_bench(int argc, char **argv);
 int gan_cmd_eval(int argc, char **argv);
+int gan_cmd_report(int argc, char **argv);
+int gan_cmd_runs(int argc, char **argv);
 
 // Prints "gan CMD: error: MSG" to stderr and returns err->code.
 struct gan_err;

@@ -121,7 +121,17 @@ static int write_all(int fd, const void *data, size_t n) {
     return 0;
 }
 
+static int write_atomic(const char *path, const void *data, size_t n, bool sync, gan_err *err);
+
 int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *err) {
+    return write_atomic(path, data, n, true, err);
+}
+
+int gan_fs_write_atomic_unsynced(const char *path, const void *data, size_t n, gan_err *err) {
+    return write_atomic(path, data, n, false, err);
+}
+
+static int write_atomic(const char *path, const void *data, size_t n, bool sync, gan_err *err) {
     char tmp[GAN_PATH_MAX];
     gan_fs_tmp_path(path, tmp, sizeof tmp);
     struct stat st;
@@ -136,7 +146,9 @@ int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *e
     }
     // Synced here, on the descriptor that wrote: an error the file system reports only at
     // fsync (delayed allocation, NFS) is caught before the rename.
-    const char *stage = write_all(fd, data, n) != 0 ? "" : fsync(fd) != 0 ? " (syncing the new file to disk)" : NULL;
+    const char *stage = write_all(fd, data, n) != 0         ? ""
+                        : sync && fsync(fd) != 0             ? " (syncing the new file to disk)"
+                                                             : NULL;
     int e = errno;
     if (close(fd) != 0 && !stage) {
         stage = " (closing the new file)";
@@ -157,9 +169,11 @@ int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *e
         errno = e;
         return -1;
     }
-    char dir[GAN_PATH_MAX];
-    gan_fs_dirname(path, dir, sizeof dir);
-    fsync_path(dir, O_RDONLY | O_DIRECTORY);  // best effort, as in gan_fs_commit
+    if (sync) {
+        char dir[GAN_PATH_MAX];
+        gan_fs_dirname(path, dir, sizeof dir);
+        fsync_path(dir, O_RDONLY | O_DIRECTORY);  // best effort, as in gan_fs_commit
+    }
     return 0;
 }
 

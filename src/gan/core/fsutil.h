@@ -30,6 +30,10 @@ int gan_fs_commit(const char *tmp, const char *path, gan_err *err);
 // write(2), fsynced, renamed over path). On failure nothing but the temporary was touched and
 // it is removed; err and errno as for gan_fs_commit.
 int gan_fs_write_atomic(const char *path, const void *data, size_t n, gan_err *err);
+// The same without the fsyncs: whole or absent if the process dies, but a crash of the machine
+// may leave it empty. For files derived from others (report.html, status.json) that are
+// rewritten often: a sync costs milliseconds on a disk, many times a run.
+int gan_fs_write_atomic_unsynced(const char *path, const void *data, size_t n, gan_err *err);
 // Appends n bytes (a whole line, say) to the file open on fd, which has O_APPEND, as one piece:
 // when the write fails or falls short (a full disk), the file is cut back to the size it had,
 // so no torn line is left for the next append to be glued to. err names path and the reason

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,15 +38,18 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
         return;
     }
     format_eta(eta, sizeof eta, steps_per_sec > 0 ? (double)(p->total - step) / steps_per_sec : -1.0);
-    fprintf(p->out, "%sstep %lld/%lld | %.0f img/s | ETA %s |", p->live ? "\r" : "", (long long)step,
-            (long long)p->total, ips, eta);
-    if (p->extra[0]) fprintf(p->out, " %s |", p->extra);
-    for (int i = 0, shown = 0; i < st->n && shown < 4; i++) {
-        if (isnan(st->values[i])) continue;
-        fprintf(p->out, " %s %.4f", st->names[i], st->values[i]);
-        shown++;
-    }
-    fputs(p->live ? "\033[K" : "\n", p->out);
+    char line[512];
+    int n = snprintf(line, sizeof line, "step %lld/%lld | %.0f img/s | ETA %s |", (long long)step,
+                     (long long)p->total, ips, eta);
+    if (p->extra[0] && n < (int)sizeof line) n += snprintf(line + n, sizeof line - (size_t)n, " %s |", p->extra);
+    for (int i = 0; i < st->n && n < (int)sizeof line; i++)
+        if (!isnan(st->values[i])) n += snprintf(line + n, sizeof line - (size_t)n, " %s %.4f", st->names[i], st->values[i]);
+    // A live line longer than the terminal would wrap, and \r would then redraw only its last
+    // row: it is cut to the width instead (a log keeps every value).
+    struct winsize ws;
+    if (p->live && ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && (size_t)ws.ws_col - 1 < sizeof line)
+        line[ws.ws_col - 1] = '\0';
+    fprintf(p->out, "%s%s%s", p->live ? "\r" : "", line, p->live ? "\033[K" : "\n");
     p->line_open = p->live;
     fflush(p->out);
 }

@@ -17,8 +17,8 @@ typedef struct gan_progress {
 } gan_progress;
 
 void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t every);
-// step: steps done; rates measured by the caller; the latest step's statistics (the first four
-// that were measured are shown).
+// step: steps done; rates measured by the caller; the statistics to show (the trainer passes
+// the means of the current log interval, what metrics.jsonl stores; NAN ones are left out).
 void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, double images_per_sec,
                          const gan_stats *st);
 // Text shown in every progress line from now on (the last evaluation's FID).

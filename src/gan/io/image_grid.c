@@ -70,17 +70,18 @@ static void png_append(void *ctx, void *data, int size) {
     b->size += (size_t)size;
 }
 
-int gan_grid_write_png(const char *path, const float *images, int n, int c, int h, int w,
-                       int nrow, int pad, gan_err *err) {
-    check_args("gan_grid_write_png", n, h, w, nrow, pad);
-    GAN_CHECK(c == 1 || c == 3, "gan_grid_write_png: c must be 1 (grayscale) or 3 (RGB), got %d", c);
+int gan_grid_encode_png(const char *what, const float *images, int n, int c, int h, int w, int nrow, int pad,
+                        gan_png *png, gan_err *err) {
+    *png = (gan_png){0};
+    check_args("gan_grid_encode_png", n, h, w, nrow, pad);
+    GAN_CHECK(c == 1 || c == 3, "gan_grid_encode_png: c must be 1 (grayscale) or 3 (RGB), got %d", c);
     int64_t gh, gw;
     grid_dims64(n, h, w, nrow, pad, &gh, &gw);
     // stb's PNG encoder sizes its scanline buffer, (gw * c + 1) * gh, in an int.
     if (gw > INT_MAX || gh > INT_MAX || (gw * c + 1) * gh > INT_MAX)
         return gan_errf(err, GAN_EXIT_USAGE,
                         "%s: a grid of %d images of %dx%d is %lldx%lld pixels, too large for a "
-                        "PNG; write fewer images", path, n, h, w, (long long)gw, (long long)gh);
+                        "PNG; write fewer images", what, n, h, w, (long long)gw, (long long)gh);
 
     int rows, cols;
     grid_shape(n, nrow, &rows, &cols);
@@ -104,10 +105,23 @@ int gan_grid_write_png(const char *path, const float *images, int n, int c, int 
     free(pix);
     if (!ok) {
         free(buf.data);
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: PNG encoding failed (out of memory?)", path);
+        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: PNG encoding failed (out of memory?)", what);
     }
-    int rc = gan_fs_write_atomic(path, buf.data, buf.size, err);
-    free(buf.data);
+    *png = (gan_png){.data = buf.data, .size = buf.size, .height = (int)gh, .width = (int)gw, .channels = c};
+    return 0;
+}
+
+void gan_png_free(gan_png *png) {
+    free(png->data);
+    *png = (gan_png){0};
+}
+
+int gan_grid_write_png(const char *path, const float *images, int n, int c, int h, int w,
+                       int nrow, int pad, gan_err *err) {
+    gan_png png;
+    if (gan_grid_encode_png(path, images, n, c, h, w, nrow, pad, &png, err) != 0) return -1;
+    int rc = gan_fs_write_atomic(path, png.data, png.size, err);
+    gan_png_free(&png);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 //
 // An interpolation strip is a grid with nrow = steps; nothing else is needed for it.
 #pragma once
+#include <stddef.h>
 
 #include "error.h"
 
@@ -28,6 +29,19 @@ void gan_grid_dims(int n, int h, int w, int nrow, int pad, int *grid_h, int *gri
 // a PNG and file-system failures return -1 with err set.
 int gan_grid_write_png(const char *path, const float *images, int n, int c, int h, int w,
                        int nrow, int pad, gan_err *err);
+
+// A grid encoded in memory: the bytes gan_grid_write_png writes to its file.
+typedef struct gan_png {
+    unsigned char *data;  // malloc'd (gan_png_free)
+    size_t size;
+    int height, width, channels;
+} gan_png;
+
+// Encodes the grid gan_grid_write_png would write, into png. `what` names the grid in errors
+// (the file it is meant for). Arguments and errors as for gan_grid_write_png.
+int gan_grid_encode_png(const char *what, const float *images, int n, int c, int h, int w, int nrow, int pad,
+                        gan_png *png, gan_err *err);
+void gan_png_free(gan_png *png);
 
 // dst (n, c, ch, cw) = the centred ch x cw window of each src (n, c, h, w) image, e.g. 32x32
 // generator output back to Fashion-MNIST's native 28x28. The window starts at row (h - ch) / 2

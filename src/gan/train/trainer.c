@@ -21,6 +21,8 @@
 #include "json.h"
 #include "memory_check.h"
 #include "progress.h"
+#include "report.h"
+#include "run_events.h"
 #include "signals.h"
 
 // The run's random streams, all derived from the config's seed so a run is a function of its
@@ -130,8 +132,13 @@ static int write_snapshot(gan_trainer *tr, const char *path, gan_err *err) {
     gan_dataset_image_size(&tr->ds, &h, &w);
     if (h < R || w < R) gan_images_center_crop(host, n, C, R, R, h, w, host);
     else h = w = R;
-    int rc = gan_grid_write_png(path, host, n, C, h, w, tr->cfg.sample.nrow, 2, err);
+    gan_png png;
+    int rc = gan_grid_encode_png(path, host, n, C, h, w, tr->cfg.sample.nrow, 2, &png, err);
     free(host);
+    if (rc == 0 && (gan_fs_write_atomic(path, png.data, png.size, err) != 0 ||
+                    gan_run_events_samples(tr->events, tr->step, &png, err) != 0))
+        rc = -1;
+    gan_png_free(&png);
     return rc;
 }
 
@@ -485,6 +492,13 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
     if (step >= wanted.train.steps) {  // gan_trainer_run says so; nothing is loaded or written
         tr->step = step;
         tr->nothing_to_do = true;
+        // Only what killed writers left (a report or grid cut off as the run ended) is removed,
+        // when no writer holds the run; anything else stays as it is.
+        gan_err ignored;
+        if (own_run_dir(tr, &ignored) == 0) {
+            gan_fs_unlock_dir(tr->lock_fd);
+            tr->locked = false;
+        }
         return 0;
     }
     if (own_run_dir(tr, err) != 0) return -1;
@@ -606,7 +620,7 @@ static int eval_now(gan_trainer *tr, metrics_log *m, gan_progress *prog, gan_err
     fprintf(f, "{\"step\": %lld, \"time\": %.3f, ", (long long)tr->step, tr->elapsed);
     gan_eval_json_fields(f, &r);
     fputs("}\n", f);
-    if (metrics_end(m, err) != 0) return -1;
+    if (metrics_end(m, err) != 0 || gan_run_events_eval(tr->events, tr->step, &r, err) != 0) return -1;
     char line[256];
     gan_eval_summary(&r, line, sizeof line);
     gan_progress_note(prog, "eval at step %lld (%.1f s): %s", (long long)tr->step, r.seconds, line);
@@ -623,7 +637,9 @@ static int snapshot_now(gan_trainer *tr, gan_err *err) {
     char dir[GAN_PATH_MAX], name[64], path[GAN_PATH_MAX];
     snprintf(name, sizeof name, "step-%08lld.png", (long long)tr->step);
     if (path_in(dir, tr->run_dir, "samples", err) != 0 || path_in(path, dir, name, err) != 0) return -1;
-    return write_snapshot(tr, path, err);
+    if (write_snapshot(tr, path, err) != 0) return -1;
+    gan_report_refresh(tr->run_dir, &tr->report_warned);  // derived data: a failure is only a warning
+    return 0;
 }
 
 // Means of the step statistics over one log interval (a statistic that was not measured in a
@@ -644,6 +660,13 @@ static void interval_add(interval *iv, const gan_stats *st, double seconds) {
     iv->steps++;
 }
 
+// The interval's means so far, as metrics.jsonl stores them (NAN: not measured in it yet).
+static gan_stats interval_means(const interval *iv) {
+    gan_stats m = iv->last;
+    for (int i = 0; i < m.n; i++) m.values[i] = iv->count[i] ? (float)(iv->sum[i] / (double)iv->count[i]) : NAN;
+    return m;
+}
+
 static int write_metrics(metrics_log *m, const gan_trainer *tr, const interval *iv, gan_err *err) {
     FILE *f = metrics_begin(m);
     double ips = iv->seconds > 0 ? (double)iv->steps * tr->cfg.train.batch_size / iv->seconds : 0.0;
@@ -653,7 +676,8 @@ static int write_metrics(metrics_log *m, const gan_trainer *tr, const interval *
         else fprintf(f, ", \"%s\": null", iv->last.names[i]);
     }
     fprintf(f, ", \"images_per_sec\": %.2f}\n", ips);
-    return metrics_end(m, err);
+    if (metrics_end(m, err) != 0) return -1;
+    return gan_run_events_interval(tr->events, tr->step, iv->last.n, iv->last.names, iv->sum, iv->count, ips, err);
 }
 
 static bool stats_finite(const gan_stats *st, const char **bad, float *value) {
@@ -677,6 +701,13 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     metrics.fd = open(metrics.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (metrics.fd < 0)
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open for appending: %s", metrics.path, strerror(errno));
+    char *yaml = gan_config_to_yaml(cfg);
+    tr->events = gan_run_events_open(tr->run_dir, tr->step, yaml, err);
+    free(yaml);
+    if (!tr->events) {
+        close(metrics.fd);
+        return -1;
+    }
 
     gan_signals_install();
     gan_progress prog;
@@ -716,23 +747,30 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         rate_steps++;
 
         bool last = tr->step == cfg->train.steps;
+        const gan_stats means = interval_means(&iv);  // the progress line shows what the log stores
         if (tr->step % cfg->log.every == 0 || last) {
             if ((rc = write_metrics(&metrics, tr, &iv, err)) != 0) break;
             iv = (interval){0};
         }
         double span = gan_now() - rate_t0;
         double sps = span > 0 ? rate_steps / span : 0;
-        gan_progress_update(&prog, tr->step, sps, sps * B, &st);
+        gan_progress_update(&prog, tr->step, sps, sps * B, &means);
         if (span > 5.0) rate_t0 = gan_now(), rate_steps = 0;  // a recent window, not the whole run
 
-        if ((tr->step % cfg->sample.every == 0 || last) && (rc = snapshot_now(tr, err)) != 0) break;
+        const bool sample = tr->step % cfg->sample.every == 0 || last;
+        if (sample && (rc = snapshot_now(tr, err)) != 0) break;
         if (cfg->eval.every > 0 && (tr->step % cfg->eval.every == 0 || last) &&
             (rc = eval_now(tr, &metrics, &prog, err)) != 0)
             break;
-        if (tr->step % cfg->checkpoint.every == 0 || last) {
+        const bool ckpt = tr->step % cfg->checkpoint.every == 0 || last;
+        if (ckpt) {
             if ((rc = checkpoint_now(tr, err)) != 0) break;
             last_ckpt = tr->step;
         }
+        if (sample || ckpt)
+            gan_progress_note(&prog, "step %lld: wrote %s%s%s", (long long)tr->step,
+                              sample ? "a sample grid (samples/)" : "", sample && ckpt ? " and " : "",
+                              ckpt ? "a checkpoint (checkpoints/)" : "");
     }
     gan_progress_finish(&prog);
     if (rc == 0 && gan_signals_stop_requested()) {
@@ -744,6 +782,11 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         gan_progress_note(&prog, "done: %lld steps in %.1f s; samples in %s/samples, checkpoints in %s/checkpoints",
                           (long long)tr->step, tr->elapsed, tr->run_dir, tr->run_dir);
     }
+    // status.json (how this session ended, which `gan runs` reads) and the final report.html
+    gan_report_session_end(tr->run_dir, tr->step, rc, rc ? err->msg : "", gan_signals_stop_requested(),
+                           &tr->report_warned);
     close(metrics.fd);
+    gan_tfevents_close(tr->events);
+    tr->events = NULL;
     return rc;
 }

@@ -11,6 +11,7 @@
 //                   checkpoint.keep kept, latest.h5 -> the newest; abandoned-<time>/ (what a
 //                   resume from an older checkpoint moved aside: later checkpoints, metrics, samples)
 //   .lock           flock(2)ed by the one process writing the run; holds its pid and host
+//   events.out.tfevents.*  TensorBoard events, one file per session (run_events.h)
 // Everything a resumed run needs to continue bit-identically is in the checkpoint. config.yaml
 // is written first, so a run killed before its first checkpoint resumes from step 0.
 #pragma once
@@ -26,6 +27,7 @@
 #include "fsutil.h"
 #include "loader.h"
 #include "rng.h"
+#include "tfevents.h"
 
 typedef struct gan_trainer {
     gan_config cfg;
@@ -54,6 +56,8 @@ typedef struct gan_trainer {
     int lock_fd;
     bool locked;
     bool nothing_to_do;  // a resume found the run at train.steps: gan_trainer_run only says so
+    gan_tfevents *events;  // this session's TensorBoard event file (run_events.h), open in gan_trainer_run
+    bool report_warned;    // a report.html refresh failed and said so (report.h): once is enough
 } gan_trainer;
 
 // The config's data as dataset options (data.path, data.format, data.limit at model.channels
