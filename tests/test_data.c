@@ -575,6 +575,11 @@ static void test_folder_pnm(void) {
     write_bytes(tmp_path("pnm_max/a.pgm"), "P5 1 1 15\n\x0f", 11);
     expect_error(load(tmp_path("pnm_max"), GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, tmp_path("pnm_max/a.pgm"),
                  "a PNM with maxval 15; only 255 (8-bit) and 65535 (16-bit) are read", NULL);
+    // Header numbers past an int made stb_image overflow (found by fuzz_image): refused first.
+    make_dir("pnm_huge");
+    write_bytes(tmp_path("pnm_huge/a.ppm"), "P6 0000800000000000 2 255\n", 26);
+    expect_error(load(tmp_path("pnm_huge"), GAN_DATA_AUTO, 3, 0, 0, &ds, &e), &e, tmp_path("pnm_huge/a.ppm"),
+                 "a PNM header of width >= ", "at most 16384 pixels a side and a maxval of 65535 are read");
     make_dir("pnm_text");
     write_bytes(tmp_path("pnm_text/a.pgm"), "P2 1 1 255\n7\n", 13);
     expect_error(load(tmp_path("pnm_text"), GAN_DATA_AUTO, 1, 0, 0, &ds, &e), &e, tmp_path("pnm_text/a.pgm"),

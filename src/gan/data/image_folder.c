@@ -170,7 +170,7 @@ static long pnm_number(FILE *f) {
     for (;;) {
         while (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') c = getc(f);
         if (c != '#') break;
-        while (c != '\n' && c != EOF) c = getc(f);
+        while (c != '\n' && c != '\r' && c != EOF) c = getc(f);  // as stb_image ends a comment
     }
     if (c < '0' || c > '9') return -1;
     long v = 0;
@@ -178,10 +178,12 @@ static long pnm_number(FILE *f) {
     return v;  // the single whitespace after it is consumed
 }
 
-// What stb_image 2.27 would get wrong in a PNM file, or NULL: it reads only binary P5/P6; it
+// What stb_image 2.27 would get wrong in a PNM file, or NULL: it reads only binary P5/P6; its
+// header numbers overflow an int past 2^31 (undefined behaviour, found by fuzz_image); it
 // decodes a file cut short without a word (the rest of the image is whatever the buffer held);
 // and it takes the samples as they are, so a maxval other than 255 (or 65535, which it scales)
-// would come out too dark. The header is read as stb_image reads it.
+// would come out too dark. The header is read as stb_image reads it, and stb_image sees only
+// headers whose numbers are in range.
 static const char *pnm_problem(FILE *f, char *why, size_t size) {
     const char *problem = NULL;
     int p = getc(f), k = getc(f);
@@ -191,8 +193,12 @@ static const char *pnm_problem(FILE *f, char *why, size_t size) {
         long w = pnm_number(f), h = pnm_number(f), maxv = pnm_number(f);
         long header = ftell(f);
         struct stat st;
-        if (w > 0 && h > 0 && w <= GAN_IMAGE_MAX_SIDE && h <= GAN_IMAGE_MAX_SIDE && (maxv == 255 || maxv == 65535) &&
-            header > 0 && fstat(fileno(f), &st) == 0) {
+        if (w > GAN_IMAGE_MAX_SIDE || h > GAN_IMAGE_MAX_SIDE || maxv > 65535) {
+            snprintf(why, size, "a PNM header of width %s%ld, height %s%ld, maxval %s%ld; at most %d pixels a side and a "
+                     "maxval of 65535 are read", w >= 1000000 ? ">= " : "", w, h >= 1000000 ? ">= " : "", h,
+                     maxv >= 1000000 ? ">= " : "", maxv, GAN_IMAGE_MAX_SIDE);
+            problem = why;
+        } else if (w > 0 && h > 0 && (maxv == 255 || maxv == 65535) && header > 0 && fstat(fileno(f), &st) == 0) {
             const long long need = (long long)w * h * (k == '6' ? 3 : 1) * (maxv > 255 ? 2 : 1);
             if (st.st_size - header < need) {
                 snprintf(why, size, "truncated: a %ldx%ld PNM needs %lld bytes of pixels, the file holds %lld", w, h, need,
