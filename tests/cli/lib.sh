@@ -54,6 +54,22 @@ tiny_config() {  # tiny_config FILE [extra yaml lines...]
   } > "$f"
 }
 
+# tiny_sg2_config FILE: a StyleGAN2 run of a few seconds with every regulariser on (6 steps of
+# 4 images, R1 and path length every 2nd step, mixing, EMA); tests adjust it with sed.
+tiny_sg2_config() {
+  cat > "$1" <<EOF2
+seed: 5
+model: {type: stylegan2, resolution: 32, channels: 1, z_dim: 16, w_dim: 16, mapping_layers: 2,
+        channel_base: 256, channel_max: 16}
+data: {path: $FMNIST, limit: 200}
+train: {steps: 6, batch_size: 4, threads: 2}
+stylegan2: {r1_gamma: 0.5, r1_interval: 2, pl_interval: 2, ema_kimg: 0.1, mixing_prob: 0.9}
+checkpoint: {every: 3, keep: 2}
+sample: {every: 3, n: 4}
+log: {every: 1}
+EOF2
+}
+
 # Comparisons that fail when the tool producing their input fails or produces nothing, so
 # that a missing file, object or attribute never reads as "equal" (or as "different"). Each
 # says why on stderr when it fails; use them under check.

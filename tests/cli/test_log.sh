@@ -27,17 +27,8 @@ PY
 check "announces what step 3 wrote" grep -qx "step 3: wrote a sample grid (samples/) and a checkpoint (checkpoints/)" out.txt
 check "and step 6" grep -qx "step 6: wrote a sample grid (samples/) and a checkpoint (checkpoints/)" out.txt
 
-cat > sg2.yaml <<EOF2
-seed: 5
-model: {type: stylegan2, resolution: 32, channels: 1, z_dim: 16, w_dim: 16, mapping_layers: 2,
-        channel_base: 256, channel_max: 16}
-data: {path: $FMNIST, limit: 200}
-train: {steps: 4, batch_size: 4, threads: 2}
-stylegan2: {r1_gamma: 0.5, r1_interval: 2, pl_interval: 2}
-checkpoint: {every: 4}
-sample: {every: 4, n: 4}
-log: {every: 2}
-EOF2
+tiny_sg2_config sg2.yaml
+sed -i 's/steps: 6/steps: 4/; s/log: {every: 1}/log: {every: 2}/' sg2.yaml
 "$GAN" train sg2.yaml --run-dir sg2 > sg2.txt 2>&1 || fail "the tiny StyleGAN2 run does not train"
 check "StyleGAN2's lines show the R1 and path-length terms" \
   bash -c "grep '^step 2/4 |' sg2.txt | grep -q 'r1_penalty [0-9.e-]* pl_penalty [0-9.e-]* pl_mean'"

@@ -80,17 +80,8 @@ check "the same page there" same_text "$(sed 's/written [0-9-]* [0-9:]* UTC/T/' 
   "$(sed 's/written [0-9-]* [0-9:]* UTC/T/' $p | md5sum)"
 
 # --- a tiny StyleGAN2 run: its own statistics are drawn -----------------------------------
-cat > sg2.yaml <<EOF2
-seed: 5
-model: {type: stylegan2, resolution: 32, channels: 1, z_dim: 16, w_dim: 16, mapping_layers: 2,
-        channel_base: 256, channel_max: 16}
-data: {path: $FMNIST, limit: 200}
-train: {steps: 4, batch_size: 4, threads: 2}
-stylegan2: {r1_gamma: 0.5, r1_interval: 2, pl_interval: 2, ema_kimg: 0.1, mixing_prob: 0.9}
-checkpoint: {every: 2, keep: 2}
-sample: {every: 2, n: 4}
-log: {every: 1}
-EOF2
+tiny_sg2_config sg2.yaml
+sed -i 's/steps: 6/steps: 4/; s/every: 3, keep/every: 2, keep/; s/every: 3, n/every: 2, n/' sg2.yaml
 check "a tiny StyleGAN2 run" "$GAN" train sg2.yaml --run-dir runs/sg2 >/dev/null
 check "gan report" "$GAN" report runs/sg2 >/dev/null
 p=runs/sg2/report.html

@@ -5,17 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 need_dataset
 cd "$SCRATCH"
-cat > sg2.yaml <<EOF2
-seed: 5
-model: {type: stylegan2, resolution: 32, channels: 1, z_dim: 16, w_dim: 16, mapping_layers: 2,
-        channel_base: 256, channel_max: 16}
-data: {path: $FMNIST, limit: 200}
-train: {steps: 6, batch_size: 4, threads: 2}
-stylegan2: {r1_gamma: 0.5, r1_interval: 2, pl_interval: 2, ema_kimg: 0.1, mixing_prob: 0.9}
-checkpoint: {every: 3, keep: 2}
-sample: {every: 3, n: 4}
-log: {every: 1}
-EOF2
+tiny_sg2_config sg2.yaml
 check "unbroken run" "$GAN" train sg2.yaml --run-dir full > /dev/null
 check "first half" "$GAN" train sg2.yaml --run-dir half train.steps=3 > /dev/null
 check "resumed" "$GAN" train --resume half train.steps=6 > /dev/null
