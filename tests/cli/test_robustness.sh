@@ -78,6 +78,20 @@ expect_exit 1 "(checksum|corrupt)" "$GAN" train --resume resumed train.steps=9
 check "a failed resume changes nothing on disk" unchanged "$before" resumed/checkpoints/* resumed/metrics.jsonl resumed/config.yaml
 echo "not hdf5 at all" > text.h5
 expect_exit 1 "text.h5.*not .*HDF5" "$GAN" info text.h5
+# A file found by fuzz_checkpoint that makes libhdf5 1.10.8 itself crash (a segmentation fault
+# inside it): read first by a child process, it is one line and exit 1 from every command that
+# takes a checkpoint, never a crash of gan; a resume of a run holding it changes nothing.
+cp "$(dirname "$0")/../fixtures/libhdf5_crash.h5" evil.h5
+for cmd in "info evil.h5" "sample evil.h5 --out e.png" "eval evil.h5 --n 10"; do
+  out=$("$GAN" $cmd 2>&1); rc=$?
+  check "gan $cmd: exit 1 (got $rc)" test "$rc" = 1
+  check "gan $cmd: one line: $out" bash -c '[ "$(wc -l <<<"$0")" = 1 ] && grep -q "evil.h5: libhdf5 crashed reading this file (.*): it is damaged or crafted, and nothing of it was loaded" <<<"$0"' "$out"
+done
+check "no output from it" test ! -e e.png
+cp -r ok evilrun && cp evil.h5 evilrun/checkpoints/ckpt-00000006.h5
+before=$(md5sum evilrun/checkpoints/* evilrun/metrics.jsonl evilrun/config.yaml)
+expect_exit 1 "evilrun/checkpoints/(latest|ckpt-00000006).h5: libhdf5 crashed reading this file" "$GAN" train --resume evilrun train.steps=9
+check "a refused resume changes nothing on disk" unchanged "$before" evilrun/checkpoints/* evilrun/metrics.jsonl evilrun/config.yaml
 
 # Divergence (issue 12 rows 7, 8). An absurd learning rate makes the losses non-finite in the
 # first step, before any checkpoint: the message says there is none (it used to offer "the last

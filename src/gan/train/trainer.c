@@ -16,6 +16,7 @@
 #include "device.h"
 #include "evaluate.h"
 #include "gan_check.h"
+#include "h5_isolated.h"
 #include "generator.h"
 #include "image_grid.h"
 #include "json.h"
@@ -288,10 +289,19 @@ static int not_a_run(const char *path, gan_err *err) {
                     "a run directory or a checkpoint file)", path);
 }
 
+// A checkpoint a command was given is first read whole by a child process (h5_isolated.h): a
+// file that crashes libhdf5 is then one line, not a crash of gan. The child has a minute, and
+// more for a large file (reading runs at hundreds of MB/s).
+static int read_isolated(const char *ckpt, gan_err *err) {
+    struct stat st;
+    const double seconds = 60.0 + (stat(ckpt, &st) == 0 ? (double)st.st_size / 20e6 : 0.0);
+    return gan_h5_read_isolated(ckpt, seconds, err);
+}
+
 int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *err) {
     if (gan_fs_is_dir(path)) {
         int found = run_checkpoint(path, ckpt, size, err);
-        if (found != 0) return found < 0 ? -1 : 0;
+        if (found != 0) return found < 0 ? -1 : read_isolated(ckpt, err);
         if (!has_config(path)) return not_a_run(path, err);
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s has no checkpoint yet (its training stopped before the first "
                         "one); continue it with `gan train --resume %s`", path, path);
@@ -299,7 +309,7 @@ int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *e
     if (!gan_fs_exists(path))
         return gan_errf(err, GAN_EXIT_USAGE, "%s: no such run directory or checkpoint file", path);
     if (snprintf(ckpt, size, "%s", path) >= (int)size) return gan_errf(err, GAN_EXIT_USAGE, "path too long: %s", path);
-    return 0;
+    return read_isolated(ckpt, err);
 }
 
 // What --resume names, as the run directory and the checkpoint to continue from: a run
@@ -470,7 +480,8 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
     gan_config stored;
     int64_t step = 0;
     if (ckpt[0]) {
-        if (gan_ckpt_read_config(ckpt, 0, NULL, &stored, err) != 0 || ckpt_step(ckpt, &step, err) != 0 ||
+        if (read_isolated(ckpt, err) != 0 || gan_ckpt_read_config(ckpt, 0, NULL, &stored, err) != 0 ||
+            ckpt_step(ckpt, &step, err) != 0 ||
             check_belongs(tr->run_dir, ckpt, &stored, err) != 0)
             return -1;
         snprintf(source, sizeof source, "%s", ckpt);

@@ -100,7 +100,8 @@ int gan_train_state_save(const gan_trainer *tr, const char *path, gan_err *err);
 int gan_train_state_load(gan_trainer *tr, const char *path, gan_err *err);
 // What a user may name to mean a checkpoint: a file, or a run directory (its newest checkpoint,
 // gan_ckpt_find_latest: a dangling latest.h5 is refused offering the newest intact one).
-// Anything else is an error saying what was expected.
+// Anything else is an error saying what was expected. The checkpoint is then read whole by a
+// child process (gan_h5_read_isolated): one that crashes libhdf5 is refused, not loaded.
 int gan_resolve_checkpoint(const char *path, char *ckpt, size_t size, gan_err *err);
 // The config stored in a checkpoint, parsed (overrides applied on top).
 int gan_ckpt_read_config(const char *path, int noverrides, const char *const *overrides, gan_config *cfg,
