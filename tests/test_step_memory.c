@@ -81,9 +81,11 @@ static void check_refusal(const ag_backend *be) {
     }
     fclose(statm);
     // Room for the threads' reservations (256 MiB each, counted by the check), the probes'
-    // models and steps (a few MB), not for a batch of 65536.
+    // models and steps (a few MB), what the process maps meanwhile (OpenBLAS's buffers, heaps:
+    // 128 MiB more was seen in a CUDA build) and the offered batch's headroom; not for a batch of
+    // 65536.
     const unsigned long long threads = (unsigned long long)ag_backend_threads(be);
-    struct rlimit tight = {.rlim_cur = (rlim_t)(pages * 4096 + ((256ull * threads + 256ull) << 20)),
+    struct rlimit tight = {.rlim_cur = (rlim_t)(pages * 4096 + ((256ull * threads + 768ull) << 20)),
                            .rlim_max = old.rlim_max};
     if (setrlimit(RLIMIT_AS, &tight) != 0) {
         printf("cannot lower RLIMIT_AS: refusal not checked\n");
