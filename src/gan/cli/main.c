@@ -1,5 +1,6 @@
 // gan: train GANs from config files, resume them, sample from them.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -32,30 +33,38 @@ int gan_cli_fail(const char *cmd, const gan_err *err) {
     return err->code ? err->code : GAN_EXIT_RUNTIME;
 }
 
-// "--opt=value" as "--opt value", so that every command takes both spellings. Only arguments that
-// start with "--" are split, at their first '=': overrides (key.path=value) and values are left
-// whole. The strings are the originals or copies that live until exit.
-static char **split_long_options(int *argc, char **argv) {
-    char **out = gan_xcalloc((size_t)(2 * *argc + 1), sizeof *out, "the arguments");
+// The arguments as the commands take them: "--opt=value" as "--opt value", so that every command
+// takes both spellings. Only arguments that start with "--" are split, at their first '=':
+// overrides (key.path=value) and values are left whole. `owned` lists the copies made.
+typedef struct args {
+    int argc;
+    char **argv;
+    char **owned;
+    int nowned;
+} args;
+
+static args split_long_options(int argc, char **argv) {
+    args a = {.argv = gan_xcalloc((size_t)(2 * argc + 1), sizeof(char *), "the arguments"),
+              .owned = gan_xcalloc((size_t)argc + 1, sizeof(char *), "the arguments")};
     int n = 0;
-    for (int i = 0; i < *argc; i++) {
+    for (int i = 0; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         if (i < 2 || strncmp(argv[i], "--", 2) || !eq || eq == argv[i] + 2) {
-            out[n++] = argv[i];
+            a.argv[n++] = argv[i];
             continue;
         }
         char *name = gan_xmalloc((size_t)(eq - argv[i]) + 1, "an option's name");
         memcpy(name, argv[i], (size_t)(eq - argv[i]));
         name[eq - argv[i]] = '\0';
-        out[n++] = name;
-        out[n++] = (char *)eq + 1;
+        a.owned[a.nowned++] = name;
+        a.argv[n++] = name;
+        a.argv[n++] = (char *)eq + 1;
     }
-    *argc = n;
-    return out;
+    a.argc = n;
+    return a;
 }
 
-int main(int argc, char **argv) {
-    if (argc >= 2) argv = split_long_options(&argc, argv);
+static int run(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage, stderr);
         return GAN_EXIT_USAGE;
@@ -93,4 +102,13 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "runs")) return gan_cmd_runs(argc - 2, argv + 2);
     fprintf(stderr, "gan: unknown command '%s'\n\n%s", cmd, usage);
     return GAN_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    args a = split_long_options(argc, argv);
+    int rc = run(a.argc, a.argv);
+    for (int i = 0; i < a.nowned; i++) free(a.owned[i]);
+    free(a.owned);
+    free(a.argv);
+    return rc;
 }
