@@ -288,9 +288,9 @@ static void test_enums(void) {
     {
         gan_config c_;
         gan_err e_;
-        int rc_ = parse(with_line(8, "  batch_size: 64\n  loss: hinge\n"), 0, NULL, &c_, &e_);
+        int rc_ = parse(with_line(8, "  batch_size: 64\n  loss: energy\n"), 0, NULL, &c_, &e_);
         expect_error_(__FILE__, __LINE__, rc_, &e_,
-                      NEEDLES("train.loss: expected one of bce, logits, got 'hinge'"),
+                      NEEDLES("train.loss: expected one of bce, logits, hinge, lsgan, wgan-gp, got 'energy'"),
                       NEEDLES("did you mean"));
     }
     EXPECT_ERROR(with_line(3, "  type: [dcgan]\n"), "model.type: expected one of dcgan, stylegan2, got a list");
@@ -559,6 +559,83 @@ static void test_when(void) {
     free(yaml);
 }
 
+// train.loss and the keys that go with it: gp_lambda only under wgan-gp, label smoothing only
+// for the BCE losses, both refusals naming both keys; the loss is stored in the resolved YAML.
+static void test_losses(void) {
+    gan_config c;
+    gan_err e;
+    const char *losses[] = {"bce", "logits", "hinge", "lsgan", "wgan-gp"};
+    for (int i = 0; i < 5; i++) {
+        char ov[64];
+        snprintf(ov, sizeof ov, "train.loss=%s", losses[i]);
+        const char *ovs[] = {ov};
+        TEST_CHECK(parse(REQUIRED_YAML, 1, ovs, &c, &e) == 0 && !strcmp(c.train.loss, losses[i]), "%s: %s", ov, e.msg);
+        char *yaml = gan_config_to_yaml(&c);
+        bool wgan = i == 4;
+        TEST_CHECK(strstr(yaml, losses[i]) && (strstr(yaml, "gp_lambda: ") != NULL) == wgan,
+                   "%s: the resolved YAML has the loss, and gp_lambda only for wgan-gp:\n%s", ov, yaml);
+        gan_config back;
+        TEST_CHECK(parse(yaml, 0, NULL, &back, &e) == 0 && !gan_config_diff(&c, &back), "%s round trip: %s", ov, e.msg);
+        free(yaml);
+    }
+    TEST_CHECK(parse(with_line(8, "  batch_size: 64\n  loss: wgan-gp\n  gp_lambda: 2.5\n"), 0, NULL, &c, &e) == 0 &&
+                   c.train.gp_lambda == 2.5, "gp_lambda given: %s", e.msg);
+    EXPECT_ERROR(with_line(8, "  batch_size: 64\n  loss: hinge\n  gp_lambda: 2.5\n"),
+                 "exp.yaml:10:3: train.gp_lambda applies only when train.loss is wgan-gp, but train.loss is hinge");
+    EXPECT_OVERRIDE_ERROR("train.gp_lambda=1", "train.gp_lambda applies only when train.loss is wgan-gp, but "
+                          "train.loss is bce");
+    EXPECT_ERROR(with_line(8, "  batch_size: 64\n  loss: wgan-gp\n  gp_lambda: -1\n"),
+                 "train.gp_lambda: expected a number >= 0");
+    EXPECT_ERROR(with_line(8, "  batch_size: 64\n  loss: hinge\n  label_smoothing: 0.1\n"),
+                 "exp.yaml:10:3: train.label_smoothing 0.1 applies only when train.loss is bce or logits, "
+                 "but train.loss is hinge");
+    {
+        const char *ov[] = {"train.label_smoothing=0.2", "train.loss=lsgan"};
+        int rc = parse(REQUIRED_YAML, 2, ov, &c, &e);
+        expect_error_(__FILE__, __LINE__, rc, &e,
+                      NEEDLES("override 'train.label_smoothing=0.2': train.label_smoothing 0.2 applies only when "
+                              "train.loss is bce or logits, but train.loss is lsgan"), NULL);
+    }
+    {
+        const char *ov[] = {"train.label_smoothing=0.1", "train.loss=logits"};
+        TEST_CHECK(parse(REQUIRED_YAML, 2, ov, &c, &e) == 0, "smoothing with logits: %s", e.msg);
+        const char *bad[] = {"train.loss=wgan-gp"};
+        TEST_CHECK(gan_config_apply_overrides(&c, 1, bad, &e) == -1 && e.code == GAN_EXIT_USAGE &&
+                       strstr(e.msg, "train.label_smoothing 0.1 applies only when train.loss is bce or logits, "
+                                     "but train.loss is wgan-gp"), "an override onto a loaded config: %s", e.msg);
+        TEST_CHECK(!strcmp(c.train.loss, "logits"), "a refused override leaves the config as it was");
+    }
+
+    // StyleGAN2: its own keys, the paper's loss by default, WGAN-GP without R1.
+    const char *sg2[] = {"model.type=stylegan2"};
+    TEST_CHECK(parse(REQUIRED_YAML, 1, sg2, &c, &e) == 0 && !strcmp(c.stylegan2.loss, "logistic") &&
+                   c.stylegan2.d_steps == 1, "stylegan2 defaults: %s", e.msg);
+    const char *sg2_wgan[] = {"model.type=stylegan2", "stylegan2.loss=wgan-gp", "stylegan2.r1_gamma=0",
+                              "stylegan2.gp_lambda=3", "stylegan2.d_steps=5"};
+    TEST_CHECK(parse(REQUIRED_YAML, 5, sg2_wgan, &c, &e) == 0 && c.stylegan2.gp_lambda == 3 && c.stylegan2.d_steps == 5,
+               "stylegan2 wgan-gp: %s", e.msg);
+    const char *sg2_r1[] = {"model.type=stylegan2", "stylegan2.loss=wgan-gp"};
+    TEST_CHECK(parse(REQUIRED_YAML, 2, sg2_r1, &c, &e) == -1 && e.code == GAN_EXIT_USAGE &&
+                   strstr(e.msg, "override 'stylegan2.loss=wgan-gp': stylegan2.loss wgan-gp has its own gradient "
+                                 "penalty, but stylegan2.r1_gamma is 10 (set stylegan2.r1_gamma=0"),
+               "wgan-gp with R1: %s", e.msg);
+    const char *sg2_gp[] = {"model.type=stylegan2", "stylegan2.loss=hinge", "stylegan2.gp_lambda=3"};
+    TEST_CHECK(parse(REQUIRED_YAML, 3, sg2_gp, &c, &e) == -1 &&
+                   strstr(e.msg, "stylegan2.gp_lambda applies only when stylegan2.loss is wgan-gp, but "
+                                 "stylegan2.loss is hinge"), "gp_lambda with hinge: %s", e.msg);
+    const char *sg2_bce[] = {"model.type=stylegan2", "stylegan2.loss=bce"};
+    TEST_CHECK(parse(REQUIRED_YAML, 2, sg2_bce, &c, &e) == -1 && strstr(e.msg, "expected one of logistic, hinge"),
+               "stylegan2 has no sigmoid D: %s", e.msg);
+    const char *dc_sg2key[] = {"stylegan2.loss=hinge"};
+    TEST_CHECK(parse(REQUIRED_YAML, 1, dc_sg2key, &c, &e) == -1 && strstr(e.msg, "applies only when model.type is "
+                                                                                "stylegan2"),
+               "stylegan2.loss under dcgan: %s", e.msg);
+    const char *sg2_dckey[] = {"model.type=stylegan2", "train.loss=hinge"};
+    TEST_CHECK(parse(REQUIRED_YAML, 2, sg2_dckey, &c, &e) == -1 && strstr(e.msg, "train.loss applies only when "
+                                                                                "model.type is dcgan"),
+               "train.loss under stylegan2: %s", e.msg);
+}
+
 // Cell `col` (from 0) of the markdown table row `line`, trimmed, into `out`; false if the row
 // has fewer cells.
 static bool table_cell(const char *line, int col, char *out, size_t size) {
@@ -759,5 +836,6 @@ int main(void) {
     test_when();
     test_adversarial();
     test_schema_and_docs();
+    test_losses();
     return test_finish();
 }

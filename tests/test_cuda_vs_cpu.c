@@ -302,7 +302,7 @@ static void test_dcgan_iteration(void) {
         ag_adam *od = ag_adam_create(d[k]->params, 2e-4f, 0.5f, 0.999f, 1e-8f, 0);
         ag_ctx *c = ag_ctx_create(be[k]);
         gan_dcgan_step_opts o = {.d_steps = 1};
-        gan_dcgan_train_step(c, g[k], d[k], og, od, &o, B, real, z, &st[k]);
+        gan_dcgan_train_step(c, g[k], d[k], og, od, &o, B, real, z, NULL, &st[k]);
         ag_ctx_free(c);
         ag_adam_free(og);
         ag_adam_free(od);

@@ -45,7 +45,7 @@ int main(void) {
         ag_philox_fill_uniform(real, B * 32 * 32, 5, ag_rng_reserve(&rng, B * 32 * 32), -1, 1);
         ag_philox_fill_normal(z, B * 8, 6, ag_rng_reserve(&rng, B * 8), 0, 1);
         gan_dcgan_step_stats st;
-        gan_dcgan_train_step(c, g, d, og, od, &o, B, real, z, &st);
+        gan_dcgan_train_step(c, g, d, og, od, &o, B, real, z, NULL, &st);
         size_t cap = c->meta.capacity + c->data.capacity;
         if (it == 1) {
             capacity = cap;

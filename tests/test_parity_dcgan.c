@@ -71,9 +71,9 @@ static void check_file(const char *name, int resolution, int nc) {
 
     ag_adam *opt_g = ag_adam_create(g->params, 2e-4f, 0.5f, 0.999f, 1e-8f, 0.0f);
     ag_adam *opt_d = ag_adam_create(d->params, 2e-4f, 0.5f, 0.999f, 1e-8f, 0.0f);
-    gan_dcgan_step_opts o = {.logits = false, .label_smoothing = 0.0f, .d_steps = 1};
+    gan_dcgan_step_opts o = {.loss = GAN_LOSS_BCE, .label_smoothing = 0.0f, .d_steps = 1};
     gan_dcgan_step_stats st;
-    gan_dcgan_train_step(c, g, d, opt_g, opt_d, &o, B, real, z, &st);
+    gan_dcgan_train_step(c, g, d, opt_g, opt_d, &o, B, real, z, NULL, &st);
 
     ag_shape one;
     float *err_real = fx_read(f, "/errD_real", &one), *err_fake = fx_read(f, "/errD_fake", &one);

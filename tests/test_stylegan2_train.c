@@ -152,7 +152,7 @@ static void test_fixture(void) {
         TEST_CHECK(rs.ndim == 4 && rs.d[0] == o.batch, "%s: real batch %s", path, AG_SHAPE_STR(rs));
         gan_sg2_draws draws = {0};
         const char *phases[3] = {"gmain", "greg", "dmain"};
-        gan_sg2_latents *lats[3] = {&draws.gmain, &draws.greg, &draws.dmain};
+        gan_sg2_latents *lats[3] = {&draws.gmain, &draws.greg, &draws.dmain[0]};
         for (int p = 0; p < 3; p++) {
             if (p == 1 && !gan_sg2_runs_pl(&o, it)) continue;
             snprintf(path, sizeof path, "%s/%s", group, phases[p]);

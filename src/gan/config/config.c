@@ -48,6 +48,42 @@ static int check_user_threads(const gan_cfg_run *run, bool file, gan_err *err) {
     return gan_config_check_threads(where, ((const gan_config *)run->base)->train.threads, err);
 }
 
+// Keys that apply on their own but not together. The schema's .when handles a key that needs one
+// value of another (train.gp_lambda needs train.loss wgan-gp); these need a check of two values.
+// The message names both keys and where the first was given.
+static void given_at(const gan_cfg_run *run, const char *key, char *buf, size_t size) {
+    const gan_cfg_origin *o = &run->origin[gan_cfg_find(run->schema, key)];
+    buf[0] = '\0';
+    if (o->override) snprintf(buf, size, "override '%s': ", gan_config_clip(o->override).s);
+    else if (o->given) snprintf(buf, size, "%s:%d:%d: ", run->source, o->line, o->col);
+}
+
+static int check_combinations(const gan_cfg_run *run, gan_err *err) {
+    const gan_config *cfg = run->base;
+    char where[GAN_CLIP_PATH_MAX + 128];
+    if (!strcmp(cfg->model.type, "stylegan2")) {
+        // Two gradient penalties with opposite aims: R1 pushes D's gradient at the reals to 0,
+        // WGAN-GP pushes its norm at interpolates to 1.
+        if (!strcmp(cfg->stylegan2.loss, "wgan-gp") && cfg->stylegan2.r1_gamma > 0) {
+            given_at(run, "stylegan2.loss", where, sizeof where);
+            return gan_errf(err, GAN_EXIT_USAGE, "%sstylegan2.loss wgan-gp has its own gradient penalty, but "
+                            "stylegan2.r1_gamma is %g (set stylegan2.r1_gamma=0 with wgan-gp)", where,
+                            cfg->stylegan2.r1_gamma);
+        }
+        return 0;
+    }
+    // Label smoothing moves BCE's target; the other losses have no target label to move (a hinge
+    // margin or a Wasserstein score is not a probability).
+    bool bce = !strcmp(cfg->train.loss, "bce") || !strcmp(cfg->train.loss, "logits");
+    if (cfg->train.label_smoothing > 0 && !bce) {
+        given_at(run, "train.label_smoothing", where, sizeof where);
+        return gan_errf(err, GAN_EXIT_USAGE, "%strain.label_smoothing %g applies only when train.loss is bce or "
+                        "logits, but train.loss is %s (set train.label_smoothing=0)", where,
+                        cfg->train.label_smoothing, cfg->train.loss);
+    }
+    return 0;
+}
+
 // `file`: the text is a file the user gave now (gan_config_load), not a stored config.
 static int parse(const char *yaml_text, const char *source_name, bool file, int noverrides,
                  const char *const *overrides, gan_config *cfg, gan_err *err) {
@@ -61,6 +97,7 @@ static int parse(const char *yaml_text, const char *source_name, bool file, int 
     for (int i = 0; rc == 0 && i < noverrides; i++)
         rc = gan_cfg_apply_override(&run, overrides[i], err);
     if (rc == 0) rc = gan_cfg_finish(&run, 1, err);
+    if (rc == 0) rc = check_combinations(&run, err);
     if (rc == 0) rc = check_user_threads(&run, file, err);
     int name = gan_cfg_find(s, "name");
     if (rc == 0 && !origin[name].given) {
@@ -117,6 +154,7 @@ int gan_config_apply_overrides(gan_config *cfg, int noverrides, const char *cons
     for (int i = 0; rc == 0 && i < noverrides; i++)
         rc = gan_cfg_apply_override(&run, overrides[i], err);
     if (rc == 0) rc = gan_cfg_finish(&run, 0, err);
+    if (rc == 0) rc = check_combinations(&run, err);
     if (rc == 0) rc = check_user_threads(&run, false, err);
     if (rc == 0) *cfg = next;
     free(origin);

@@ -52,7 +52,8 @@ typedef struct gan_train_config {
     double beta1, beta2;             // Adam betas
     int d_steps;                     // D steps per G step
     double label_smoothing;          // one-sided: real label = 1 - s
-    char loss[GAN_CONFIG_ENUM_MAX];  // bce (sigmoid + BCE) or logits (softplus on logits)
+    char loss[GAN_CONFIG_ENUM_MAX];  // bce (sigmoid + BCE), logits, hinge, lsgan, wgan-gp
+    double gp_lambda;                // wgan-gp: the gradient penalty's weight
     int threads;                     // 0 = all cores
 } gan_train_config;
 
@@ -69,6 +70,9 @@ typedef struct gan_stylegan2_config {
     double mixing_prob;          // style-mixing probability
     double ema_kimg;             // G EMA half-life in thousands of images
     double ema_rampup;           // 0 = off; else half-life <= images seen * rampup
+    char loss[GAN_CONFIG_ENUM_MAX];  // logistic (the paper's), hinge, lsgan, wgan-gp
+    double gp_lambda;            // wgan-gp: the gradient penalty's weight
+    int d_steps;                 // Dmain phases per iteration (WGAN-GP's n_critic)
 } gan_stylegan2_config;
 
 typedef struct gan_checkpoint_config {

@@ -73,8 +73,11 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "discriminator steps per generator step"},
     {KEY(train.label_smoothing), .when = DCGAN, .fmin = 0, .fmax = 0.5, .def = "0",
      .help = "one-sided label smoothing: real label = 1 - s"},
-    {ENUM(train.loss), .when = DCGAN, .choices = "bce logits", .def = "bce",
-     .help = "bce: sigmoid then BCE (the reference); logits: softplus on logits"},
+    {ENUM(train.loss), .when = DCGAN, .choices = "bce logits hinge lsgan wgan-gp", .def = "bce",
+     .help = "bce: sigmoid then BCE (the reference); logits: BCE on logits; hinge; lsgan: least squares; "
+             "wgan-gp: Wasserstein with gradient penalty (critic without batchnorm)"},
+    {KEY(train.gp_lambda), .when = "train.loss=wgan-gp", .fmin = 0, .fmax = HUGE_VAL, .def = "10",
+     .help = "weight of WGAN-GP's gradient penalty (|grad D(x_hat)| - 1)^2"},
     {KEY(train.threads), .imin = 0, .imax = INT_MAX, .def = "0",
      .help = "CPU threads; 0 = all cores"},
 
@@ -97,6 +100,13 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "G EMA half-life in thousands of images"},
     {KEY(stylegan2.ema_rampup), .fmin = 0, .fmax = HUGE_VAL, .def = "0",
      .help = "0 = off; else the half-life is at most images seen times this"},
+    {ENUM(stylegan2.loss), .choices = "logistic hinge lsgan wgan-gp", .def = "logistic",
+     .help = "logistic: non-saturating softplus (the paper's); hinge; lsgan: least squares; "
+             "wgan-gp: Wasserstein with gradient penalty (needs r1_gamma 0)"},
+    {KEY(stylegan2.gp_lambda), .when = "stylegan2.loss=wgan-gp", .fmin = 0, .fmax = HUGE_VAL, .def = "10",
+     .help = "weight of WGAN-GP's gradient penalty (|grad D(x_hat)| - 1)^2"},
+    {KEY(stylegan2.d_steps), .imin = 1, .imax = 16, .def = "1",
+     .help = "D steps (Dmain) per iteration, each on its own real batch (WGAN-GP's n_critic)"},
 
     {SECTION("checkpoint"), .help = "checkpoints in the run directory"},
     {KEY(checkpoint.every), .required = 1, .imin = 1, .imax = INT64_MAX,

@@ -88,13 +88,13 @@ gan_dcgan_d *gan_dcgan_d_create(const ag_backend *be, gan_dcgan_shape s) {
     for (int j = 1; j < d->nblocks; j++) {
         int cout = s.ndf << j;
         nn_conv2d_init(&d->conv[j], d->params, main_name(name, 3 * j - 1), cin, cout, 4, 2, 1, false);
-        nn_batchnorm2d_init(&d->bn[j], d->params, d->buffers, main_name(name, 3 * j), cout);
+        if (!s.d_no_bn) nn_batchnorm2d_init(&d->bn[j], d->params, d->buffers, main_name(name, 3 * j), cout);
         cin = cout;
     }
     nn_conv2d_init(&d->conv[d->nblocks], d->params, main_name(name, 3 * d->nblocks - 1), cin, 1, 4, 1, 0, false);
     ag_params_finalize(d->params);
     ag_params_finalize(d->buffers);
-    for (int j = 1; j < d->nblocks; j++) nn_batchnorm2d_reset(&d->bn[j]);
+    for (int j = 1; j < d->nblocks && !s.d_no_bn; j++) nn_batchnorm2d_reset(&d->bn[j]);
     return d;
 }
 
@@ -108,7 +108,7 @@ void gan_dcgan_d_free(gan_dcgan_d *d) {
 void gan_dcgan_d_init(gan_dcgan_d *d, ag_rng *rng) {
     for (int j = 0; j <= d->nblocks; j++) {
         ag_tensor_fill_normal(d->conv[j].weight, rng, 0.0f, 0.02f);
-        if (j > 0 && j < d->nblocks) init_bn(&d->bn[j], rng);
+        if (j > 0 && j < d->nblocks && !d->shape.d_no_bn) init_bn(&d->bn[j], rng);
     }
 }
 
@@ -118,7 +118,8 @@ ag_tensor *gan_dcgan_d_forward(ag_ctx *c, gan_dcgan_d *d, ag_tensor *x, bool tra
               "dcgan discriminator: x %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(x->shape), d->shape.nc, R, R);
     ag_tensor *h = ag_leaky_relu(c, nn_conv2d_forward(c, &d->conv[0], x), 0.2f);
     for (int j = 1; j < d->nblocks; j++) {
-        h = nn_batchnorm2d_act_forward(c, &d->bn[j], nn_conv2d_forward(c, &d->conv[j], h), train, 0.2f);
+        h = nn_conv2d_forward(c, &d->conv[j], h);
+        h = d->shape.d_no_bn ? ag_leaky_relu(c, h, 0.2f) : nn_batchnorm2d_act_forward(c, &d->bn[j], h, train, 0.2f);
     }
     h = nn_conv2d_forward(c, &d->conv[d->nblocks], h);  // (N, 1, 1, 1)
     h = ag_reshape(c, h, AG_SHAPE(x->shape.d[0]));

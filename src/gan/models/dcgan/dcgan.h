@@ -6,6 +6,10 @@
 //        -> ConvT(2g,g) BN ReLU -> ConvT(g,nc) Tanh                  (ConvT(a,b) = 4x4, stride 2, pad 1)
 //   D64: x -> Conv(nc,d) LReLU -> Conv(d,2d) BN LReLU -> Conv(2d,4d) BN LReLU -> Conv(4d,8d) BN LReLU
 //        -> Conv(8d,1,4,1,0) [Sigmoid]
+// The WGAN-GP critic (d_no_bn) is D without its BN layers: the gradient penalty is per sample,
+// and batch statistics would tie each sample's gradient to the others (and BN's fused kernel
+// has no second derivative). Its parameter names keep the reference's numbering, as an
+// nn.Sequential with nn.Identity in place of each BatchNorm2d numbers them.
 // No convolution has a bias, as in the reference.
 #pragma once
 #include <stdbool.h>
@@ -19,6 +23,7 @@
 typedef struct gan_dcgan_shape {
     int resolution;  // 32 or 64
     int nz, ngf, ndf, nc;
+    bool d_no_bn;    // D without batchnorm (the WGAN-GP critic); G is unaffected
 } gan_dcgan_shape;
 
 typedef struct gan_dcgan_g {
@@ -34,7 +39,7 @@ typedef struct gan_dcgan_d {
     int nblocks;  // strided convs: 4 at 64x64, 3 at 32x32 (the first has no BN)
     ag_params *params, *buffers;
     nn_conv2d conv[GAN_DCGAN_MAX_BLOCKS + 1];
-    nn_batchnorm2d bn[GAN_DCGAN_MAX_BLOCKS];  // bn[0] unused
+    nn_batchnorm2d bn[GAN_DCGAN_MAX_BLOCKS];  // bn[0] unused; all unused with shape.d_no_bn
 } gan_dcgan_d;
 
 // Returns false (and says why in `why`) when the shape is not a DCGAN this code builds.

@@ -8,6 +8,8 @@
 #include "dcgan.h"
 #include "dcgan_train.h"
 #include "family.h"
+#include "gan_check.h"
+#include "losses.h"
 #include "ops.h"
 
 struct gan_model {
@@ -16,12 +18,20 @@ struct gan_model {
     ag_adam *opt_g, *opt_d;
     gan_dcgan_step_opts opts;
     int batch;
-    float *z;  // (d_steps, batch, nz) noise of one step
+    float *z;    // (d_steps, batch, nz) noise of one step
+    float *eps;  // (d_steps, batch) WGAN-GP's interpolation weights of one step; NULL for other losses
 };
+
+static gan_loss_kind loss_of(const gan_config *cfg) {
+    int k = gan_loss_from_name(cfg->train.loss);
+    GAN_CHECK(k >= 0, "dcgan: train.loss '%s' passed the schema but is no loss", cfg->train.loss);
+    return (gan_loss_kind)k;
+}
 
 static gan_dcgan_shape shape_of(const gan_config *cfg) {
     return (gan_dcgan_shape){.resolution = cfg->model.resolution, .nz = cfg->model.nz, .ngf = cfg->model.ngf,
-                             .ndf = cfg->model.ndf, .nc = cfg->model.channels};
+                             .ndf = cfg->model.ndf, .nc = cfg->model.channels,
+                             .d_no_bn = loss_of(cfg) == GAN_LOSS_WGAN_GP};
 }
 
 static int batches_per_step(const gan_config *cfg) { return cfg->train.d_steps; }
@@ -34,6 +44,7 @@ static void dcgan_free(gan_model *m) {
     ag_adam_free(m->opt_g);
     ag_adam_free(m->opt_d);
     free(m->z);
+    free(m->eps);
     free(m);
 }
 
@@ -52,10 +63,12 @@ static gan_model *dcgan_create(const gan_config *cfg, const ag_backend *be, ag_r
     const gan_train_config *t = &cfg->train;
     m->opt_g = ag_adam_create(m->g->params, (float)t->lr_g, (float)t->beta1, (float)t->beta2, 1e-8f, 0.0f);
     m->opt_d = ag_adam_create(m->d->params, (float)t->lr_d, (float)t->beta1, (float)t->beta2, 1e-8f, 0.0f);
-    m->opts = (gan_dcgan_step_opts){.logits = !strcmp(t->loss, "logits"),
-                                    .label_smoothing = (float)t->label_smoothing, .d_steps = t->d_steps};
+    m->opts = (gan_dcgan_step_opts){.loss = loss_of(cfg), .label_smoothing = (float)t->label_smoothing,
+                                    .d_steps = t->d_steps, .gp_lambda = (float)t->gp_lambda};
     m->batch = t->batch_size;
     m->z = gan_xmalloc((size_t)t->d_steps * t->batch_size * s.nz * sizeof(float), "a step's latents");
+    if (m->opts.loss == GAN_LOSS_WGAN_GP)
+        m->eps = gan_xmalloc((size_t)t->d_steps * t->batch_size * sizeof(float), "a step's interpolation weights");
     return m;
 }
 
@@ -63,11 +76,17 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
     (void)iter;
     int64_t n = (int64_t)m->opts.d_steps * m->batch * m->g->shape.nz;
     ag_philox_fill_normal(m->z, n, rng->seed, ag_rng_reserve(rng, n), 0.0f, 1.0f);
+    // Drawn after z and only for WGAN-GP, so every other loss keeps the stream it always had.
+    if (m->eps) {
+        int64_t ne = (int64_t)m->opts.d_steps * m->batch;
+        ag_philox_fill_uniform(m->eps, ne, rng->seed, ag_rng_reserve(rng, ne), 0.0f, 1.0f);
+    }
     gan_dcgan_step_stats s;
-    gan_dcgan_train_step(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->batch, real, m->z, &s);
+    gan_dcgan_train_step(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->batch, real, m->z, m->eps, &s);
     *st = (gan_stats){.n = 5,
                       .names = {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"},
                       .values = {s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2}};
+    if (m->eps) st->names[st->n] = "gp", st->values[st->n++] = s.gp;
 }
 
 static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {

@@ -7,6 +7,8 @@
 
 #include "alloc.h"
 #include "family.h"
+#include "gan_check.h"
+#include "losses.h"
 #include "ops.h"
 #include "stylegan2.h"
 #include "stylegan2_sample.h"
@@ -34,13 +36,13 @@ static gan_sg2_train_opts opts_of(const gan_config *cfg) {
     o.pl_weight = (float)s->pl_weight, o.pl_interval = s->pl_interval, o.pl_batch_shrink = s->pl_batch_shrink;
     o.pl_decay = (float)s->pl_decay, o.mixing_prob = (float)s->mixing_prob;
     o.ema_kimg = (float)s->ema_kimg, o.ema_rampup = (float)s->ema_rampup;
+    int loss = gan_loss_from_name(s->loss);
+    GAN_CHECK(loss >= 0, "stylegan2: stylegan2.loss '%s' passed the schema but is no loss", s->loss);
+    o.loss = (gan_loss_kind)loss, o.gp_lambda = (float)s->gp_lambda, o.d_steps = s->d_steps;
     return o;
 }
 
-static int batches_per_step(const gan_config *cfg) {
-    (void)cfg;
-    return 1;
-}
+static int batches_per_step(const gan_config *cfg) { return cfg->stylegan2.d_steps; }
 static int latent_dim(const gan_config *cfg) { return cfg->model.z_dim; }
 static int style_layers(const gan_config *cfg) { return gan_sg2_num_ws(shape_of(cfg)); }
 
@@ -75,6 +77,8 @@ static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, a
                       .names = {"loss_d", "loss_g", "scores_real", "scores_fake", "r1_penalty", "pl_penalty", "pl_mean"},
                       .values = {s.loss_d, s.loss_g, s.scores_real, s.scores_fake, s.ran_r1 ? s.r1_penalty : NAN,
                                  s.ran_pl ? s.pl_penalty : NAN, s.pl_mean}};
+    // Only WGAN-GP has the penalty, so only its metrics carry the column.
+    if (m->opts.loss == GAN_LOSS_WGAN_GP) st->names[st->n] = "gp", st->values[st->n++] = s.gp_penalty;
 }
 
 static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {

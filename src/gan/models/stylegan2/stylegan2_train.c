@@ -13,7 +13,8 @@ gan_sg2_train_opts gan_sg2_train_opts_default(int batch) {
     return (gan_sg2_train_opts){.batch = batch, .lr_g = 0.002f, .lr_d = 0.002f, .beta1 = 0.0f, .beta2 = 0.99f,
                                 .eps = 1e-8f, .r1_gamma = 10.0f, .r1_interval = 16, .pl_weight = 2.0f,
                                 .pl_interval = 4, .pl_batch_shrink = 2, .pl_decay = 0.01f, .mixing_prob = 0.9f,
-                                .ema_kimg = 10.0f, .ema_rampup = 0.0f};
+                                .ema_kimg = 10.0f, .ema_rampup = 0.0f, .loss = GAN_LOSS_LOGISTIC,
+                                .gp_lambda = 10.0f, .d_steps = 1};
 }
 
 bool gan_sg2_train_opts_valid(const gan_sg2_train_opts *o, gan_sg2_shape s, char *why, int why_size) {
@@ -39,6 +40,12 @@ bool gan_sg2_train_opts_valid(const gan_sg2_train_opts *o, gan_sg2_shape s, char
                         o->batch, o->pl_batch_shrink), false;
     if (!(o->mixing_prob >= 0 && o->mixing_prob <= 1))
         return snprintf(why, n, "mixing_prob %g (expected 0 to 1)", (double)o->mixing_prob), false;
+    if (o->loss != GAN_LOSS_LOGISTIC && o->loss != GAN_LOSS_HINGE && o->loss != GAN_LOSS_LSGAN &&
+        o->loss != GAN_LOSS_WGAN_GP)
+        return snprintf(why, n, "loss %s (expected logistic, hinge, lsgan or wgan-gp)", gan_loss_name(o->loss)), false;
+    if (o->d_steps < 1 || o->d_steps > GAN_SG2_MAX_D_STEPS || !(o->gp_lambda >= 0))
+        return snprintf(why, n, "d_steps %d, gp_lambda %g (expected d_steps in [1, %d], gp_lambda >= 0)", o->d_steps,
+                        (double)o->gp_lambda, GAN_SG2_MAX_D_STEPS), false;
     if (!(o->ema_kimg >= 0) || !(o->ema_rampup >= 0))
         return snprintf(why, n, "ema_kimg %g, ema_rampup %g (expected >= 0)", (double)o->ema_kimg,
                         (double)o->ema_rampup), false;
@@ -117,7 +124,10 @@ void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o
     const int pl_n = o->batch / o->pl_batch_shrink;
     draw_latents(c, m->g, o, o->batch, rng, &out->gmain);
     if (gan_sg2_runs_pl(o, iter)) draw_latents(c, m->g, o, pl_n, rng, &out->greg);
-    draw_latents(c, m->g, o, o->batch, rng, &out->dmain);
+    for (int k = 0; k < o->d_steps; k++) {
+        draw_latents(c, m->g, o, o->batch, rng, &out->dmain[k]);
+        if (o->loss == GAN_LOSS_WGAN_GP) out->gp_eps[k] = ag_uniform(c, rng, AG_SHAPE(o->batch, 1, 1, 1), 0.0f, 1.0f);
+    }
     if (gan_sg2_runs_pl(o, iter))
         out->pl_noise = ag_normal(c, rng, AG_SHAPE(pl_n, s.img_channels, s.resolution, s.resolution), 0.0f, 1.0f);
 }
@@ -185,6 +195,8 @@ static gan_sg2_noise noise_of(const gan_sg2_latents *lat) {
     return (gan_sg2_noise){.mode = NN_NOISE_RANDOM, .images = lat->noise};
 }
 
+static ag_tensor *critic(ag_ctx *c, void *d, ag_tensor *x) { return gan_sg2_d_forward(c, d, x); }
+
 static float mean_value(ag_ctx *c, ag_tensor *x) {
     bool prev = ag_set_grad_enabled(c, false);
     float v = ag_item(ag_mean(c, x));
@@ -198,13 +210,13 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
     gan_sg2_d *d = m->d;
     const gan_sg2_shape s = g->shape;
     const int B = o->batch, R = s.resolution;
-    *st = (gan_sg2_step_stats){.pl_penalty = NAN, .r1_penalty = NAN};
+    *st = (gan_sg2_step_stats){.pl_penalty = NAN, .r1_penalty = NAN, .gp_penalty = NAN};
 
     // Gmain
     train_g(m);
     {
         ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, &draws->gmain, true), noise_of(&draws->gmain));
-        ag_tensor *loss = ag_mean(c, ag_softplus(c, ag_neg(c, gan_sg2_d_forward(c, d, img))));
+        ag_tensor *loss = gan_loss_g(c, o->loss, gan_sg2_d_forward(c, d, img));
         ag_backward(c, loss);
         ag_adam_step(m->opt_g);
         st->loss_g = ag_item(loss);
@@ -225,30 +237,42 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         ag_ctx_reset(c);
     }
 
-    // Dmain: G runs without a graph (its parameters are frozen and z needs no gradient).
+    // Dmain, d_steps times: G runs without a graph (its parameters are frozen and z needs no
+    // gradient), so its images carry no history, as the penalty's interpolates need.
     train_d(m);
-    {
+    const int64_t real_size = (int64_t)B * s.img_channels * R * R;
+    for (int k = 0; k < o->d_steps; k++) {
+        if (k > 0) ag_params_zero_grad(d->params);
+        const gan_sg2_latents *lat = &draws->dmain[k];
         bool prev = ag_set_grad_enabled(c, false);
-        ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, &draws->dmain, true), noise_of(&draws->dmain));
+        ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, lat, true), noise_of(lat));
         ag_set_grad_enabled(c, prev);
         ag_tensor *fake = gan_sg2_d_forward(c, d, img);
-        ag_tensor *loss_fake = ag_mean(c, ag_softplus(c, fake));
+        ag_tensor *loss_fake = gan_loss_d_fake(c, o->loss, fake);
         ag_backward(c, loss_fake);
-        ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real);
+        ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + k * real_size);
         ag_tensor *logits = gan_sg2_d_forward(c, d, x);
-        ag_tensor *loss_real = ag_mean(c, ag_softplus(c, ag_neg(c, logits)));
+        ag_tensor *loss_real = gan_loss_d_real(c, o->loss, logits, 1.0f);
         ag_backward(c, loss_real);
-        ag_adam_step(m->opt_d);
         st->loss_d = ag_item(loss_fake) + ag_item(loss_real);
+        if (o->loss == GAN_LOSS_WGAN_GP) {
+            GAN_CHECK(draws->gp_eps[k], "stylegan2 Dmain %d: wgan-gp without interpolation weights", k);
+            ag_tensor *pen = gan_loss_gradient_penalty(c, critic, d, x, img, draws->gp_eps[k], NULL);
+            ag_tensor *loss_gp = ag_scale(c, ag_mean(c, pen), o->gp_lambda);
+            ag_backward(c, loss_gp);
+            st->loss_d += ag_item(loss_gp);
+            st->gp_penalty = mean_value(c, pen);
+        }
+        ag_adam_step(m->opt_d);
         st->scores_fake = mean_value(c, fake);
         st->scores_real = mean_value(c, logits);
         ag_ctx_reset(c);
     }
 
-    // Dreg
+    // Dreg, on the last Dmain's real batch
     if (gan_sg2_runs_r1(o, iter)) {
         ag_params_zero_grad(d->params);
-        ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real);
+        ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + (o->d_steps - 1) * real_size);
         ag_tensor *pen = gan_sg2_r1_penalty(c, d, x, NULL);
         ag_tensor *loss = ag_scale(c, ag_mean(c, ag_scale(c, pen, o->r1_gamma / 2)), (float)o->r1_interval);
         ag_backward(c, loss);

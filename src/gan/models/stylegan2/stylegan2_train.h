@@ -1,9 +1,12 @@
 // One StyleGAN2 training iteration, in the phases of the official training loop
 // (NVlabs/stylegan2-ada-pytorch training/training_loop.py and loss.py):
 //   Gmain  G step on mean softplus(-D(G(z)))                      (non-saturating logistic)
+//          or another loss's G term (losses.h)
 //   Greg   every pl_interval iterations, when pl_weight > 0: G step on the path-length penalty
 //          mean((|J_w^T y| - a)^2) * pl_weight * pl_interval, on batch / pl_batch_shrink samples
-//   Dmain  D step on mean softplus(D(G(z))) + mean softplus(-D(x))
+//   Dmain  D step on mean softplus(D(G(z))) + mean softplus(-D(x)) (or another loss's D terms;
+//          WGAN-GP adds lambda * its gradient penalty on interpolates of x and G(z)); d_steps
+//          times, each on its own real batch and latents (n_critic)
 //   Dreg   every r1_interval iterations, when r1_gamma > 0: D step on the lazy R1 penalty
 //          mean |dD(x)/dx|^2 * r1_gamma / 2 * r1_interval (a gradient of a gradient)
 //   then   G_ema = lerp(G, G_ema, 0.5 ^ (batch / (ema_kimg * 1000))), buffers copied.
@@ -22,8 +25,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "losses.h"
 #include "optim.h"
 #include "stylegan2.h"
+
+#define GAN_SG2_MAX_D_STEPS 16  // Dmain phases per iteration at most (the config's bound)
 
 typedef struct gan_sg2_train_opts {
     int batch;             // images per iteration
@@ -39,6 +45,9 @@ typedef struct gan_sg2_train_opts {
     float mixing_prob;     // style mixing probability (0.9)
     float ema_kimg;        // G_ema half-life in thousands of images (10)
     float ema_rampup;      // 0: off; else the half-life is at most iter * batch * ema_rampup images
+    gan_loss_kind loss;    // logistic (the paper's), hinge, lsgan or wgan-gp
+    float gp_lambda;       // wgan-gp: the gradient penalty's weight (10)
+    int d_steps;           // Dmain phases per iteration (1), each on its own real batch
 } gan_sg2_train_opts;
 
 // The official defaults (paper configuration values) for the given batch.
@@ -76,14 +85,16 @@ typedef struct gan_sg2_latents {
 
 // The random inputs of one iteration; phases that do not run have n = 0.
 typedef struct gan_sg2_draws {
-    gan_sg2_latents gmain, greg, dmain;
+    gan_sg2_latents gmain, greg, dmain[GAN_SG2_MAX_D_STEPS];  // dmain: one per D step
+    ag_tensor *gp_eps[GAN_SG2_MAX_D_STEPS];  // wgan-gp: (batch, 1, 1, 1) U[0, 1) per D step, else NULL
     ag_tensor *pl_noise;  // (batch / pl_batch_shrink, img_channels, R, R), N(0, 1), or NULL
 } gan_sg2_draws;
 
 typedef struct gan_sg2_step_stats {
     float loss_g;                    // Gmain loss
-    float loss_d;                    // Dmain loss (fake + real terms)
-    float scores_real, scores_fake;  // mean D logits in Dmain
+    float loss_d;                    // the last Dmain's loss (fake + real (+ penalty) terms)
+    float scores_real, scores_fake;  // mean D logits in the last Dmain
+    float gp_penalty;                // wgan-gp: mean (|grad| - 1)^2 of the last Dmain, else NAN
     bool ran_pl, ran_r1;
     float pl_penalty;                // mean (|J^T y| - a)^2 (Greg), NAN when it did not run
     float r1_penalty;                // mean |dD(x)/dx|^2 (Dreg), NAN when it did not run
@@ -96,11 +107,13 @@ bool gan_sg2_runs_pl(const gan_sg2_train_opts *o, int64_t iter);
 bool gan_sg2_runs_r1(const gan_sg2_train_opts *o, int64_t iter);
 
 // Draws iteration iter's random inputs from rng into per-iteration tensors of c, in a fixed
-// order: per running phase (Gmain, Greg, Dmain) z, the mixing coin, the cutoff and z2 when it
-// mixes, the noise images; then the path-length noise.
+// order: per running phase (Gmain, Greg, then each Dmain) z, the mixing coin, the cutoff and z2
+// when it mixes, the noise images (after each Dmain's, with wgan-gp, its interpolation
+// weights); then the path-length noise.
 void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, ag_rng *rng,
                   gan_sg2_draws *out);
-// One iteration with the given random inputs. real: (batch, img_channels, R, R) in host memory.
+// One iteration with the given random inputs. real: d_steps batches (batch, img_channels, R, R)
+// in host memory, one per Dmain; Dreg uses the last.
 // Resets c's arena after every phase, so a phase's graph is gone before the next one builds its
 // own (the peak is one phase, not four): the draws must live elsewhere (another context).
 void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
