@@ -11,7 +11,7 @@ meson test -C build --print-errorlogs
 
 # The unit tests again on every other backend this build has (a test whose backend has no device
 # here exits 77 and is reported as skipped).
-backends=$(build/src/gan/gan --version | sed 's/.*backends: //; s/,//g')
+backends=$(build/src/gan/gan --version | head -1 | sed 's/.*backends: //; s/,//g')
 for be in $backends; do
   [ "$be" = cpu ] && continue
   echo "== unit tests on the $be backend"
