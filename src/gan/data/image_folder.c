@@ -3,6 +3,7 @@
 // message does not depend on thread timing.
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,16 +243,36 @@ static FILE *open_image(const char *path, gan_err *err) {
 // header check applies STBI_MAX_DIMENSIONS (BMP's does not), so the cap is checked here too.
 // BMP's also gives a top-down image (stored with a negative height) its height as stored,
 // while the decoder takes its magnitude: so does this.
+// The rest of f in memory (malloc'd), or NULL.
+static unsigned char *slurp(FILE *f, size_t *n) {
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX / 2) return NULL;
+    unsigned char *buf = malloc((size_t)st.st_size);
+    *n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+    if (buf && *n == 0) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+// The header pass reads from memory: stb_image 2.27's header checks rewind a FILE only to the
+// start of its current 128-byte buffer, so after one format's check read past it the next saw
+// the middle of the file (a JPEG holding the bytes "P5 333333333..." sent the PNM reader's int
+// past its range: found by fuzz_image). From memory, every check starts at the first byte.
 static int probe(const char *path, int *w, int *h, int *comp, gan_err *err) {
     FILE *f = open_image(path, err);
     if (!f) return -1;
+    size_t n = 0;
+    unsigned char *bytes = slurp(f, &n);
+    fclose(f);
+    if (!bytes) return decode_error(path, n == 0 ? "empty or unreadable file" : "out of memory", err);
     int rc = 0;
-    if (!stbi_info_from_file(f, w, h, comp)) {
-        const char *why = stbi_failure_reason();
-        rewind(f);
+    if (n > INT_MAX || !stbi_info_from_memory(bytes, (int)n, w, h, comp)) {
+        const char *why = n > INT_MAX ? "file larger than 2 GiB" : stbi_failure_reason();
         int dw, dh, dc;
-        stbi_uc *px = stbi_load_from_file(f, &dw, &dh, &dc, 0);
-        if (!px) why = stbi_failure_reason();
+        stbi_uc *px = n > INT_MAX ? NULL : stbi_load_from_memory(bytes, (int)n, &dw, &dh, &dc, 0);
+        if (!px && n <= INT_MAX) why = stbi_failure_reason();
         stbi_image_free(px);
         rc = decode_error(path, why, err);
     } else {
@@ -260,7 +281,7 @@ static int probe(const char *path, int *w, int *h, int *comp, gan_err *err) {
         else if (*w == 0 || side_h == 0) rc = decode_error(path, "zero-sized image", err);
         else *h = (int)side_h;
     }
-    fclose(f);
+    free(bytes);
     return rc;
 }
 
@@ -268,16 +289,20 @@ static int probe(const char *path, int *w, int *h, int *comp, gan_err *err) {
 static uint8_t *decode(const char *path, int *w, int *h, int *comp, gan_err *err) {
     FILE *f = open_image(path, err);
     if (!f) return NULL;
-    uint8_t *px = stbi_load_from_file(f, w, h, comp, 0);
+    size_t n = 0;
+    unsigned char *bytes = slurp(f, &n);  // from memory, as probe reads: every format check starts at byte 0
+    fclose(f);
+    uint8_t *px = bytes && n <= INT_MAX ? stbi_load_from_memory(bytes, (int)n, w, h, comp, 0) : NULL;
+    free(bytes);
     if (!px) {
-        decode_error(path, stbi_failure_reason(), err);
+        decode_error(path, !bytes ? (n == 0 ? "empty or unreadable file" : "out of memory")
+                           : n > INT_MAX ? "file larger than 2 GiB" : stbi_failure_reason(), err);
     } else if (*w < 1 || *h < 1) {
         // stb_image 2.27 decodes a BMP of height 0 as an image of no pixels (found by fuzz_image).
         decode_error(path, "zero-sized image", err);
         stbi_image_free(px);
         px = NULL;
     }
-    fclose(f);
     return px;
 }
 
