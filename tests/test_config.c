@@ -582,6 +582,16 @@ static void test_losses(void) {
                    c.train.gp_lambda == 2.5, "gp_lambda given: %s", e.msg);
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  loss: hinge\n  gp_lambda: 2.5\n"),
                  "exp.yaml:10:3: train.gp_lambda applies only when train.loss is wgan-gp, but train.loss is hinge");
+    // A condition on a key that does not apply itself names what rules both out: under
+    // StyleGAN2, train.loss does not apply, so neither does train.gp_lambda.
+    {
+        const char *ov[] = {"model.type=stylegan2", "train.gp_lambda=1"};
+        gan_config c;
+        gan_err e;
+        TEST_CHECK(parse(REQUIRED_YAML, 2, ov, &c, &e) == -1 &&
+                       strstr(e.msg, "train.gp_lambda applies only when model.type is dcgan, but model.type is stylegan2"),
+                   "nested condition: %s", e.msg);
+    }
     EXPECT_OVERRIDE_ERROR("train.gp_lambda=1", "train.gp_lambda applies only when train.loss is wgan-gp, but "
                           "train.loss is bce");
     EXPECT_ERROR(with_line(8, "  batch_size: 64\n  loss: wgan-gp\n  gp_lambda: -1\n"),

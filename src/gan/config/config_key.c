@@ -148,9 +148,17 @@ int gan_cfg_applies(const gan_cfg_schema *s, const void *base, int i, const char
         int k = gan_cfg_find(s, path);
         GAN_CHECK(k >= 0, "config schema: section '%s' has no entry", path);
         const char *when = s->keys[k].when;
-        if (when && !when_holds(s, base, when)) {
-            if (why) *why = when;
-            return 0;
+        if (when) {
+            // A condition on a key that does not apply itself (train.loss under StyleGAN2) fails
+            // for that key's reason: the message then names what really rules the key out.
+            char key[256];
+            snprintf(key, sizeof key, "%.*s", (int)strcspn(when, "="), when);
+            int j = gan_cfg_find(s, key);
+            if (j >= 0 && j != i && !gan_cfg_applies(s, base, j, why)) return 0;
+            if (!when_holds(s, base, when)) {
+                if (why) *why = when;
+                return 0;
+            }
         }
         char *dot = strrchr(path, '.');
         if (!dot) return 1;
