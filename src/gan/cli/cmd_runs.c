@@ -161,7 +161,7 @@ int gan_cmd_runs(int argc, char **argv) {
     }
     if (d) closedir(d);
     if (err.msg[0]) return gan_cli_fail("runs", &err);
-    qsort(names, n, sizeof *names, by_name);
+    if (n > 1) qsort(names, n, sizeof *names, by_name);  // names is NULL when the folder had none
 
     size_t count = single ? 1 : n;
     gan_run_info *runs = calloc(count ? count : 1, sizeof *runs);
