@@ -123,7 +123,7 @@ static int read_records(const char *dir, unsigned char **data, size_t *starts, s
     return n;
 }
 
-// Record i is `want` but for its wall time (bytes 1-8), which must be a time within the test.
+// Record i is `want` but for its wall time (bytes 1-8), which must be about now.
 static void check_event(int i, const unsigned char *data, size_t start, size_t len, const unsigned char *want,
                         size_t m, double t0) {
     const unsigned char *rec = data + start;
@@ -133,7 +133,9 @@ static void check_event(int i, const unsigned char *data, size_t start, size_t l
     uint64_t bits = 0;
     for (int k = 0; k < 8; k++) bits |= (uint64_t)rec[1 + k] << (8 * k);
     memcpy(&wall, &bits, sizeof wall);
-    TEST_CHECK(wall >= t0 - 1 && wall <= (double)time(NULL) + 1, "record %d: wall time %.3f, not now", i, wall);
+    // Within ten minutes of the test, not one second: the wall clock may be stepped while it runs
+    // (a CI machine's clock was: records stamped 42 s before the test's own start).
+    TEST_CHECK(wall >= t0 - 600 && wall <= (double)time(NULL) + 600, "record %d: wall time %.3f, not now", i, wall);
 }
 
 static void test_file(void) {
