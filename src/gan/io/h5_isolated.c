@@ -73,22 +73,18 @@ static herr_t visit(hid_t file, const char *name, const H5O_info_t *info, void *
     return 0;
 }
 
-// The child: everything of the file, once. Links that lead outside it are not followed (the
-// caller refuses them); HDF5's error printing is off.
-static _Noreturn void child_read(const char *path) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDERR_FILENO);  // libhdf5's (or a sanitizer's) last words: not the user's
-    // A crafted header can make libhdf5 ask for terabytes (fuzz_checkpoint saw it): the child
-    // may map what it holds now, twice the file and 1 GiB more, so such a file ends the child,
-    // not the machine's memory. (Not under a sanitizer, whose shadow memory maps terabytes.)
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
-#define NO_ASAN 1
+// A crafted header can make libhdf5 ask for terabytes (fuzz_checkpoint saw it): the child may
+// map what it holds now, twice the file and 1 GiB more, so such a file ends the child, not the
+// machine's memory. Not under AddressSanitizer, whose shadow memory maps terabytes.
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
 #elif defined(__has_feature)
-#if !__has_feature(address_sanitizer)
-#define NO_ASAN 1
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
 #endif
 #endif
-#ifdef NO_ASAN
+static void cap_address_space(const char *path) {
+#ifndef UNDER_ASAN
     FILE *statm = fopen("/proc/self/statm", "r");
     unsigned long long pages = 0;
     struct stat st;
@@ -102,7 +98,17 @@ static _Noreturn void child_read(const char *path) {
         }
     }
     if (statm) fclose(statm);
+#else
+    (void)path;
 #endif
+}
+
+// The child: everything of the file, once. Links that lead outside it are not followed (the
+// caller refuses them); HDF5's error printing is off.
+static _Noreturn void child_read(const char *path) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, STDERR_FILENO);  // libhdf5's (or a sanitizer's) last words: not the user's
+    cap_address_space(path);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
