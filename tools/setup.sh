@@ -6,7 +6,8 @@
 #   tools/setup.sh [--tests] [--asan] [--fuzz]
 #     --tests  also install what the test suite uses (PyTorch for the checkpoint interop test,
 #              protobuf to read TensorBoard event files back, valgrind for the leak check,
-#              chromium to open report.html headless in test_report_browser)
+#              chromium to open report.html headless in test_report_browser, Open MPI to run
+#              the data-parallel tests as 2 processes)
 #     --asan   also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
 #     --fuzz   also install clang 14 with its libFuzzer and OpenMP runtimes, and build the fuzz
 #              harnesses of tests/fuzz/ into build-fuzz/ (clang, ASan + UBSan, -Dfuzz=true)
@@ -32,7 +33,8 @@ packages=(gcc libc6-dev pkg-config meson ninja-build
           libopenblas-dev libhdf5-dev hdf5-tools libstb-dev libyaml-dev zlib1g-dev
           dataset-fashion-mnist)
 if [ "$want_tests" = 1 ]; then
-  packages+=(python3 python3-torch python3-h5py python3-numpy python3-scipy python3-protobuf valgrind chromium)
+  packages+=(python3 python3-torch python3-h5py python3-numpy python3-scipy python3-protobuf valgrind chromium
+             libopenmpi-dev openmpi-bin)
 fi
 if [ "$want_fuzz" = 1 ]; then
   packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
@@ -68,7 +70,10 @@ ninja -C build
 
 if [ "$want_asan" = 1 ]; then
   # The sanitizers instrument host code; nvcc's objects would not be, so CUDA stays out of it.
-  configure build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
+  # MPI too: Open MPI's own allocations at exit read as leaks. This build checks the
+  # single-process path, and that a build without MPI refuses to be one of several processes.
+  configure build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled \
+    -Dmpi=disabled
   ninja -C build-asan
 fi
 
@@ -76,6 +81,6 @@ if [ "$want_fuzz" = 1 ]; then
   # libFuzzer comes with clang; CUDA stays out as for build-asan. debugoptimized: fuzzing wants
   # speed, and assertions stay on.
   CC=clang-14 configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined \
-    -Db_lundef=false -Dcuda=disabled
+    -Db_lundef=false -Dcuda=disabled -Dmpi=disabled
   ninja -C build-fuzz
 fi
