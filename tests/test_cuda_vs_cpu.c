@@ -197,6 +197,19 @@ static ag_tensor *f_log_softmax(ag_ctx *c, ag_tensor **x) { return ag_log_softma
 static ag_tensor *f_cross_entropy(ag_ctx *c, ag_tensor **x) { return ag_cross_entropy(c, x[0], x[1]); }
 static ag_tensor *f_max_pool_k3s2(ag_ctx *c, ag_tensor **x) { return ag_max_pool2d(c, x[0], 3, 2, 0); }
 static ag_tensor *f_max_pool_k3s1p1(ag_ctx *c, ag_tensor **x) { return ag_max_pool2d(c, x[0], 3, 1, 1); }
+// A map of x's (N, H, W) with zero fill and repeated sources; tanh first, so the gradient of the
+// gradient runs the adjoint and the gather again.
+static ag_tensor *f_remap(ag_ctx *c, ag_tensor **x) {
+    const int N = x[0]->shape.d[0], H = x[0]->shape.d[2], W = x[0]->shape.d[3];
+    float *map = malloc((size_t)N * H * W * sizeof *map);
+    for (int i = 0; i < N * H * W; i++) {
+        int v = (i * 7 + i / (H * W)) % (H * W + 3) - 2;
+        map[i] = v < 0 ? -1.0f : (float)(v % (H * W));
+    }
+    ag_tensor *out = ag_remap2d(c, ag_tanh(c, x[0]), ag_from_host(c, AG_SHAPE(N, H, W), map));
+    free(map);
+    return out;
+}
 
 #define E(op) AG_OP_##op
 #define END AG_OP_COUNT
@@ -260,6 +273,8 @@ static const opcase cases[] = {
      TOL_MAP, true},
     {"max_pool2d 3x3 stride 1 pad 1", 1, IN(N(4, 8, 33, 33)), f_max_pool_k3s1p1,
      {E(MAX_POOL2D), E(MAX_POOL2D_BACKWARD), END}, TOL_MAP, true},
+    // Pixel moves: the gather copies; the scatter adds repeated sources in the CPU's order.
+    {"remap2d", 1, IN(N(3, 4, 9, 7)), f_remap, {E(REMAP2D), E(REMAP2D_ADJOINT), E(TANH), END}, TOL_MAP, true},
 };
 
 // Every op of op_list.h is run by some case: a new op without a comparison fails here.

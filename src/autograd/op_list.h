@@ -82,7 +82,11 @@
     OP(LOG_SOFTMAX, log_softmax, 1, AG_GRAD_TWICE)                                       \
     /* pool.c: gather and scatter at each window's maximum of x, each other's gradients */ \
     OP(MAX_POOL2D, max_pool2d, 2, AG_GRAD_TWICE)    /* pool; inputs v, x: v at x's maxima */ \
-    OP(MAX_POOL2D_BACKWARD, max_pool2d_backward, 2, AG_GRAD_TWICE) /* pool; inputs g, x */
+    OP(MAX_POOL2D_BACKWARD, max_pool2d_backward, 2, AG_GRAD_TWICE) /* pool; inputs g, x */ \
+    /* remap.c: per-sample pixel gather by an integer map and its scatter-add, each other's */ \
+    /* gradients (the map, input 1, gets none) */                                        \
+    OP(REMAP2D, remap2d, 2, AG_GRAD_TWICE)          /* inputs x, map */                  \
+    OP(REMAP2D_ADJOINT, remap2d_adjoint, 2, AG_GRAD_TWICE) /* inputs g, map */
 
 typedef enum ag_grad_kind { AG_GRAD_TWICE, AG_GRAD_ONCE, AG_GRAD_ZERO, AG_GRAD_NONE } ag_grad_kind;
 

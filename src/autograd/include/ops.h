@@ -138,6 +138,17 @@ ag_tensor *ag_avg_pool2(ag_ctx *c, ag_tensor *x);           // 2x2 means
 // respect to an upstream gradient work).
 ag_tensor *ag_max_pool2d(ag_ctx *c, ag_tensor *x, int kernel, int stride, int pad);
 
+// --- per-sample pixel moves (ops/remap.c) -------------------------------------------------------
+// x (N, C, H, W) and an integer map (N, H, W) of plane offsets h * W + w stored as exact floats,
+// -1 for zero fill: out[n, c, p] = x[n, c, map[n, p]] (0 where map[n, p] < 0), every channel
+// moved alike. Flips, 90-degree rotations and integer translations (zero or reflected border)
+// are such maps. The map is a constant (no gradient); a value that is no pixel of the plane is
+// a programmer error. The gradient is remap2d_adjoint. Twice-differentiable.
+ag_tensor *ag_remap2d(ag_ctx *c, ag_tensor *x, ag_tensor *map);
+// The adjoint (the scatter-add): g[n, c, p] added at map[n, p], zero elsewhere, contributions to
+// one pixel summed in map order. The gradient is remap2d. Twice-differentiable.
+ag_tensor *ag_remap2d_adjoint(ag_ctx *c, ag_tensor *g, ag_tensor *map);
+
 // --- batchnorm fused with its activation (ops/norm.c) ----------------------------------------
 // leaky_relu(batchnorm2d_train(x, ...), slope) as one op with one output (slope >= 0; 0 is
 // relu): one pass less and one tensor less than the two ops, forward and backward. Arguments
