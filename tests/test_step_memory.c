@@ -38,7 +38,7 @@ static double real_step_bytes(const gan_family *f, const gan_config *cfg, const 
     float *real = calloc(n, sizeof *real);
     ag_ctx *c = ag_ctx_create(be);
     gan_stats st;
-    f->step(m, c, 0, real, &rng, &st);
+    f->step(m, c, 0, real, NULL, &rng, &st);
     double bytes = (double)ag_ctx_arena_peak(c) + (double)ag_ctx_workspace_bytes(c);
     ag_ctx_free(c);
     free(real);

@@ -11,6 +11,10 @@ architecture (32x32 or 64x64, nz, ngf, nc) is read off the stored shapes. Exit s
 every pixel agrees within 1e-4, 1 otherwise; 2, with one line naming the file, for a file that
 is not a DCGAN checkpoint (a StyleGAN2 generator is checked against tools/stylegan2_reference.py
 by the fixtures of tests/test_stylegan2_nets.c instead).
+
+A class-conditional checkpoint (model.num_classes K > 0: main.<i>.gain.weight tables in /G) loads
+into tools/dcgan_cond_reference.py's CondGenerator the same way; image i is then of class i mod K
+(`gan sample --z --nrow 1`: one image per row, one class per row).
 """
 import argparse
 import os
@@ -22,6 +26,7 @@ import h5py
 import numpy as np
 import torch
 
+from dcgan_cond_reference import CondGenerator
 from dcgan_reference import Generator
 
 
@@ -49,9 +54,12 @@ def load_generator(path):
     convs = [shape for _, shape in sorted((int(k.split(".")[1]), v.shape) for k, v in state.items()
                                           if k.endswith(".weight") and v.dim() == 4)]
     nz, ngf, nc = convs[0][0], convs[-1][0], convs[-1][1]
-    g = Generator(4 << (len(convs) - 1), nz, ngf, nc)
+    gains = [v.shape[0] for k, v in state.items() if k.endswith(".gain.weight")]
+    classes = gains[0] if gains else 0
+    g = CondGenerator(4 << (len(convs) - 1), nz, ngf, nc, classes) if classes else Generator(4 << (len(convs) - 1),
+                                                                                         nz, ngf, nc)
     g.load_state_dict(state, strict=True)
-    return g.eval(), nz
+    return g.eval(), nz, classes
 
 
 def main():
@@ -62,7 +70,7 @@ def main():
     args = ap.parse_args()
 
     try:
-        g, nz = load_generator(args.checkpoint)
+        g, nz, classes = load_generator(args.checkpoint)
     except NotADcganCheckpoint as e:
         print(f"torch_interop.py: error: {e}", file=sys.stderr)
         return 2
@@ -71,13 +79,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         zpath, out = os.path.join(tmp, "z.npy"), os.path.join(tmp, "images.npy")
         np.save(zpath, z)
-        subprocess.run([args.gan, "sample", args.checkpoint, "--z", zpath, "--no-crop", "--out", out],
+        subprocess.run([args.gan, "sample", args.checkpoint, "--z", zpath, "--no-crop", "--nrow", "1", "--out", out],
                        check=True, stdout=subprocess.DEVNULL)
         ours = np.load(out)
     with torch.no_grad():
-        theirs = g(torch.from_numpy(z).view(args.n, nz, 1, 1)).numpy()
+        zt = torch.from_numpy(z).view(args.n, nz, 1, 1)
+        theirs = (g(zt, torch.arange(args.n) % classes) if classes else g(zt)).numpy()
     err = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else float("inf")
-    print(f"{args.n} images {theirs.shape[1:]}: max |gan.c - PyTorch| = {err:.3g}")
+    what = f", classes i mod {classes}" if classes else ""
+    print(f"{args.n} images {theirs.shape[1:]}{what}: max |gan.c - PyTorch| = {err:.3g}")
     return 0 if err <= 1e-4 else 1
 
 

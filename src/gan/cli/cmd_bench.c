@@ -230,11 +230,15 @@ static int run(const bench_args *a, gan_err *err) {
                               a->sample ? "the images" : "the batches");
     float *z = gan_xmalloc((size_t)batch * nz * sizeof(float), "the latents");
     double *ms = gan_xmalloc((size_t)a->steps * 2 * sizeof *ms, "the step times"), *cpu_ms = ms + a->steps;
+    // A conditional model's real classes: the data's, or class 0 with synthetic images.
+    int32_t *labels = cfg.model.num_classes > 0 && !a->sample
+                          ? gan_xcalloc((size_t)k * cfg.train.batch_size, sizeof *labels, "the batches' classes")
+                          : NULL;
     batch_source src = {0};
     int rc = source_init(&src, &cfg, cfg.train.batch_size, a->real && !a->sample, real,
                          a->sample ? 0 : k * batch_floats, err);
     if (rc != 0) {
-        free(real), free(z), free(ms);
+        free(real), free(z), free(ms), free(labels);
         fam->free(m);
         ag_backend_close(be);
         return -1;
@@ -252,8 +256,11 @@ static int run(const bench_args *a, gan_err *err) {
             fam->generate(m, c, z, batch, &so, real);
         } else {
             if (src.real)
-                for (int j = 0; j < k; j++) gan_loader_next(&src.loader, real + j * batch_floats);
-            fam->step(m, c, it, real, &rng, &st);
+                for (int j = 0; j < k; j++) {
+                    gan_loader_next(&src.loader, real + j * batch_floats);
+                    if (labels) gan_loader_labels(&src.loader, labels + (int64_t)j * cfg.train.batch_size);
+                }
+            fam->step(m, c, it, real, labels, &rng, &st);
         }
         double dt = (gan_now() - t0) * 1e3, dc = (process_cpu_seconds() - c0) * 1e3;
         if (it >= a->warmup) ms[it - a->warmup] = dt, cpu_ms[it - a->warmup] = dc;
@@ -267,7 +274,7 @@ static int run(const bench_args *a, gan_err *err) {
     fam->free(m);
     ag_backend_close(be);
     source_free(&src);
-    free(real), free(z), free(ms);
+    free(real), free(z), free(ms), free(labels);
     return 0;
 }
 

@@ -44,6 +44,12 @@ static const char usage[] =
     "  --seed S           the latents' stream (default 0)\n"
     "  --truncation PSI   StyleGAN2: truncation toward the average W (default 1: none)\n"
     "  --batch B          images per generator and feature-net pass (default 250)\n"
+    "  --per-class        class-conditional checkpoints (model.num_classes K > 0): after the\n"
+    "                     overall score (image i of class i mod K), score each class k alone:\n"
+    "                     n / K images of class k against the --ref images labelled k (--ref-n\n"
+    "                     of them at most), one row per class; --ref must be a dataset with\n"
+    "                     labels (data, or e.g. Fashion-MNIST's t10k-images-idx3-ubyte.gz, whose\n"
+    "                     t10k-labels-idx1-ubyte.gz lies beside it)\n"
     "  --device NAME      the backend (default: the device the run trained on)\n"
     "\n"
     "Reference statistics of a dataset are cached in $GAN_CACHE_DIR (else ~/.cache/gan.c), named\n"
@@ -55,9 +61,10 @@ typedef struct eval_args {
     int batch;
     double psi;
     bool psi_given;
+    bool per_class;  // --per-class, the one option without a value
 } eval_args;
 
-// Every option takes a value. Anything else starting with '-' is unknown, wherever it stands; and
+// Every option but --per-class takes a value. Anything else starting with '-' is unknown, wherever it stands; and
 // a value is never an option ("--ref --n 5" lacks the reference).
 static bool is_option(const char *o) {
     static const char *const names[] = {"--n", "--ref", "--ref-n", "--features", "--features-weights", "--samples",
@@ -71,6 +78,10 @@ static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
     *a = (eval_args){.ref = "data", .features = "auto", .n = 10000, .ref_n = 10000, .batch = 250, .psi = 1.0};
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--per-class")) {
+            a->per_class = true;
+            continue;
+        }
         if (o[0] != '-') {
             if (a->run)
                 return gan_errf(err, GAN_EXIT_USAGE, "unexpected argument '%s' (one run or checkpoint)",
@@ -113,6 +124,9 @@ static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
     }
     if (!a->run && !a->samples)
         return gan_errf(err, GAN_EXIT_USAGE, "no run or checkpoint given (usage: gan eval RUN_DIR|CKPT.h5)");
+    if (a->per_class && !a->run)
+        return gan_errf(err, GAN_EXIT_USAGE, "--per-class scores a conditional generator's classes: give its run or "
+                        "checkpoint (not --samples)");
     if (!a->run && !strcmp(a->ref, "data"))
         return gan_errf(err, GAN_EXIT_USAGE, "--samples without a run needs --ref (a dataset or a statistics file)");
     return 0;
@@ -169,7 +183,7 @@ static void run_dir_of(const char *ckpt, char *dir, size_t size) {
 }
 
 static int write_json(const char *path, const eval_args *a, const gan_generator *g, const gan_eval_result *r,
-                      gan_err *err) {
+                      const gan_eval_result *per_class, int classes, gan_err *err) {
     char tmp[GAN_PATH_MAX + 32];
     gan_fs_tmp_path(path, tmp, sizeof tmp);
     FILE *f = fopen(tmp, "w");
@@ -186,12 +200,47 @@ static int write_json(const char *path, const eval_args *a, const gan_generator 
         fputs(", ", f);
     }
     gan_eval_json_fields(f, r);
+    if (classes > 0) {
+        fputs(", \"per_class\": [", f);
+        for (int k = 0; k < classes; k++) {
+            fprintf(f, "%s{\"class\": %d, ", k ? ", " : "", k);
+            gan_eval_json_fields(f, &per_class[k]);
+            fputc('}', f);
+        }
+        fputc(']', f);
+    }
     fputs("}\n", f);
     if (fclose(f) != 0) {
         remove(tmp);
         return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot write the results", path);
     }
     return gan_fs_commit(tmp, path, err);
+}
+
+// --per-class: for each class k, n / K generated images of class k against --ref's images of
+// class k (the dataset loaded with its labels), into per[k].
+static int eval_per_class(const eval_args *a, gan_generator *g, gan_feature_net *net, ag_ctx *c,
+                          const gan_data_opts *run_data, int C, int H, int W, gan_eval_result *per, gan_err *err) {
+    const int K = g->cfg.model.num_classes;
+    gan_data_opts o = *run_data;  // "data": the run's data, which has labels (it trained on them)
+    if (strcmp(a->ref, "data") != 0)
+        o = (gan_data_opts){.path = a->ref, .format = GAN_DATA_AUTO, .channels = C,
+                            .resolution = g->cfg.model.resolution, .num_classes = K};
+    const int64_t n = a->n / K >= 2 ? a->n / K : 2;
+    for (int k = 0; k < K; k++) {
+        const double started = gan_now();
+        gan_refstats ref;
+        if (gan_refstats_of_class(&o, k, a->ref_n, net, c, &ref, err) != 0)
+            return gan_err_prefix(err, "--per-class: ");
+        gan_sample_source src = {.family = g->family, .model = g->model, .c = g->c, .cfg = &g->cfg,
+                                 .seed = (uint64_t)a->seed, .opts = {.psi = (float)a->psi, .noise_mode = 0},
+                                 .out_h = H, .out_w = W, .one_class = true, .klass = k};
+        int rc = gan_evaluate(net, c, &ref, n, C, H, W, a->batch, gan_sample_source_images, &src, (uint64_t)a->seed,
+                              started, &per[k], err);
+        gan_refstats_free(&ref);
+        if (rc != 0) return -1;
+    }
+    return 0;
 }
 
 static int run(const eval_args *a, gan_err *err) {
@@ -208,6 +257,15 @@ static int run(const eval_args *a, gan_err *err) {
         C = g->cfg.model.channels, H = g->image_h, W = g->image_w;
         if (a->psi_given && !g->family->style_layers)
             rc = gan_errf(err, GAN_EXIT_USAGE, "--truncation applies to StyleGAN2 generators, not %s", g->family->type);
+        const char *ref = a->ref;
+        const size_t rl = strlen(ref);
+        if (rc == 0 && a->per_class && g->cfg.model.num_classes == 0)
+            rc = gan_errf(err, GAN_EXIT_USAGE, "--per-class: %s is unconditional (model.num_classes 0); it has no "
+                          "classes to score", gan_config_clip_path(g->ckpt).s);
+        else if (rc == 0 && a->per_class &&
+                 ((rl > 3 && !strcmp(ref + rl - 3, ".h5")) || (rl > 4 && !strcmp(ref + rl - 4, ".npz"))))
+            rc = gan_errf(err, GAN_EXIT_USAGE, "--per-class needs --ref to be a dataset with labels (data, or a "
+                          "dataset path), not statistics (%s): statistics have no classes", gan_config_clip_path(ref).s);
     }
     if (rc == 0 && a->samples) {
         rc = load_samples(a->samples, &given, err);
@@ -248,14 +306,23 @@ static int run(const eval_args *a, gan_err *err) {
             rc = gan_fs_join(out, sizeof out, dir, name, err);
         } else snprintf(out, sizeof out, "eval.json");
     }
-    if (rc == 0) rc = write_json(out, a, g, &r, err);
+    // --per-class: each class's images against that class's reference images.
+    const int K = g && a->per_class ? g->cfg.model.num_classes : 0;
+    gan_eval_result *per = K > 0 ? gan_xcalloc((size_t)K, sizeof *per, "the per-class results") : NULL;
+    if (rc == 0 && K > 0) rc = eval_per_class(a, g, net, c, &run_data, C, H, W, per, err);
+    if (rc == 0) rc = write_json(out, a, g, &r, per, K, err);
     if (rc == 0) {
         char line[256];
         gan_eval_summary(&r, line, sizeof line);
         printf("%s\n", line);
         printf("(%lld %s images vs %s; %s features; %.1f s; written to %s)\n", (long long)r.n,
                g ? "generated" : "given", r.ref, r.net, r.seconds, out);
+        for (int k = 0; k < K; k++) {
+            gan_eval_summary(&per[k], line, sizeof line);
+            printf("class %d: %s (%lld vs %lld)\n", k, line, (long long)per[k].n, (long long)per[k].ref_n);
+        }
     }
+    free(per);
     gan_refstats_free(&ref);
     gan_feature_net_free(net);
     free(given.x);

@@ -38,6 +38,9 @@ static const char usage[] =
     "                     columns; each cell is a row's image with the column's styles in\n"
     "                     --mix-layers (first row and column: the sources)\n"
     "  --mix-layers LO:HI the W layers taken from the column seed (default: the coarse half)\n"
+    "  --class K          conditional models (model.num_classes > 0): every image of class K\n"
+    "                     (0-based); without it a conditional model's grid has one class per\n"
+    "                     row (row r: class r mod num_classes), as are interpolation rows\n"
     "  --nrow R           images per grid row (default: square, --steps, or the mixing grid's)\n"
     "  --out FILE         .png (grid) or .npy (array); default sample.png\n"
     "  --no-crop          keep the model's full resolution (by default images are cropped to\n"
@@ -47,6 +50,7 @@ static const char usage[] =
 typedef struct sample_args {
     const char *ckpt, *out, *z_path, *interp, *mix, *mix_layers, *noise, *device;
     int n, nrow, steps;
+    int klass;  // --class; -1 when not given
     int64_t seed;
     double psi;
     bool psi_given, crop;
@@ -56,14 +60,14 @@ typedef struct sample_args {
 // it stands; and a value is never an option ("--out --n 3" lacks the file name).
 static bool takes_value(const char *o) {
     static const char *const names[] = {"--n", "--seed", "--z", "--interpolate", "--steps", "--truncation",
-                                        "--noise", "--mix", "--mix-layers", "--nrow", "--out", "--device"};
+                                        "--noise", "--mix", "--mix-layers", "--nrow", "--out", "--class", "--device"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(o, names[i])) return true;
     return false;
 }
 
 static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
-    *a = (sample_args){.out = "sample.png", .n = 64, .steps = 8, .psi = 1.0, .crop = true};
+    *a = (sample_args){.out = "sample.png", .n = 64, .steps = 8, .psi = 1.0, .crop = true, .klass = -1};
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -109,6 +113,9 @@ static int parse_args(int argc, char **argv, sample_args *a, gan_err *err) {
             a->mix = v;
         } else if (!strcmp(o, "--mix-layers")) {
             a->mix_layers = v;
+        } else if (!strcmp(o, "--class")) {  // checked against the model's classes once it is open
+            if (gan_config_read_int(o, v, 0, 255, &x, err) != 0) return -1;
+            a->klass = (int)x;
         } else {
             a->device = v;  // --device, the last of takes_value's names
         }
@@ -245,11 +252,18 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
         float *za = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
         float *zb = gan_xmalloc((size_t)nz * sizeof(float), "an interpolation's latent");
+        int32_t *row = gan_xmalloc((size_t)a->steps * sizeof *row, "a row's classes");
+        gan_sample_opts ro = *so;
         for (int p = 0; p + 1 < count[0]; p++) {
             first_latent(seeds[0][p], nz, za);
             first_latent(seeds[0][p + 1], nz, zb);
-            fam->interpolate(m, c, za, zb, a->steps, so, *img + (int64_t)p * a->steps * per);
+            if (cfg->model.num_classes > 0) {  // --class, or one class per row
+                for (int k = 0; k < a->steps; k++) row[k] = a->klass >= 0 ? a->klass : p % cfg->model.num_classes;
+                ro.labels = row;
+            }
+            fam->interpolate(m, c, za, zb, a->steps, &ro, *img + (int64_t)p * a->steps * per);
         }
+        free(row);
         free(za);
         free(zb);
         if (!*nrow) *nrow = a->steps;
@@ -263,7 +277,16 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         ag_philox_fill_normal(z, nlatent, stream->seed, latent_counter, 0.0f, 1.0f);
     }
     *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
-    fam->generate(m, c, z, *n, so, *img);
+    gan_sample_opts go = *so;
+    int32_t *labels = NULL;
+    if (cfg->model.num_classes > 0) {  // --class, or one class per grid row
+        labels = gan_xmalloc((size_t)*n * sizeof *labels, "the images' classes");
+        gan_grid_row_labels(*n, *nrow, cfg->model.num_classes, labels);
+        for (int i = 0; i < *n && a->klass >= 0; i++) labels[i] = a->klass;
+        go.labels = labels;
+    }
+    fam->generate(m, c, z, *n, &go, *img);
+    free(labels);
     free(z);
     return 0;
 }
@@ -280,6 +303,13 @@ int gan_cmd_sample(int argc, char **argv) {
     int rc = 0;
     if ((a.psi_given || a.noise) && !fam->style_layers)
         rc = gan_errf(&err, GAN_EXIT_USAGE, "--truncation and --noise apply to StyleGAN2 generators, not %s", fam->type);
+    const int classes = g.cfg.model.num_classes;
+    if (rc == 0 && a.klass >= 0 && classes == 0)
+        rc = gan_errf(&err, GAN_EXIT_USAGE, "--class %d: %s is unconditional (model.num_classes 0); --class needs a "
+                      "class-conditional checkpoint", a.klass, gan_config_clip_path(g.ckpt).s);
+    else if (rc == 0 && a.klass >= classes)
+        rc = gan_errf(&err, GAN_EXIT_USAGE, "--class %d: %s has %d classes (model.num_classes), so --class is 0 to %d",
+                      a.klass, gan_config_clip_path(g.ckpt).s, classes, classes - 1);
 
     float *img = NULL;
     int n = 0, nrow = 0;

@@ -58,9 +58,42 @@ static void given_at(const gan_cfg_run *run, const char *key, char *buf, size_t 
     else if (o->given) snprintf(buf, size, "%s:%d:%d: ", run->source, o->line, o->col);
 }
 
+// Augmentation: augment.diffaugment is a comma-separated policy of color, translation and
+// cutout, each at most once (src/gan/models/augment parses it again); DiffAugment and ADA are
+// two answers to the same problem and are not stacked.
+static int check_augment(const gan_cfg_run *run, gan_err *err) {
+    const gan_config *cfg = run->base;
+    char where[GAN_CLIP_PATH_MAX + 128];
+    const char *policy = cfg->augment.diffaugment;
+    bool seen[3] = {false, false, false};
+    static const char *const parts[3] = {"color", "translation", "cutout"};
+    for (const char *p = policy; *p;) {
+        size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int k = 0; k < 3; k++)
+            if (strlen(parts[k]) == len && !strncmp(p, parts[k], len)) found = k;
+        if (found < 0 || seen[found]) {
+            given_at(run, "augment.diffaugment", where, sizeof where);
+            return gan_errf(err, GAN_EXIT_USAGE, "%saugment.diffaugment '%s': '%.*s' is %s (expected a comma-separated "
+                            "list of color, translation, cutout, each at most once)", where, policy, (int)len, p,
+                            found < 0 ? "no DiffAugment policy" : "given twice");
+        }
+        seen[found] = true;
+        p += len;
+        if (*p == ',') p++;
+    }
+    if (policy[0] && cfg->augment.ada) {
+        given_at(run, "augment.ada", where, sizeof where);
+        return gan_errf(err, GAN_EXIT_USAGE, "%saugment.ada and augment.diffaugment '%s' are both set: choose one "
+                        "(remove augment.diffaugment or set augment.ada=false)", where, policy);
+    }
+    return 0;
+}
+
 static int check_combinations(const gan_cfg_run *run, gan_err *err) {
     const gan_config *cfg = run->base;
     char where[GAN_CLIP_PATH_MAX + 128];
+    if (check_augment(run, err)) return -1;
     if (!strcmp(cfg->model.type, "stylegan2")) {
         // Two gradient penalties with opposite aims: R1 pushes D's gradient at the reals to 0,
         // WGAN-GP pushes its norm at interpolates to 1.

@@ -30,12 +30,15 @@ typedef struct gan_model_config {
     // dcgan
     int nz;                          // latent size
     int ngf, ndf;                    // generator / discriminator width
+    bool spectral_norm;              // spectral normalisation of every conv of D (docs/variants.md)
     // stylegan2
     int z_dim, w_dim;                // latent and intermediate latent sizes
     int mapping_layers;              // fully connected layers of the mapping network
     double mapping_lr_mul;           // learning-rate multiplier of the mapping network
     int channel_base, channel_max;   // channels at resolution r: min(base / r, max)
     int mbstd_group_size;            // minibatch standard deviation group
+    // conditioning (docs/variants.md "Conditioning")
+    int num_classes;                 // class-conditional G and D over this many labels; 0 = unconditional
 } gan_model_config;
 
 typedef struct gan_data_config {
@@ -43,6 +46,7 @@ typedef struct gan_data_config {
     char format[GAN_CONFIG_ENUM_MAX]; // auto, idx, folder, cifar10
     int64_t limit;                    // first N images only; 0 = all
     bool skip_bad;                    // image folders: skip undecodable images instead of failing
+    char labels[GAN_PATH_MAX];        // conditioning: IDX label file; "" = found beside data.path
 } gan_data_config;
 
 typedef struct gan_train_config {
@@ -96,6 +100,16 @@ typedef struct gan_eval_config {
     int64_t seed;                        // the generated samples' latents: the same for every evaluation
 } gan_eval_config;
 
+// Augmentation of every image D sees (docs/variants.md "Augmentation").
+typedef struct gan_augment_config {
+    char diffaugment[64];  // DiffAugment policy: "color,translation,cutout" or a part; "" = off
+    bool ada;              // ADA: each transform with adaptive probability p
+    double ada_target;     // the wanted mean sign of D on reals (0.6)
+    int ada_interval;      // steps between adjustments of p (4)
+    double ada_kimg;       // thousands of images for p to move by 1 (500)
+    double ada_p;          // p at the start (0)
+} gan_augment_config;
+
 typedef struct gan_log_config {
     int64_t every;  // steps between log lines when stdout is not a terminal
 } gan_log_config;
@@ -112,6 +126,7 @@ typedef struct gan_config {
     gan_sample_config sample;
     gan_log_config log;
     gan_eval_config eval;
+    gan_augment_config augment;
 } gan_config;
 
 // Reads the YAML file at `path`, applies the overrides ("train.steps=100", read like plain YAML

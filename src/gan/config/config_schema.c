@@ -37,6 +37,8 @@ static const gan_cfg_key gan_config_keys[] = {
     {KEY(model.nz), .imin = 1, .imax = 4096, .def = "100", .when = DCGAN, .help = "latent size"},
     {KEY(model.ngf), .imin = 1, .imax = 4096, .def = "64", .when = DCGAN, .help = "generator width"},
     {KEY(model.ndf), .imin = 1, .imax = 4096, .def = "64", .when = DCGAN, .help = "discriminator width"},
+    {KEY(model.spectral_norm), .def = "false", .when = DCGAN,
+     .help = "spectral normalisation of every convolution of D (torch.nn.utils.spectral_norm)"},
     {KEY(model.z_dim), .imin = 1, .imax = 4096, .def = "512", .when = SG2, .help = "latent size (z)"},
     {KEY(model.w_dim), .imin = 1, .imax = 4096, .def = "512", .when = SG2, .help = "intermediate latent size (w)"},
     {KEY(model.mapping_layers), .imin = 1, .imax = 16, .def = "8", .when = SG2,
@@ -48,6 +50,8 @@ static const gan_cfg_key gan_config_keys[] = {
     {KEY(model.channel_max), .imin = 1, .imax = 4096, .def = "512", .when = SG2, .help = "most channels of any layer"},
     {KEY(model.mbstd_group_size), .imin = 1, .imax = 1024, .def = "4", .when = SG2,
      .help = "minibatch standard deviation group size (must divide the batch)"},
+    {KEY(model.num_classes), .imin = 0, .imax = 256, .def = "0",
+     .help = "class-conditional G and D over this many labels (from the data); 0 = unconditional"},
 
     {SECTION("data"), .help = "the training images"},
     {KEY(data.path), .required = 1,
@@ -58,6 +62,9 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "use only the first N images; 0 = all"},
     {KEY(data.skip_bad), .def = "false",
      .help = "image folders: skip images that cannot be decoded (counted and reported) instead of stopping"},
+    {KEY(data.labels), .def = "",
+     .help = "conditional runs on IDX data: the label file (idx1-ubyte, .gz ok); empty = the file beside "
+             "data.path named with 'labels-idx1-ubyte' for 'images-idx3-ubyte'"},
 
     {SECTION("train"), .help = "optimisation"},
     {KEY(train.steps), .required = 1, .imin = 1, .imax = INT64_MAX,
@@ -107,6 +114,21 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "weight of WGAN-GP's gradient penalty (|grad D(x_hat)| - 1)^2"},
     {KEY(stylegan2.d_steps), .imin = 1, .imax = 16, .def = "1",
      .help = "D steps (Dmain) per iteration, each on its own real batch (WGAN-GP's n_critic)"},
+
+    {SECTION("augment"), .help = "augmentation of every image D sees, real and fake (docs/variants.md)"},
+    {KEY(augment.diffaugment), .def = "",
+     .help = "DiffAugment policy: color, translation, cutout, comma-separated, applied in that order; empty = off"},
+    {KEY(augment.ada), .def = "false",
+     .help = "ADA: flips, quarter turns, integer shifts and colour transforms, each with probability p tuned "
+             "from D's signs on reals"},
+    {KEY(augment.ada_target), .when = "augment.ada=true", .fmin = 0, .fmax = 1, .def = "0.6",
+     .help = "ADA: the mean sign of D(real) that p is tuned toward"},
+    {KEY(augment.ada_interval), .when = "augment.ada=true", .imin = 1, .imax = INT_MAX, .def = "4",
+     .help = "ADA: steps between adjustments of p"},
+    {KEY(augment.ada_kimg), .when = "augment.ada=true", .fmin = 0, .fmin_open = 1, .fmax = HUGE_VAL, .def = "500",
+     .help = "ADA: thousands of images over which p can move from 0 to 1"},
+    {KEY(augment.ada_p), .when = "augment.ada=true", .fmin = 0, .fmax = 1, .def = "0",
+     .help = "ADA: p at the start of the run"},
 
     {SECTION("checkpoint"), .help = "checkpoints in the run directory"},
     {KEY(checkpoint.every), .required = 1, .imin = 1, .imax = INT64_MAX,

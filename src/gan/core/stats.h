@@ -3,7 +3,7 @@
 // all three.
 #pragma once
 
-#define GAN_STATS_MAX 8
+#define GAN_STATS_MAX 12
 
 // names[0] and names[1] are always "loss_d" and "loss_g". A value is NAN when the step did not
 // measure it (a lazy regulariser that did not run).

@@ -1,6 +1,6 @@
 // CIFAR-10 binary batches: back-to-back records of 1 label byte and 3072 pixel bytes, already
 // planar (1024 R, 1024 G, 1024 B of a 32 x 32 image), which is our (C, H, W) layout. Labels are
-// dropped: the GANs here are unconditional.
+// read only for conditional runs (gan_cifar10_labels), in a pass of their own.
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -136,6 +136,38 @@ int gan_cifar10_load(const char *path, int64_t limit, gan_dataset *ds, gan_err *
         }
     }
     free(counts);
+    free_list(files, nfiles);
+    return rc;
+}
+
+// Reads the label byte of each of the first n records, file by file as gan_cifar10_load reads
+// the pixels (1 byte per 3073: a second pass over the files, only for conditional runs).
+int gan_cifar10_labels(const char *path, int64_t n, uint8_t *labels, gan_err *err) {
+    char **files;
+    int nfiles;
+    if (list_files(path, &files, &nfiles, err) != 0) return -1;
+    int64_t done = 0;
+    int rc = 0;
+    for (int i = 0; i < nfiles && done < n && rc == 0; i++) {
+        FILE *f = fopen(files[i], "rb");
+        if (!f) {
+            rc = gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open: %s", files[i], strerror(errno));
+            break;
+        }
+        for (; done < n; done++) {
+            int ch = fgetc(f);
+            if (ch == EOF) break;  // this file's records are all read
+            labels[done] = (uint8_t)ch;
+            if (fseek(f, CIFAR_PIXELS, SEEK_CUR) != 0) {
+                rc = gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot seek: %s", files[i], strerror(errno));
+                break;
+            }
+        }
+        fclose(f);
+    }
+    if (rc == 0 && done < n)
+        rc = gan_errf(err, GAN_EXIT_RUNTIME, "%s: %lld labels for %lld images (the files shrank while reading?)", path,
+                      (long long)done, (long long)n);
     free_list(files, nfiles);
     return rc;
 }

@@ -37,6 +37,7 @@ void gan_dataset_image_size(const gan_dataset *ds, int *h, int *w) {
 
 void gan_dataset_free(gan_dataset *ds) {
     free(ds->pixels);
+    free(ds->labels);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -118,7 +119,7 @@ int gan_dataset_load(const gan_data_opts *o, gan_dataset *ds, gan_err *err) {
     switch (fmt) {
     case GAN_DATA_IDX: rc = gan_idx_load(path, o->limit, ds, err); break;
     case GAN_DATA_CIFAR10: rc = gan_cifar10_load(path, o->limit, ds, err); break;
-    default: rc = gan_folder_load(path, o->limit, o->channels, o->resolution, o->skip_bad, ds, err); break;
+    default: rc = gan_folder_load(path, o->limit, o->channels, o->resolution, o->skip_bad, o->num_classes, ds, err); break;
     }
     if (rc != 0) {
         gan_dataset_free(ds);
@@ -126,6 +127,10 @@ int gan_dataset_load(const gan_data_opts *o, gan_dataset *ds, gan_err *err) {
     }
     ds->format = fmt;
     snprintf(ds->path, sizeof ds->path, "%s", path);
+    if (o->num_classes > 0 && gan_dataset_load_labels(o, ds, err) != 0) {
+        gan_dataset_free(ds);
+        return -1;
+    }
     // CIFAR-10's 32x32 images at another model.resolution are resized as image folders are:
     // padding them into a larger square (what the loader does for IDX's 28x28 digits, whose
     // black border matches) would give the model a frame no CIFAR image has.

@@ -57,6 +57,13 @@ typedef struct gan_data_opts {
     int resolution;  // folders: resize and crop to this square; 0: keep native sizes, which must
                      // then agree. CIFAR-10 is resized to it too; IDX is never resized (the
                      // loader pads 28x28 digits into the square: their border is black already).
+    // Class labels (conditioning; dataset_labels.c), loaded only when num_classes > 0: IDX from
+    // the label file `labels` (NULL or "": the one beside `path`, "labels-idx1-ubyte" for
+    // "images-idx3-ubyte" in its name), CIFAR-10 from each record's label byte, folders from the
+    // top-level subfolder an image sits in (classes = the subfolder names, sorted bytewise).
+    // Every label must be below num_classes; no label (a flat folder, no label file) is an error.
+    int num_classes;
+    const char *labels;
 } gan_data_opts;
 
 typedef struct gan_dataset {
@@ -68,6 +75,8 @@ typedef struct gan_dataset {
     int64_t skipped;        // folders with skip_bad: images left out as undecodable
     char first_skipped[1024]; // the first of them: "PATH: not a decodable image (...)"
     char path[GAN_PATH_MAX];
+    uint8_t *labels;        // (n) class of each image when opts.num_classes > 0, else NULL
+    char labels_path[GAN_PATH_MAX]; // where they came from (the label file, or data.path)
 } gan_dataset;
 
 // Loads the whole dataset. On failure returns -1 with err (GAN_EXIT_RUNTIME) naming the file and

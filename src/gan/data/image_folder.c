@@ -320,8 +320,8 @@ static void note_failure(first_failure *ff, int64_t i, const gan_err *e) {
     }
 }
 
-int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, bool skip_bad, gan_dataset *ds,
-                    gan_err *err) {
+int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, bool skip_bad, int num_classes,
+                    gan_dataset *ds, gan_err *err) {
     path_list files = {0};
     if (list_images(dir, &files, err) != 0) {
         list_free(&files);
@@ -424,13 +424,23 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
     for (int64_t i = 0; px && ff.index == n && i < n; i++) {
         if (bad[i]) continue;
         if (kept != i) memmove(px + kept * image_bytes, px + i * image_bytes, (size_t)image_bytes);
+        // The kept paths close ranks too (swapped, so that list_free still frees them all).
+        char *p = files.paths[kept];
+        files.paths[kept] = files.paths[i];
+        files.paths[i] = p;
         comp[kept++] = comp[i];
     }
     if (ff.index == n && kept == 0)
         gan_errf(&ff.err, GAN_EXIT_RUNTIME, "%s: none of its %lld images can be decoded (data.skip_bad); the first: %s",
                  dir, (long long)n, fs.err.msg), ff.index = 0;
+    uint8_t *labels = NULL;
+    if (ff.index == n && num_classes > 0) {
+        labels = gan_xmalloc((size_t)kept, "the images' classes");
+        if (gan_folder_classes(dir, files.paths, kept, num_classes, labels, &ff.err) != 0) ff.index = 0;
+    }
     int rc = 0;
     if (ff.index < n) {
+        free(labels);
         if (err) *err = ff.err;
         free(px);
         rc = -1;
@@ -445,6 +455,7 @@ int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution
         ds->h = h;
         ds->w = w;
         ds->src_channels = src;
+        ds->labels = labels;
     }
     free(comp);
     free(bad);

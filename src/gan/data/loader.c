@@ -167,3 +167,8 @@ void gan_loader_next(gan_loader *l, float *out) {
     }
     gan_loader_fill(l, l->index, l->batch, out);
 }
+
+void gan_loader_labels(const gan_loader *l, int32_t *out) {
+    GAN_CHECK(l->ds->labels, "gan_loader_labels: dataset %s has no labels", l->ds->path);
+    for (int k = 0; k < l->batch; k++) out[k] = l->ds->labels[l->index[k]];
+}

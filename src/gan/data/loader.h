@@ -48,6 +48,10 @@ void gan_loader_free(gan_loader *l);
 
 // Writes the next batch, (batch, C, res, res) floats in [-1, 1], to out, and advances the state.
 void gan_loader_next(gan_loader *l, float *out);
+// The labels of the batch gan_loader_next last wrote, in its order, into out (batch); the
+// dataset must have labels (a conditional run). Reads no state: the image stream is the same
+// whether or not it is called.
+void gan_loader_labels(const gan_loader *l, int32_t *out);
 // Writes the given dataset images (n of them, indices in [0, ds->n)) in batch layout, with the
 // same placement and scaling; the state is untouched (fixed real batches for grids and metrics).
 void gan_loader_fill(const gan_loader *l, const int64_t *indices, int n, float *out);

@@ -32,10 +32,24 @@ bool gan_cifar10_dir_sniff(const char *dir);
 // (0: keep native sizes, which must agree). With skip_bad an image that cannot be opened or
 // decoded is left out (ds->skipped counts them, ds->first_skipped says why for the first)
 // instead of failing the load; a folder with no good image still fails.
-int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, bool skip_bad, gan_dataset *ds,
-                    gan_err *err);
+// With num_classes > 0 also ds->labels (gan_folder_classes over the images kept).
+int gan_folder_load(const char *dir, int64_t limit, int channels, int resolution, bool skip_bad, int num_classes,
+                    gan_dataset *ds, gan_err *err);
 // The largest side of an image a folder may hold (stb_image's STBI_MAX_DIMENSIONS there): a
 // decoded image is then at most 16384^2 x 4 bytes = 1 GiB, whatever its header claims.
 #define GAN_IMAGE_MAX_SIDE 16384
 // .png .jpg .jpeg .bmp .ppm .pgm, any case.
 bool gan_path_is_image(const char *path);
+
+// Conditioning (dataset_labels.c): fills ds->labels for the loaded ds (n, format and path set)
+// from opts (num_classes > 0, labels), or returns -1 with err naming the file and, for a label
+// out of range, its index and value.
+int gan_dataset_load_labels(const gan_data_opts *opts, gan_dataset *ds, gan_err *err);
+// CIFAR-10's label bytes of the first n records of `path` (file or directory) into labels (n).
+int gan_cifar10_labels(const char *path, int64_t n, uint8_t *labels, gan_err *err);
+// The classes of a folder's images: paths (n, under dir, sorted) -> labels (n), each image's
+// top-level subfolder's index among the sorted names of the subfolders holding images. An image
+// directly in dir, more than 256 classes, or a class not below num_classes fails naming the file
+// (and its index and class).
+int gan_folder_classes(const char *dir, char *const *paths, int64_t n, int num_classes, uint8_t *labels,
+                       gan_err *err);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "gan_check.h"
 #include "h5io.h"
 #include "npz.h"
 #include "rng.h"
@@ -172,14 +173,30 @@ static int run_features(const gan_dataset *ds, const int64_t *idx, int64_t k, ga
     return rc;
 }
 
-int gan_refstats_from_data(const gan_data_opts *data, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
-                           const char *cache_dir, gan_refstats *out, gan_err *err) {
+// klass >= 0: only the images of that class (data->num_classes > 0 loads the labels).
+static int from_data(const gan_data_opts *data, int klass, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
+                     const char *cache_dir, gan_refstats *out, gan_err *err) {
     memset(out, 0, sizeof *out);
     const gan_feature_net_info *info = gan_feature_net_info_of(net);
     gan_dataset ds;
     if (gan_dataset_load(data, &ds, err) != 0) return -1;
-    const int64_t k = ref_n <= 0 || ref_n >= ds.n ? ds.n : ref_n;
-    int64_t *idx = pick(ds.n, k);
+    int64_t *of_class = NULL, m = ds.n;  // the images to draw from: all, or the class's
+    if (klass >= 0) {
+        of_class = gan_xmalloc((size_t)ds.n * sizeof *of_class, "a class's image indices");
+        m = 0;
+        for (int64_t i = 0; i < ds.n; i++)
+            if (ds.labels[i] == klass) of_class[m++] = i;
+        if (m < 2) {
+            free(of_class);
+            gan_dataset_free(&ds);
+            return gan_errf(err, GAN_EXIT_RUNTIME, "%s: %lld images of class %d, too few for reference statistics",
+                            data->path, (long long)m, klass);
+        }
+    }
+    const int64_t k = ref_n <= 0 || ref_n >= m ? m : ref_n;
+    int64_t *idx = pick(m, k);
+    for (int64_t i = 0; i < k && of_class; i++) idx[i] = of_class[idx[i]];
+    free(of_class);
 
     // The statistics are those of exactly these images under exactly these weights.
     uint64_t data_hash = GAN_HASH_INIT, weights_hash = 0;
@@ -201,7 +218,11 @@ int gan_refstats_from_data(const gan_data_opts *data, int64_t ref_n, gan_feature
         out->n = k;
         out->dim = info->dim;
         snprintf(out->net, sizeof out->net, "%s", info->name);
-        snprintf(out->source, sizeof out->source, "%s, %lld of %lld images", ds.path, (long long)k, (long long)ds.n);
+        if (klass >= 0)
+            snprintf(out->source, sizeof out->source, "%s class %d, %lld of its %lld images", ds.path, klass,
+                     (long long)k, (long long)m);
+        else
+            snprintf(out->source, sizeof out->source, "%s, %lld of %lld images", ds.path, (long long)k, (long long)ds.n);
         rc = run_features(&ds, idx, k, net, c, out->features, err);
         if (rc == 0) rc = gan_features_check(out->features, k, info->dim, "the reference features", err);
         if (rc == 0) rc = gan_gaussian_fit(&out->gauss, out->features, k, info->dim, err);
@@ -216,6 +237,20 @@ int gan_refstats_from_data(const gan_data_opts *data, int64_t ref_n, gan_feature
     gan_dataset_free(&ds);
     if (rc != 0) gan_refstats_free(out);
     return rc;
+}
+
+int gan_refstats_from_data(const gan_data_opts *data, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
+                           const char *cache_dir, gan_refstats *out, gan_err *err) {
+    return from_data(data, -1, ref_n, net, c, cache_dir, out, err);
+}
+
+int gan_refstats_of_class(const gan_data_opts *data, int klass, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
+                          gan_refstats *out, gan_err *err) {
+    GAN_CHECK(data->num_classes > klass && klass >= 0, "gan_refstats_of_class: class %d of %d", klass,
+              data->num_classes);
+    char cache[GAN_PATH_MAX];
+    if (gan_refstats_cache_dir(cache, sizeof cache, err) != 0) return -1;
+    return from_data(data, klass, ref_n, net, c, cache, out, err);
 }
 
 // A statistics file, as opposed to a dataset: an .h5 file that says it is one.

@@ -34,6 +34,11 @@ typedef struct gan_refstats {
 // written is said on stderr and the statistics are still returned).
 int gan_refstats_from_data(const gan_data_opts *data, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
                            const char *cache_dir, gan_refstats *out, gan_err *err);
+// The same over the images of one class only (data->num_classes > 0, so that the dataset loads
+// with its labels; klass below it): `gan eval --per-class`. Cached like the others (the cache
+// file is named by the images used). Fewer than 2 images of the class is a user error.
+int gan_refstats_of_class(const gan_data_opts *data, int klass, int64_t ref_n, gan_feature_net *net, ag_ctx *c,
+                          gan_refstats *out, gan_err *err);
 // What --ref or eval.ref names: "data" (run_data: the run's training data, as it trains on it),
 // a statistics file of gan.c, pytorch-fid's statistics (.npz: FID only), or a dataset path (read with `channels`, and image folders resized to
 // `resolution`; 0: their own size). Datasets go through the cache in gan_refstats_cache_dir.

@@ -19,6 +19,10 @@ typedef struct gan_sample_opts {
     float psi;       // truncation toward the average latent (StyleGAN2); 1 = none
     int noise_mode;  // StyleGAN2 noise inputs: 0 const (the layer's stored noise), 1 random
     ag_rng *rng;     // random noise inputs
+    // Conditional models (model.num_classes K > 0): the class of each image generate makes (or
+    // of each step interpolate makes), in [0, K); NULL: image i is of class i % K. Unconditional
+    // models ignore it.
+    const int32_t *labels;
 } gan_sample_opts;
 
 typedef struct gan_model gan_model;  // each family's own struct
@@ -35,7 +39,11 @@ typedef struct gan_family {
     void (*free)(gan_model *m);
     // One training iteration: `real` holds batches_per_step batches (host memory); every other
     // random input is drawn from rng, so a step is a function of the state and the rng.
-    void (*step)(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng, gan_stats *st);
+    // labels: the real batches' classes (batches_per_step x batch) for a conditional model
+    // (model.num_classes > 0), NULL otherwise; a conditional step draws its fake batches'
+    // classes uniformly from rng, after every draw an unconditional step makes.
+    void (*step)(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels, ag_rng *rng,
+                 gan_stats *st);
     // The whole trained state (networks, buffers, optimizers, the family's scalars).
     int (*save)(const gan_model *m, gan_ckpt_writer *w, gan_err *err);
     int (*load)(gan_model *m, gan_ckpt_reader *r, gan_err *err);

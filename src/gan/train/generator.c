@@ -74,11 +74,27 @@ int gan_sample_source_images(void *source, int64_t first, int count, float *imag
                       ? images
                       : gan_xmalloc((size_t)count * C * R * R * sizeof *full, "generated images");
     gan_latents_of_seed(s->seed, first, count, nz, z);
-    s->family->generate(s->model, s->c, z, count, &s->opts, full);
+    gan_sample_opts o = s->opts;
+    int32_t *labels = NULL;
+    const int K = s->cfg->model.num_classes;
+    if (K > 0) {  // numbered from `first`, so that any chunking gives the same classes
+        labels = gan_xmalloc((size_t)count * sizeof *labels, "the images' classes");
+        for (int i = 0; i < count; i++) labels[i] = s->one_class ? s->klass : (int32_t)((first + i) % K);
+        o.labels = labels;
+    }
+    s->family->generate(s->model, s->c, z, count, &o, full);
+    free(labels);
     if (full != images) {
         gan_images_center_crop(full, count, C, R, R, s->out_h, s->out_w, images);
         free(full);
     }
     free(z);
     return 0;
+}
+
+void gan_grid_row_labels(int n, int nrow, int classes, int32_t *labels) {
+    int cols = nrow > 0 ? (nrow < n ? nrow : n) : 0;
+    while (nrow <= 0 && cols * cols < n) cols++;  // ceil(sqrt(n)), as gan_grid_dims
+    if (cols < 1) cols = 1;
+    for (int i = 0; i < n; i++) labels[i] = (i / cols) % classes;
 }

@@ -31,6 +31,10 @@ void gan_generator_free(gan_generator *g);
 // generate with options o.
 void gan_generator_images(gan_generator *g, const float *z, int n, const gan_sample_opts *o, float *out);
 
+// Conditional grids: the class of each of n images laid out nrow to a row (0: square, as
+// image_grid.h lays them out), one class per row: row r is class r % classes.
+void gan_grid_row_labels(int n, int nrow, int classes, int32_t *labels);
+
 // The latents of images [first, first + n) of seed's stream: image i takes draws
 // [i*nz, (i+1)*nz) of N(0, 1), so these are the images `gan sample --seed` makes.
 void gan_latents_of_seed(uint64_t seed, int64_t first, int n, int nz, float *z);
@@ -46,5 +50,9 @@ typedef struct gan_sample_source {
     uint64_t seed;
     gan_sample_opts opts;
     int out_h, out_w;
+    // Conditional models: every image of class `klass` when one_class, else image i of class
+    // i mod model.num_classes (balanced classes).
+    bool one_class;
+    int32_t klass;
 } gan_sample_source;
 int gan_sample_source_images(void *source, int64_t first, int count, float *images, gan_err *err);

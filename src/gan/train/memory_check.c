@@ -20,13 +20,18 @@ static bool probe_step(const gan_family *f, const gan_config *cfg, const ag_back
     const size_t n = (size_t)f->batches_per_step(&c) * batch * c.model.channels * c.model.resolution *
                      c.model.resolution;
     float *real = gan_xcalloc(n, sizeof *real, "a memory probe's batch");
+    // A conditional model's step takes the real batches' classes: class 0 for all will do.
+    int32_t *labels = c.model.num_classes > 0
+                          ? gan_xcalloc((size_t)f->batches_per_step(&c) * batch, sizeof *labels, "a probe's labels")
+                          : NULL;
     ag_ctx *ctx = ag_ctx_create(be);
     gan_stats st;
-    f->step(m, ctx, 0, real, &rng, &st);  // step 0 runs every regulariser: the largest step
+    f->step(m, ctx, 0, real, labels, &rng, &st);  // step 0 runs every regulariser: the largest step
     *arena = (double)ag_ctx_arena_peak(ctx);
     *workspace = (double)ag_ctx_workspace_bytes(ctx);
     ag_ctx_free(ctx);
     free(real);
+    free(labels);
     f->free(m);
     return true;
 }

@@ -49,7 +49,8 @@ int gan_trainer_data_opts(const gan_config *cfg, gan_data_opts *o, gan_err *err)
     if (gan_data_format_from_name(cfg->data.format, &fmt) != 0)
         return gan_errf(err, GAN_EXIT_USAGE, "data.format: unknown format '%s'", cfg->data.format);
     *o = (gan_data_opts){.path = cfg->data.path, .format = fmt, .limit = cfg->data.limit, .skip_bad = cfg->data.skip_bad,
-                         .channels = cfg->model.channels, .resolution = cfg->model.resolution};
+                         .channels = cfg->model.channels, .resolution = cfg->model.resolution,
+                         .num_classes = cfg->model.num_classes, .labels = cfg->data.labels};
     return 0;
 }
 
@@ -112,6 +113,8 @@ static int setup(gan_trainer *tr, gan_err *err) {
     const size_t real_bytes = (size_t)(k * B * cfg->model.channels * R * R) * sizeof(float);
     if (!(tr->real_buf = ag_backend_host_alloc(tr->be, real_bytes)))
         return gan_errf(err, GAN_EXIT_RUNTIME, "out of host memory for a step's real batches (%zu bytes)", real_bytes);
+    if (cfg->model.num_classes > 0)
+        tr->real_labels = gan_xmalloc((size_t)(k * B) * sizeof *tr->real_labels, "a step's real classes");
     tr->fixed_noise = gan_xmalloc((size_t)nfixed * sizeof(float), "the snapshot latents");
     ag_philox_fill_normal(tr->fixed_noise, nfixed, s.fixed.seed, ag_rng_reserve(&s.fixed, nfixed), 0.0f, 1.0f);
     return eval_setup(tr, err);
@@ -127,7 +130,14 @@ static int write_snapshot(gan_trainer *tr, const char *path, gan_err *err) {
     int n = tr->cfg.sample.n, R = tr->cfg.model.resolution, C = tr->cfg.model.channels;
     float *host = gan_xmalloc((size_t)n * C * R * R * sizeof(float), "a snapshot's images");
     gan_sample_opts o = {.psi = 1.0f, .noise_mode = 0};
+    int32_t *labels = NULL;  // conditional: one class per grid row
+    if (tr->cfg.model.num_classes > 0) {
+        labels = gan_xmalloc((size_t)n * sizeof *labels, "a snapshot's classes");
+        gan_grid_row_labels(n, tr->cfg.sample.nrow, tr->cfg.model.num_classes, labels);
+        o.labels = labels;
+    }
     tr->family->generate(tr->model, tr->c, tr->fixed_noise, n, &o, host);
+    free(labels);
     ag_ctx_reset(tr->c);
     int h, w;
     gan_dataset_image_size(&tr->ds, &h, &w);
@@ -527,6 +537,7 @@ void gan_trainer_free(gan_trainer *tr) {
     gan_loader_free(&tr->loader);
     gan_dataset_free(&tr->ds);
     if (tr->be) ag_backend_host_free(tr->be, tr->real_buf);
+    free(tr->real_labels);
     gan_refstats_free(&tr->eval_ref);
     gan_feature_net_free(tr->eval_net);
     ag_ctx_free(tr->eval_c);
@@ -738,9 +749,12 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
 
     while (tr->step < cfg->train.steps && !gan_signals_stop_requested()) {
         double t0 = gan_now();
-        for (int k = 0; k < nbatches; k++) gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
+        for (int k = 0; k < nbatches; k++) {
+            gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
+            if (tr->real_labels) gan_loader_labels(&tr->loader, tr->real_labels + (int64_t)k * B);
+        }
         gan_stats st;
-        tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, &tr->rng, &st);
+        tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, tr->real_labels, &tr->rng, &st);
         const char *bad;
         float value;
         if (!stats_finite(&st, &bad, &value)) {

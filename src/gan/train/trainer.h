@@ -44,6 +44,7 @@ typedef struct gan_trainer {
     int64_t step;           // G steps done
     double elapsed;         // wall seconds of training, summed over resumed sessions
     float *real_buf;        // host staging for one step's batches
+    int32_t *real_labels;   // conditional runs (model.num_classes > 0): their classes; else NULL
     // Evaluation during training (eval.every > 0): the feature net, the reference statistics,
     // a context of its own, and the best FID so far (NAN before the first evaluation).
     gan_feature_net *eval_net;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "dcgan.h"
+#include "augment.h"
 #include "losses.h"
 #include "optim.h"
 
@@ -17,6 +18,11 @@ typedef struct gan_dcgan_step_opts {
     float label_smoothing;  // one-sided: the real label is 1 - label_smoothing (bce, logits)
     int d_steps;            // D steps per G step (>= 1)
     float gp_lambda;        // wgan-gp: the penalty's weight
+    // Augmentation (augment.h) of every image D sees; NULL or mode off: none. aug_params holds
+    // 2 d_steps + 1 batches' parameters (GAN_AUG_NPARAMS * batch floats each): the real and the
+    // fake batch of each D step, then the G step's fakes.
+    const gan_aug_opts *aug;
+    const float *aug_params;
 } gan_dcgan_step_opts;
 
 typedef struct gan_dcgan_step_stats {
@@ -25,6 +31,8 @@ typedef struct gan_dcgan_step_stats {
                            // the raw score for the other losses
     float d_g_z1, d_g_z2;  // mean D(G(z)) before and after the D step, as d_x
     float gp;              // wgan-gp: mean (|grad| - 1)^2 of the last D step (unweighted); else 0
+    double real_signs;     // with augmentation: sum of sign(D(augmented real)) over the D steps
+                           // (about 0.5 for bce's probabilities): ADA's overfitting measure
 } gan_dcgan_step_stats;
 
 // real: d_steps real batches, each (B, nc, R, R), host memory. z: d_steps noise batches
@@ -35,3 +43,10 @@ typedef struct gan_dcgan_step_stats {
 void gan_dcgan_train_step(ag_ctx *c, gan_dcgan_g *g, gan_dcgan_d *d, ag_adam *opt_g, ag_adam *opt_d,
                           const gan_dcgan_step_opts *o, int batch, const float *real, const float *z,
                           const float *eps, gan_dcgan_step_stats *stats);
+// The same for a conditional G and D (shape.num_classes = K > 0): real_labels (d_steps, B) are
+// the real batches' classes, fake_labels (d_steps, B) those G draws each fake batch for (the G
+// step uses the last D step's, with its fake batch). Both NULL: gan_dcgan_train_step.
+void gan_dcgan_train_step_cond(ag_ctx *c, gan_dcgan_g *g, gan_dcgan_d *d, ag_adam *opt_g, ag_adam *opt_d,
+                               const gan_dcgan_step_opts *o, int batch, const float *real, const int32_t *real_labels,
+                               const float *z, const int32_t *fake_labels, const float *eps,
+                               gan_dcgan_step_stats *stats);

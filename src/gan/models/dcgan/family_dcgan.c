@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "augment_run.h"
 #include "dcgan.h"
 #include "dcgan_train.h"
 #include "family.h"
@@ -20,6 +21,11 @@ struct gan_model {
     int batch;
     float *z;    // (d_steps, batch, nz) noise of one step
     float *eps;  // (d_steps, batch) WGAN-GP's interpolation weights of one step; NULL for other losses
+    float *u;             // conditional: (d_steps, batch) uniform draws behind fake_labels; else NULL
+    int32_t *fake_labels; // conditional: (d_steps, batch) classes of one step's fake batches
+    gan_aug_opts aug;     // augmentation of D's inputs; mode off: none
+    gan_ada_state ada;    // ADA's p and the signs since its last adjustment
+    float *aug_params;    // with augmentation: (2 d_steps + 1) batches' parameters of one step
 };
 
 static gan_loss_kind loss_of(const gan_config *cfg) {
@@ -31,7 +37,9 @@ static gan_loss_kind loss_of(const gan_config *cfg) {
 static gan_dcgan_shape shape_of(const gan_config *cfg) {
     return (gan_dcgan_shape){.resolution = cfg->model.resolution, .nz = cfg->model.nz, .ngf = cfg->model.ngf,
                              .ndf = cfg->model.ndf, .nc = cfg->model.channels,
-                             .d_no_bn = loss_of(cfg) == GAN_LOSS_WGAN_GP};
+                             .d_no_bn = loss_of(cfg) == GAN_LOSS_WGAN_GP,
+                             .spectral_norm = cfg->model.spectral_norm,
+                             .num_classes = cfg->model.num_classes};
 }
 
 static int batches_per_step(const gan_config *cfg) { return cfg->train.d_steps; }
@@ -45,6 +53,9 @@ static void dcgan_free(gan_model *m) {
     ag_adam_free(m->opt_d);
     free(m->z);
     free(m->eps);
+    free(m->u);
+    free(m->fake_labels);
+    free(m->aug_params);
     free(m);
 }
 
@@ -69,10 +80,23 @@ static gan_model *dcgan_create(const gan_config *cfg, const ag_backend *be, ag_r
     m->z = gan_xmalloc((size_t)t->d_steps * t->batch_size * s.nz * sizeof(float), "a step's latents");
     if (m->opts.loss == GAN_LOSS_WGAN_GP)
         m->eps = gan_xmalloc((size_t)t->d_steps * t->batch_size * sizeof(float), "a step's interpolation weights");
+    if (s.num_classes > 0) {
+        m->u = gan_xmalloc((size_t)t->d_steps * t->batch_size * sizeof(float), "a step's class draws");
+        m->fake_labels = gan_xmalloc((size_t)t->d_steps * t->batch_size * sizeof(int32_t), "a step's fake classes");
+    }
+    gan_aug_opts_from_config(cfg, &m->aug);
+    if (m->aug.mode != GAN_AUG_OFF) {
+        m->ada.p = cfg->augment.ada_p;
+        m->aug_params = gan_xmalloc((size_t)(2 * t->d_steps + 1) * GAN_AUG_NPARAMS * t->batch_size * sizeof(float),
+                                    "a step's augmentation parameters");
+        m->opts.aug = &m->aug;
+        m->opts.aug_params = m->aug_params;
+    }
     return m;
 }
 
-static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng, gan_stats *st) {
+static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels, ag_rng *rng,
+                       gan_stats *st) {
     (void)iter;
     int64_t n = (int64_t)m->opts.d_steps * m->batch * m->g->shape.nz;
     ag_philox_fill_normal(m->z, n, rng->seed, ag_rng_reserve(rng, n), 0.0f, 1.0f);
@@ -81,18 +105,44 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
         int64_t ne = (int64_t)m->opts.d_steps * m->batch;
         ag_philox_fill_uniform(m->eps, ne, rng->seed, ag_rng_reserve(rng, ne), 0.0f, 1.0f);
     }
+    // Conditional: the fake batches' classes, uniform over the K classes, drawn last of all.
+    const int K = m->g->shape.num_classes;
+    if (K > 0) {
+        int64_t nu = (int64_t)m->opts.d_steps * m->batch;
+        ag_philox_fill_uniform(m->u, nu, rng->seed, ag_rng_reserve(rng, nu), 0.0f, 1.0f);
+        for (int64_t i = 0; i < nu; i++) {
+            int32_t k = (int32_t)(m->u[i] * (float)K);
+            m->fake_labels[i] = k < K ? k : K - 1;  // u * K rounds up to K for u just below 1
+        }
+    }
+    // Augmentation's parameters after every other draw, and only with augmentation, so that
+    // runs without it keep their stream: per D step the real then the fake batch's, then the G
+    // step's fakes.
+    if (m->aug_params) {
+        const gan_dcgan_shape sh = m->g->shape;
+        for (int b = 0; b < 2 * m->opts.d_steps + 1; b++)
+            gan_aug_draw(&m->aug, m->ada.p, m->batch, sh.nc, sh.resolution, sh.resolution, rng,
+                         m->aug_params + (int64_t)b * GAN_AUG_NPARAMS * m->batch);
+    }
+    GAN_CHECK((K > 0) == (labels != NULL), "dcgan step: %d classes and %s real labels", K, labels ? "" : "no");
     gan_dcgan_step_stats s;
-    gan_dcgan_train_step(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->batch, real, m->z, m->eps, &s);
+    gan_dcgan_train_step_cond(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->batch, real, labels, m->z,
+                              K > 0 ? m->fake_labels : NULL, m->eps, &s);
     *st = (gan_stats){.n = 5,
                       .names = {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"},
                       .values = {s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2}};
     if (m->eps) st->names[st->n] = "gp", st->values[st->n++] = s.gp;
+    if (m->aug.mode == GAN_AUG_ADA) {  // p as this step used it, then its adjustment
+        st->names[st->n] = "aug_p", st->values[st->n++] = (float)m->ada.p;
+        gan_ada_after_step(&m->aug, &m->ada, s.real_signs, (double)m->opts.d_steps * m->batch, m->batch);
+    }
 }
 
 static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {
     return gan_ckpt_write_module(w, "/G", (ag_params *[]){m->g->params, m->g->buffers}, 2, err) ||
                    gan_ckpt_write_module(w, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
-                   gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) || gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err)
+                   gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) || gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err) ||
+                   gan_ada_save(&m->aug, &m->ada, w, err)
                ? -1
                : 0;
 }
@@ -113,7 +163,8 @@ static int dcgan_load_generator(gan_model *m, gan_ckpt_reader *r, gan_err *err) 
 static int dcgan_load(gan_model *m, gan_ckpt_reader *r, gan_err *err) {
     return dcgan_load_generator(m, r, err) ||
                    gan_ckpt_read_module(r, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
-                   gan_ckpt_read_adam(r, "/optim/G", m->opt_g, err) || gan_ckpt_read_adam(r, "/optim/D", m->opt_d, err)
+                   gan_ckpt_read_adam(r, "/optim/G", m->opt_g, err) || gan_ckpt_read_adam(r, "/optim/D", m->opt_d, err) ||
+                   gan_ada_load(&m->aug, &m->ada, r, err)
                ? -1
                : 0;
 }
@@ -121,14 +172,19 @@ static int dcgan_load(gan_model *m, gan_ckpt_reader *r, gan_err *err) {
 // Eval-mode batchnorm makes every image depend only on its own z, so any chunking gives the
 // same images; chunks bound the memory of large requests.
 static void dcgan_generate(gan_model *m, ag_ctx *c, const float *z, int n, const gan_sample_opts *o, float *out) {
-    (void)o;
     const gan_dcgan_shape s = m->g->shape;
     const int64_t per = (int64_t)s.nc * s.resolution * s.resolution;
     bool prev = ag_set_grad_enabled(c, false);
+    int32_t cls[64];
     for (int i = 0; i < n; i += 64) {
         int k = n - i < 64 ? n - i : 64;
         ag_tensor *zt = ag_from_host(c, AG_SHAPE(k, s.nz, 1, 1), z + (int64_t)i * s.nz);
-        ag_tensor_to_host(gan_dcgan_g_forward(c, m->g, zt, false), out + i * per);
+        ag_tensor *y = NULL;
+        if (s.num_classes > 0) {  // the caller's classes, or cycling through them
+            for (int j = 0; j < k; j++) cls[j] = o && o->labels ? o->labels[i + j] : (i + j) % s.num_classes;
+            y = nn_one_hot(c, cls, k, s.num_classes);
+        }
+        ag_tensor_to_host(gan_dcgan_g_forward_cond(c, m->g, zt, y, false), out + i * per);
         ag_ctx_reset(c);
     }
     ag_set_grad_enabled(c, prev);
@@ -158,6 +214,10 @@ static void dcgan_describe(const gan_model *m, FILE *f) {
     const gan_dcgan_shape s = m->g->shape;
     fprintf(f, "model       dcgan %dx%dx%d, nz %d, ngf %d, ndf %d\n", s.nc, s.resolution, s.resolution, s.nz,
             s.ngf, s.ndf);
+    if (s.spectral_norm) fprintf(f, "variant     spectral normalisation of D's convolutions\n");
+    if (s.num_classes > 0)
+        fprintf(f, "variant     class-conditional over %d classes (conditional batchnorm in G, projection D)\n",
+                s.num_classes);
     fprintf(f, "parameters  G %lld, D %lld\n", (long long)ag_params_numel(m->g->params),
             (long long)ag_params_numel(m->d->params));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "augment_run.h"
 #include "family.h"
 #include "gan_check.h"
 #include "losses.h"
@@ -17,6 +18,7 @@
 struct gan_model {
     gan_sg2_model *m;
     gan_sg2_train_opts opts;
+    gan_ada_state ada;  // ADA's p (copied into m->aug_p before each step) and its signs
 };
 
 static gan_sg2_shape shape_of(const gan_config *cfg) {
@@ -39,6 +41,7 @@ static gan_sg2_train_opts opts_of(const gan_config *cfg) {
     int loss = gan_loss_from_name(s->loss);
     GAN_CHECK(loss >= 0, "stylegan2: stylegan2.loss '%s' passed the schema but is no loss", s->loss);
     o.loss = (gan_loss_kind)loss, o.gp_lambda = (float)s->gp_lambda, o.d_steps = s->d_steps;
+    gan_aug_opts_from_config(cfg, &o.aug);
     return o;
 }
 
@@ -56,6 +59,11 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
     gan_sg2_shape s = shape_of(cfg);
     gan_sg2_train_opts o = opts_of(cfg);
     char why[200];
+    if (cfg->model.num_classes > 0) {  // conditioning is DCGAN's only, for now
+        gan_errf(err, GAN_EXIT_USAGE, "model.num_classes: %d, but stylegan2 is unconditional here (only dcgan is "
+                 "class-conditional); set it to 0", cfg->model.num_classes);
+        return NULL;
+    }
     if (!gan_sg2_shape_valid(s, why, sizeof why)) {
         gan_errf(err, GAN_EXIT_USAGE, "model: a stylegan2 network with %s", why);
         return NULL;
@@ -67,11 +75,15 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
     gan_model *m = gan_xcalloc(1, sizeof *m, "a stylegan2 model");
     m->opts = o;
     m->m = gan_sg2_model_create(be, s, &o, init_rng);
+    m->ada.p = o.aug.mode == GAN_AUG_ADA ? cfg->augment.ada_p : 0.0;
     return m;
 }
 
-static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng, gan_stats *st) {
+static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels, ag_rng *rng,
+                     gan_stats *st) {
+    (void)labels;  // unconditional (sg2_create refuses model.num_classes)
     gan_sg2_step_stats s;
+    m->m->aug_p = m->ada.p;
     gan_sg2_train_step(c, m->m, &m->opts, iter, real, rng, &s);
     *st = (gan_stats){.n = 7,
                       .names = {"loss_d", "loss_g", "scores_real", "scores_fake", "r1_penalty", "pl_penalty", "pl_mean"},
@@ -79,6 +91,10 @@ static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, a
                                  s.ran_pl ? s.pl_penalty : NAN, s.pl_mean}};
     // Only WGAN-GP has the penalty, so only its metrics carry the column.
     if (m->opts.loss == GAN_LOSS_WGAN_GP) st->names[st->n] = "gp", st->values[st->n++] = s.gp_penalty;
+    if (m->opts.aug.mode == GAN_AUG_ADA) {  // p as this step used it, then its adjustment
+        st->names[st->n] = "aug_p", st->values[st->n++] = (float)m->ada.p;
+        gan_ada_after_step(&m->opts.aug, &m->ada, s.real_signs, s.real_count, m->opts.batch);
+    }
 }
 
 static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
@@ -88,7 +104,8 @@ static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
                    gan_ckpt_write_module(w, "/D", (ag_params *[]){m->d->params, m->d->buffers}, 2, err) ||
                    gan_ckpt_write_adam(w, "/optim/G", m->opt_g, err) ||
                    gan_ckpt_write_adam(w, "/optim/D", m->opt_d, err) ||
-                   gan_ckpt_set_attr_f64(w, "/", "pl_mean", m->pl_mean, err)
+                   gan_ckpt_set_attr_f64(w, "/", "pl_mean", m->pl_mean, err) ||
+                   gan_ada_save(&gm->opts.aug, &gm->ada, w, err)
                ? -1
                : 0;
 }
@@ -120,7 +137,8 @@ static int sg2_load(gan_model *gm, gan_ckpt_reader *r, gan_err *err) {
     int bad = read_net(r, "/G", m->g->params, m->g->buffers, err) || sg2_load_generator(gm, r, err) ||
               read_net(r, "/D", m->d->params, m->d->buffers, err) ||
               gan_ckpt_read_adam(r, "/optim/G", m->opt_g, err) || gan_ckpt_read_adam(r, "/optim/D", m->opt_d, err) ||
-              gan_ckpt_get_attr_f64(r, "/", "pl_mean", &pl_mean, err);
+              gan_ckpt_get_attr_f64(r, "/", "pl_mean", &pl_mean, err) ||
+              gan_ada_load(&gm->opts.aug, &gm->ada, r, err);
     if (bad) return -1;
     m->pl_mean = (float)pl_mean;
     return 0;

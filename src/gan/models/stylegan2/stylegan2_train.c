@@ -79,6 +79,9 @@ gan_sg2_model *gan_sg2_model_create(const ag_backend *be, gan_sg2_shape s, const
     m->opt_d = gan_sg2_adam_create(m->d->params, o->lr_d, o->beta1, o->beta2, o->eps,
                                    o->r1_gamma > 0 ? o->r1_interval : 0);
     m->scratch = ag_ctx_create(be);
+    if (o->aug.mode != GAN_AUG_OFF)
+        m->aug_buf = gan_xmalloc((size_t)(2 * o->d_steps + 2) * GAN_AUG_NPARAMS * o->batch * sizeof(float),
+                                 "an iteration's augmentation parameters");
     return m;
 }
 
@@ -90,6 +93,7 @@ void gan_sg2_model_free(gan_sg2_model *m) {
     gan_sg2_g_free(m->g_ema);
     gan_sg2_d_free(m->d);
     ag_ctx_free(m->scratch);
+    free(m->aug_buf);
     free(m);
 }
 
@@ -130,6 +134,29 @@ void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o
     }
     if (gan_sg2_runs_pl(o, iter))
         out->pl_noise = ag_normal(c, rng, AG_SHAPE(pl_n, s.img_channels, s.resolution, s.resolution), 0.0f, 1.0f);
+    // Augmentation last, and only with it, so that runs without keep their stream.
+    if (o->aug.mode != GAN_AUG_OFF) {
+        const int64_t per = (int64_t)GAN_AUG_NPARAMS * o->batch;
+        float *next = m->aug_buf;
+#define AUG_DRAW(dst)                                                                                      \
+    do {                                                                                                   \
+        gan_aug_draw(&o->aug, m->aug_p, o->batch, s.img_channels, s.resolution, s.resolution, rng, next); \
+        (dst) = next;                                                                                      \
+        next += per;                                                                                       \
+    } while (0)
+        AUG_DRAW(out->aug_gmain);
+        for (int k = 0; k < o->d_steps; k++) {
+            AUG_DRAW(out->aug_dfake[k]);
+            AUG_DRAW(out->aug_dreal[k]);
+        }
+        if (gan_sg2_runs_r1(o, iter)) AUG_DRAW(out->aug_dreg);
+#undef AUG_DRAW
+    }
+}
+
+// D's input augmented with one pass's parameters, or x itself without augmentation.
+static ag_tensor *augment(ag_ctx *c, const gan_aug_opts *aug, ag_tensor *x, const float *params) {
+    return aug && aug->mode != GAN_AUG_OFF ? gan_aug_apply(c, aug, x, params) : x;
 }
 
 // --- losses -----------------------------------------------------------------------------------------
@@ -150,9 +177,14 @@ static ag_tensor *sum_per_sample(ag_ctx *c, ag_tensor *x) {  // (N, ...) -> (N)
 }
 
 ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tensor **logits) {
+    return gan_sg2_r1_penalty_aug(c, d, real, NULL, NULL, logits);
+}
+
+ag_tensor *gan_sg2_r1_penalty_aug(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, const gan_aug_opts *aug,
+                                  const float *aug_params, ag_tensor **logits) {
     GAN_CHECK(!real->node, "stylegan2 r1: the real batch must carry no history");
     ag_tensor *x = ag_requires_grad(ag_detach(c, real), true);
-    ag_tensor *out = gan_sg2_d_forward(c, d, x);
+    ag_tensor *out = gan_sg2_d_forward(c, d, augment(c, aug, x, aug_params));
     ag_tensor *total = ag_sum(c, out), *g;
     ag_grad(c, 1, &total, NULL, 1, &x, true, &g);
     if (logits) *logits = out;
@@ -216,7 +248,7 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
     train_g(m);
     {
         ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, &draws->gmain, true), noise_of(&draws->gmain));
-        ag_tensor *loss = gan_loss_g(c, o->loss, gan_sg2_d_forward(c, d, img));
+        ag_tensor *loss = gan_loss_g(c, o->loss, gan_sg2_d_forward(c, d, augment(c, &o->aug, img, draws->aug_gmain)));
         ag_backward(c, loss);
         ag_adam_step(m->opt_g);
         st->loss_g = ag_item(loss);
@@ -247,11 +279,14 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         bool prev = ag_set_grad_enabled(c, false);
         ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, lat, true), noise_of(lat));
         ag_set_grad_enabled(c, prev);
+        img = augment(c, &o->aug, img, draws->aug_dfake[k]);  // the penalty's interpolates too
         ag_tensor *fake = gan_sg2_d_forward(c, d, img);
         ag_tensor *loss_fake = gan_loss_d_fake(c, o->loss, fake);
         ag_backward(c, loss_fake);
         ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + k * real_size);
+        x = augment(c, &o->aug, x, draws->aug_dreal[k]);
         ag_tensor *logits = gan_sg2_d_forward(c, d, x);
+        if (o->aug.mode != GAN_AUG_OFF) st->real_signs += gan_ada_sign_sum(c, logits, 0.0f), st->real_count += B;
         ag_tensor *loss_real = gan_loss_d_real(c, o->loss, logits, 1.0f);
         ag_backward(c, loss_real);
         st->loss_d = ag_item(loss_fake) + ag_item(loss_real);
@@ -273,7 +308,10 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
     if (gan_sg2_runs_r1(o, iter)) {
         ag_params_zero_grad(d->params);
         ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + (o->d_steps - 1) * real_size);
-        ag_tensor *pen = gan_sg2_r1_penalty(c, d, x, NULL);
+        ag_tensor *r1_logits;
+        ag_tensor *pen = gan_sg2_r1_penalty_aug(c, d, x, &o->aug, draws->aug_dreg, &r1_logits);
+        // stylegan2-ada's loss.py reports the Dreg pass's signs on reals too.
+        if (o->aug.mode != GAN_AUG_OFF) st->real_signs += gan_ada_sign_sum(c, r1_logits, 0.0f), st->real_count += B;
         ag_tensor *loss = ag_scale(c, ag_mean(c, ag_scale(c, pen, o->r1_gamma / 2)), (float)o->r1_interval);
         ag_backward(c, loss);
         ag_adam_step(m->opt_d);

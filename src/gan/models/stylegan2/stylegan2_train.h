@@ -17,7 +17,8 @@
 // is a pure function of the model, the optimizer states, pl_mean, the iteration index, the real
 // batch and the rng state.
 //
-// Differences from the official code: no conditioning, augmentation or multi-GPU; a parameter
+// Differences from the official code: no conditioning or multi-GPU (augmentation, opts.aug, is
+// augment.h's, drawn after every other random input; R1 goes through it as in stylegan2-ada); a parameter
 // without a gradient in a phase (b4.out.bias under R1) still takes an Adam step with gradient 0
 // (PyTorch skips it; with beta1 = 0 its value is unchanged either way, only its second moment
 // decays); gradients are not passed through nan_to_num.
@@ -25,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "augment.h"
 #include "losses.h"
 #include "optim.h"
 #include "stylegan2.h"
@@ -48,6 +50,7 @@ typedef struct gan_sg2_train_opts {
     gan_loss_kind loss;    // logistic (the paper's), hinge, lsgan or wgan-gp
     float gp_lambda;       // wgan-gp: the gradient penalty's weight (10)
     int d_steps;           // Dmain phases per iteration (1), each on its own real batch
+    gan_aug_opts aug;      // augmentation of every image D sees (zero: off); R1 goes through it
 } gan_sg2_train_opts;
 
 // The official defaults (paper configuration values) for the given batch.
@@ -67,6 +70,8 @@ typedef struct gan_sg2_model {
     ag_adam *opt_g, *opt_d;
     float pl_mean;    // the path-length running mean
     ag_ctx *scratch;  // holds gan_sg2_train_step's random inputs while the phases reset theirs
+    double aug_p;     // ADA: the probability the draws use (the family adjusts it)
+    float *aug_buf;   // with augmentation: host room for one iteration's augmentation parameters
 } gan_sg2_model;
 
 // G and D initialised from init_rng (G first), G_ema a copy of G, both optimizers with the
@@ -88,6 +93,10 @@ typedef struct gan_sg2_draws {
     gan_sg2_latents gmain, greg, dmain[GAN_SG2_MAX_D_STEPS];  // dmain: one per D step
     ag_tensor *gp_eps[GAN_SG2_MAX_D_STEPS];  // wgan-gp: (batch, 1, 1, 1) U[0, 1) per D step, else NULL
     ag_tensor *pl_noise;  // (batch / pl_batch_shrink, img_channels, R, R), N(0, 1), or NULL
+    // With augmentation: each D pass's parameters (augment.h, GAN_AUG_NPARAMS * batch floats),
+    // drawn after everything above: Gmain's fakes, each Dmain's fakes and reals, then Dreg's
+    // reals when it runs; NULL without.
+    const float *aug_gmain, *aug_dfake[GAN_SG2_MAX_D_STEPS], *aug_dreal[GAN_SG2_MAX_D_STEPS], *aug_dreg;
 } gan_sg2_draws;
 
 typedef struct gan_sg2_step_stats {
@@ -100,6 +109,8 @@ typedef struct gan_sg2_step_stats {
     float r1_penalty;                // mean |dD(x)/dx|^2 (Dreg), NAN when it did not run
     float pl_mean;                   // after the iteration
     float ema_beta;
+    double real_signs, real_count;   // with augmentation: sum of sign(D(augmented real)) over the
+                                     // Dmain and Dreg passes, and how many outputs (ADA's measure)
 } gan_sg2_step_stats;
 
 // Whether iteration `iter` runs Greg / Dreg.
@@ -128,6 +139,10 @@ ag_tensor *gan_sg2_mixed_ws(ag_ctx *c, gan_sg2_g *g, const gan_sg2_latents *lat,
 // R1: per-sample |d sum D(x) / dx|^2 (N), differentiable (create_graph); *logits gets D(x) when
 // logits is not NULL. real must carry no history.
 ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tensor **logits);
+// The same through augmentation, as stylegan2-ada's loss.py: |d sum D(aug(x)) / dx|^2, the
+// gradient with respect to the reals before augmentation (aug NULL or off: D(x)).
+ag_tensor *gan_sg2_r1_penalty_aug(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, const gan_aug_opts *aug,
+                                  const float *aug_params, ag_tensor **logits);
 // Path length on ws (with history, requiring grad): img = synthesis(ws), lengths =
 // sqrt(mean over ws of sum over w of (d<img, pl_noise / sqrt(R R)>/d ws)^2) (N); the running mean
 // a' = a + decay (mean(lengths) - a) keeps its graph, *pl_mean becomes a'; returns
