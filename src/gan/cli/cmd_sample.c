@@ -40,7 +40,9 @@ static const char usage[] =
     "  --mix-layers LO:HI the W layers taken from the column seed (default: the coarse half)\n"
     "  --class K          conditional models (model.num_classes > 0): every image of class K\n"
     "                     (0-based); without it a conditional model's grid has one class per\n"
-    "                     row (row r: class r mod num_classes), as are interpolation rows\n"
+    "                     row (row r: class r mod num_classes), as are interpolation rows;\n"
+    "                     a mixing grid's row seed i and column seed j are of class i and j\n"
+    "                     mod num_classes\n"
     "  --nrow R           images per grid row (default: square, --steps, or the mixing grid's)\n"
     "  --out FILE         .png (grid) or .npy (array); default sample.png\n"
     "  --no-crop          keep the model's full resolution (by default images are cropped to\n"
@@ -240,7 +242,16 @@ static int make_images(const gan_family *fam, gan_model *m, ag_ctx *c, const gan
         for (int j = 0; j < count[1]; j++) first_latent(seeds[1][j], nz, cz + (int64_t)j * nz);
         *n = (count[0] + 1) * (count[1] + 1);
         *img = gan_xmalloc((size_t)*n * per * sizeof(float), "the images");
-        fam->mixing_grid(m, c, rz, count[0], cz, count[1], lo, hi, so, *img);
+        gan_sample_opts mo = *so;
+        int32_t *classes = NULL;
+        if (cfg->model.num_classes > 0) {  // --class for every source, or row i / column j of class i / j mod K
+            classes = gan_xmalloc((size_t)(count[0] + count[1]) * sizeof *classes, "the mixing grid's classes");
+            for (int i = 0; i < count[0] + count[1]; i++)
+                classes[i] = a->klass >= 0 ? a->klass : (i < count[0] ? i : i - count[0]) % cfg->model.num_classes;
+            mo.labels = classes;
+        }
+        fam->mixing_grid(m, c, rz, count[0], cz, count[1], lo, hi, &mo, *img);
+        free(classes);
         if (!*nrow) *nrow = count[1] + 1;
         free(rz);
         free(cz);

@@ -20,8 +20,9 @@ typedef struct gan_sample_opts {
     int noise_mode;  // StyleGAN2 noise inputs: 0 const (the layer's stored noise), 1 random
     ag_rng *rng;     // random noise inputs
     // Conditional models (model.num_classes K > 0): the class of each image generate makes (or
-    // of each step interpolate makes), in [0, K); NULL: image i is of class i % K. Unconditional
-    // models ignore it.
+    // of each step interpolate makes), in [0, K); NULL: image i is of class i % K. A mixing grid
+    // takes nrows + ncols: the row sources' classes, then the column sources'; NULL: row i of
+    // class i % K, column j of class j % K. Unconditional models ignore it.
     const int32_t *labels;
 } gan_sample_opts;
 

@@ -1,12 +1,14 @@
 // The StyleGAN2 family (family.h): stylegan2.h's networks and stylegan2_train.h's iteration.
 // Checkpoint groups /G, /G_ema, /D (parameters and buffers), /optim/G, /optim/D, and the
-// path-length mean as the root attribute pl_mean. Samples come from G_ema.
+// path-length mean as the root attribute pl_mean. Samples come from G_ema. model.num_classes > 0
+// makes G and D class-conditional as stylegan2-ada's (stylegan2.h).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "augment_run.h"
+#include "embedding.h"
 #include "family.h"
 #include "gan_check.h"
 #include "losses.h"
@@ -27,7 +29,8 @@ static gan_sg2_shape shape_of(const gan_config *cfg) {
                            .w_dim = mc->w_dim, .mapping_layers = mc->mapping_layers,
                            .mapping_lr_mul = (float)mc->mapping_lr_mul, .channel_base = mc->channel_base,
                            .channel_max = mc->channel_max, .mbstd_group_size = mc->mbstd_group_size,
-                           .mbstd_channels = 1};
+                           .mbstd_channels = 1, .num_classes = mc->num_classes,
+                           .d_mapping_layers = GAN_SG2_D_MAPPING_LAYERS};
 }
 
 static gan_sg2_train_opts opts_of(const gan_config *cfg) {
@@ -59,11 +62,6 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
     gan_sg2_shape s = shape_of(cfg);
     gan_sg2_train_opts o = opts_of(cfg);
     char why[200];
-    if (cfg->model.num_classes > 0) {  // conditioning is DCGAN's only, for now
-        gan_errf(err, GAN_EXIT_USAGE, "model.num_classes: %d, but stylegan2 is unconditional here (only dcgan is "
-                 "class-conditional); set it to 0", cfg->model.num_classes);
-        return NULL;
-    }
     if (!gan_sg2_shape_valid(s, why, sizeof why)) {
         gan_errf(err, GAN_EXIT_USAGE, "model: a stylegan2 network with %s", why);
         return NULL;
@@ -81,10 +79,9 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
 
 static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels, ag_rng *rng,
                      gan_stats *st) {
-    (void)labels;  // unconditional (sg2_create refuses model.num_classes)
     gan_sg2_step_stats s;
     m->m->aug_p = m->ada.p;
-    gan_sg2_train_step(c, m->m, &m->opts, iter, real, rng, &s);
+    gan_sg2_train_step_cond(c, m->m, &m->opts, iter, real, labels, rng, &s);
     *st = (gan_stats){.n = 7,
                       .names = {"loss_d", "loss_g", "scores_real", "scores_fake", "r1_penalty", "pl_penalty", "pl_mean"},
                       .values = {s.loss_d, s.loss_g, s.scores_real, s.scores_fake, s.ran_r1 ? s.r1_penalty : NAN,
@@ -149,6 +146,17 @@ static nn_noise_mode noise_mode(const gan_sample_opts *o) { return o->noise_mode
 // Without batchnorm every image depends only on its own inputs; chunks bound the memory.
 #define CHUNK 32
 
+// Conditional: one-hot classes of images [first, first + n): labels[first + i], or (first + i)
+// mod K without labels (family.h). NULL for an unconditional generator.
+static ag_tensor *classes_of(ag_ctx *c, const gan_sg2_g *g, const int32_t *labels, int first, int n) {
+    const int K = g->shape.num_classes;
+    if (K == 0) return NULL;
+    int32_t cls[CHUNK];
+    GAN_CHECK(n >= 1 && n <= CHUNK, "stylegan2 classes: %d at once", n);
+    for (int i = 0; i < n; i++) cls[i] = labels ? labels[first + i] : (first + i) % K;
+    return nn_one_hot(c, cls, n, K);
+}
+
 static void sg2_generate(gan_model *gm, ag_ctx *c, const float *z, int n, const gan_sample_opts *o, float *out) {
     gan_sg2_g *g = gm->m->g_ema;
     const gan_sg2_shape s = g->shape;
@@ -156,24 +164,43 @@ static void sg2_generate(gan_model *gm, ag_ctx *c, const float *z, int n, const 
     for (int i = 0; i < n; i += CHUNK) {
         int k = n - i < CHUNK ? n - i : CHUNK;
         ag_tensor *zt = ag_from_host(c, AG_SHAPE(k, s.z_dim), z + (int64_t)i * s.z_dim);
-        ag_tensor_to_host(gan_sg2_sample(c, g, zt, o->psi, noise_mode(o), o->rng), out + i * per);
+        ag_tensor *y = classes_of(c, g, o->labels, i, k);
+        ag_tensor_to_host(gan_sg2_sample_cond(c, g, zt, y, o->psi, noise_mode(o), o->rng), out + i * per);
         ag_ctx_reset(c);
     }
 }
 
-// Interpolation in W (after truncation), where StyleGAN2's latent space is most linear.
+// Interpolation in W (after truncation), where StyleGAN2's latent space is most linear. A
+// conditional step k interpolates between the ends mapped with step k's class (labels[k], or
+// k mod K), so a row of one class is a path within that class.
 static void sg2_interpolate(gan_model *gm, ag_ctx *c, const float *za, const float *zb, int steps,
                             const gan_sample_opts *o, float *out) {
     gan_sg2_g *g = gm->m->g_ema;
     const gan_sg2_shape s = g->shape;
     const int64_t per = (int64_t)s.img_channels * s.resolution * s.resolution;
-    ag_tensor *wa = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), za), o->psi);
-    ag_tensor *wb = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), zb), o->psi);
+    ag_tensor *wa = NULL, *wb = NULL;
     for (int k = 0; k < steps; k++) {
+        if (k == 0 || s.num_classes > 0) {  // the ends' ws, once, or under each step's class
+            ag_tensor *y = classes_of(c, g, o->labels, k, 1);
+            wa = gan_sg2_sample_ws_cond(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), za), y, o->psi);
+            wb = gan_sg2_sample_ws_cond(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), zb), y, o->psi);
+        }
         ag_tensor *ws = gan_sg2_lerp_ws(c, wa, wb, steps > 1 ? (float)k / (float)(steps - 1) : 0.0f);
         ag_tensor_to_host(gan_sg2_sample_images(c, g, ws, noise_mode(o), o->rng), out + k * per);
     }
     ag_ctx_reset(c);
+}
+
+// ws (1, num_ws, w_dim) of one latent of the mixing grid: source `index` (rows first, then
+// columns) of class labels[index], or its row / column number mod K (family.h).
+static ag_tensor *grid_ws(ag_ctx *c, gan_sg2_g *g, const float *z, const gan_sample_opts *o, int index, int nrows) {
+    const gan_sg2_shape s = g->shape;
+    ag_tensor *y = NULL;
+    if (s.num_classes > 0) {
+        int32_t k = o->labels ? o->labels[index] : (index < nrows ? index : index - nrows) % s.num_classes;
+        y = nn_one_hot(c, &k, 1, s.num_classes);
+    }
+    return gan_sg2_sample_ws_cond(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), z), y, o->psi);
 }
 
 static void sg2_mixing_grid(gan_model *gm, ag_ctx *c, const float *row_z, int nrows, const float *col_z, int ncols,
@@ -184,17 +211,16 @@ static void sg2_mixing_grid(gan_model *gm, ag_ctx *c, const float *row_z, int nr
     const int cols = ncols + 1;
     for (int64_t i = 0; i < per; i++) out[i] = -1.0f;  // the empty corner: black
     for (int j = 0; j < ncols; j++) {
-        ag_tensor *ws = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), col_z + (int64_t)j * s.z_dim), o->psi);
+        ag_tensor *ws = grid_ws(c, g, col_z + (int64_t)j * s.z_dim, o, nrows + j, nrows);
         ag_tensor_to_host(gan_sg2_sample_images(c, g, ws, noise_mode(o), o->rng), out + (1 + j) * per);
         ag_ctx_reset(c);
     }
     for (int i = 0; i < nrows; i++) {
-        ag_tensor *rw = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), row_z + (int64_t)i * s.z_dim), o->psi);
+        ag_tensor *rw = grid_ws(c, g, row_z + (int64_t)i * s.z_dim, o, i, nrows);
         float *row = out + (int64_t)(1 + i) * cols * per;
         ag_tensor_to_host(gan_sg2_sample_images(c, g, rw, noise_mode(o), o->rng), row);
         for (int j = 0; j < ncols; j++) {
-            ag_tensor *cw = gan_sg2_sample_ws(c, g, ag_from_host(c, AG_SHAPE(1, s.z_dim), col_z + (int64_t)j * s.z_dim),
-                                              o->psi);
+            ag_tensor *cw = grid_ws(c, g, col_z + (int64_t)j * s.z_dim, o, nrows + j, nrows);
             ag_tensor *mixed = gan_sg2_mix_ws(c, rw, cw, lo, hi);
             ag_tensor_to_host(gan_sg2_sample_images(c, g, mixed, noise_mode(o), o->rng), row + (1 + j) * per);
         }
@@ -208,6 +234,9 @@ static void sg2_describe(const gan_model *gm, FILE *f) {
     fprintf(f, "model       stylegan2 %dx%dx%d, z_dim %d, w_dim %d, %d mapping layers, channels %d..%d\n",
             s.img_channels, s.resolution, s.resolution, s.z_dim, s.w_dim, s.mapping_layers,
             gan_sg2_channels(s, s.resolution), gan_sg2_channels(s, 4));
+    if (s.num_classes > 0)
+        fprintf(f, "variant     class-conditional over %d classes (label embedding in G's mapping; projection D, "
+                "its label mapping %d layers)\n", s.num_classes, s.d_mapping_layers);
     fprintf(f, "parameters  G %lld (G_ema the same), D %lld\n", (long long)ag_params_numel(m->g->params),
             (long long)ag_params_numel(m->d->params));
 }

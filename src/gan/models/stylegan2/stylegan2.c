@@ -5,7 +5,8 @@
 gan_sg2_shape gan_sg2_shape_default(int resolution, int img_channels) {
     return (gan_sg2_shape){.resolution = resolution, .img_channels = img_channels, .z_dim = 512, .w_dim = 512,
                            .mapping_layers = 8, .mapping_lr_mul = 0.01f, .channel_base = 32768,
-                           .channel_max = 512, .mbstd_group_size = 4, .mbstd_channels = 1};
+                           .channel_max = 512, .mbstd_group_size = 4, .mbstd_channels = 1, .num_classes = 0,
+                           .d_mapping_layers = GAN_SG2_D_MAPPING_LAYERS};
 }
 
 int gan_sg2_channels(gan_sg2_shape s, int res) {
@@ -41,5 +42,10 @@ bool gan_sg2_shape_valid(gan_sg2_shape s, char *why, int why_size) {
     if (s.mbstd_group_size < 1 || s.mbstd_channels < 0 || (s.mbstd_channels > 0 && gan_sg2_channels(s, 4) % s.mbstd_channels))
         return snprintf(why, n, "mbstd_group_size %d, mbstd_channels %d (expected a group >= 1 and channels >= 0 dividing the %d channels at 4x4)",
                         s.mbstd_group_size, s.mbstd_channels, gan_sg2_channels(s, 4)), false;
+    if (s.num_classes < 0 || s.num_classes > GAN_SG2_MAX_CLASSES)
+        return snprintf(why, n, "num_classes %d (expected 0 to %d)", s.num_classes, GAN_SG2_MAX_CLASSES), false;
+    if (s.num_classes > 0 && (s.d_mapping_layers < 1 || s.d_mapping_layers > GAN_SG2_MAX_MAPPING))
+        return snprintf(why, n, "d_mapping_layers %d (expected 1 to %d)", s.d_mapping_layers, GAN_SG2_MAX_MAPPING),
+               false;
     return true;
 }

@@ -1,8 +1,8 @@
 // StyleGAN2 (Karras et al., "Analyzing and Improving the Image Quality of StyleGAN", 2020) as in
 // NVlabs/stylegan2-ada-pytorch's training/networks.py: the same architecture, parameter names
 // (state_dict names: mapping.fc0.weight, synthesis.b4.const, synthesis.b8.conv0.affine.weight,
-// b32.fromrgb.weight, b4.fc.weight, ...), gains and initialisation, without conditioning labels,
-// fp16 or conv clamping.
+// b32.fromrgb.weight, b4.fc.weight, ...), gains and initialisation, without fp16 or conv clamping.
+// Class conditioning (num_classes K > 0) is ADA's (c_dim K, c one-hot), below.
 //
 //   G mapping    z (N, z_dim) -> pixel norm -> mapping_layers x [equalized linear (lr_mul
 //                0.01), leaky ReLU] -> w (N, w_dim); w_avg tracks the batch mean of w while
@@ -17,6 +17,17 @@
 //                scaled by sqrt(0.5); the 4x4 epilogue: minibatch stddev, conv 3x3, dense,
 //                dense to one logit.
 //   Channels at resolution r: min(channel_base / r, channel_max).
+//
+// Class-conditional (num_classes K > 0), as ADA's MappingNetwork and Discriminator with c_dim K:
+//   G mapping    mapping.embed (equalized linear K -> w_dim, lr_mul 1, no activation) of the
+//                one-hot c; x = cat(pixel_norm(z), pixel_norm(embed(c))), so mapping.fc0 takes
+//                z_dim + w_dim inputs; w_avg tracks the conditional ws.
+//   D            its own mapping network without z (ADA's MappingNetwork(z_dim=0, c_dim=K,
+//                w_dim=cmap_dim, num_ws=None, w_avg_beta=None), state_dict mapping.*):
+//                cmap = d_mapping_layers x [equalized linear (lr_mul 0.01), leaky ReLU] of
+//                pixel_norm(mapping.embed(c)), cmap_dim = the channels at 4x4; b4.out has
+//                cmap_dim outputs and the logit is sum(out * cmap, dim 1) / sqrt(cmap_dim).
+//                No w_avg in D.
 //
 // Buffers (not trained, but saved and copied into G_ema): mapping.w_avg (w_dim) and one
 // synthesis.b<r>.conv<i>.noise_const (r, r) per synthesis layer. D has none (an empty set, so
@@ -44,10 +55,16 @@ typedef struct gan_sg2_shape {
     int channel_base, channel_max;
     int mbstd_group_size;  // 4 in the official code; min(it, batch) must divide the batch
     int mbstd_channels;    // 1
+    int num_classes;       // c_dim: 0 unconditional, else one-hot class labels (at most 256)
+    int d_mapping_layers;  // D's label mapping layers when num_classes > 0: 8 as ADA (its train.py
+                           // gives D no mapping_kwargs, so G's mapping_layers does not apply)
 } gan_sg2_shape;
 
+#define GAN_SG2_D_MAPPING_LAYERS 8  // ADA's MappingNetwork default, which its D uses
+#define GAN_SG2_MAX_CLASSES 256
+
 // The official defaults (channel_base 32768, channel_max 512, z_dim = w_dim = 512, 8 mapping
-// layers, mbstd 4/1) at the given resolution and image channels.
+// layers, mbstd 4/1, unconditional, 8 D mapping layers) at the given resolution and image channels.
 gan_sg2_shape gan_sg2_shape_default(int resolution, int img_channels);
 // Returns false (and says why in `why`) when the shape is not one this code builds.
 bool gan_sg2_shape_valid(gan_sg2_shape s, char *why, int why_size);
@@ -89,6 +106,7 @@ typedef struct gan_sg2_g {
     ag_params *params, *buffers;
     gan_sg2_gblock blocks[GAN_SG2_MAX_BLOCKS];  // 4x4 first
     nn_eq_linear fc[GAN_SG2_MAX_MAPPING];
+    nn_eq_linear embed;  // num_classes > 0: mapping.embed, K -> w_dim
     ag_tensor *w_avg;  // (w_dim) buffer
     float w_avg_beta;  // 0.995
     bool fused_modconv;  // grouped-convolution form of the modulated convs (same values)
@@ -106,7 +124,10 @@ typedef struct gan_sg2_d {
     ag_params *params, *buffers;
     gan_sg2_dblock blocks[GAN_SG2_MAX_BLOCKS];
     nn_eq_conv2d epi_conv;       // b4.conv: (C + mbstd_channels) -> C, 3x3
-    nn_eq_linear epi_fc, epi_out;  // b4.fc: C*16 -> C (leaky ReLU), b4.out: C -> 1
+    nn_eq_linear epi_fc, epi_out;  // b4.fc: C*16 -> C (leaky ReLU), b4.out: C -> 1 (cmap_dim when conditional)
+    int cmap_dim;                  // num_classes > 0: C, the channels at 4x4 (ADA's default); else 0
+    nn_eq_linear embed;            // num_classes > 0: mapping.embed, K -> cmap_dim
+    nn_eq_linear map[GAN_SG2_MAX_MAPPING];  // num_classes > 0: mapping.fc<i>, cmap_dim -> cmap_dim
 } gan_sg2_d;
 
 // Where a synthesis forward pass gets its noise.
@@ -126,8 +147,11 @@ void gan_sg2_g_init(gan_sg2_g *g, ag_rng *rng);
 int gan_sg2_layer_res(const gan_sg2_g *g, int i);
 
 // z (N, z_dim) -> w (N, w_dim). With update_w_avg (training, not for style-mixing draws) w_avg
-// moves to lerp(mean_n w, w_avg, w_avg_beta), outside the graph.
+// moves to lerp(mean_n w, w_avg, w_avg_beta), outside the graph. Unconditional networks only.
 ag_tensor *gan_sg2_mapping(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, bool update_w_avg);
+// The same with the classes y (N, num_classes) one-hot (nn_one_hot), NULL exactly when the
+// network is unconditional.
+ag_tensor *gan_sg2_mapping_cond(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, ag_tensor *y, bool update_w_avg);
 // w (N, w_dim) -> ws (N, num_ws, w_dim), every layer's copy pulled toward w_avg:
 // w_avg + psi (w - w_avg); psi = 1 leaves w unchanged.
 ag_tensor *gan_sg2_broadcast(ag_ctx *c, gan_sg2_g *g, ag_tensor *w, float psi);
@@ -139,5 +163,7 @@ gan_sg2_d *gan_sg2_d_create(const ag_backend *be, gan_sg2_shape s);
 void gan_sg2_d_free(gan_sg2_d *d);
 // Weights N(0, 1), biases 0.
 void gan_sg2_d_init(gan_sg2_d *d, ag_rng *rng);
-// images (N, img_channels, R, R) -> logits (N).
+// images (N, img_channels, R, R) -> logits (N). Unconditional networks only.
 ag_tensor *gan_sg2_d_forward(ag_ctx *c, gan_sg2_d *d, ag_tensor *img);
+// The same judged with the classes y (N, num_classes) one-hot, NULL exactly when unconditional.
+ag_tensor *gan_sg2_d_forward_cond(ag_ctx *c, gan_sg2_d *d, ag_tensor *img, ag_tensor *y);

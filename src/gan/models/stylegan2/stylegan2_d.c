@@ -7,6 +7,7 @@
 #include "conv.h"
 #include "gan_check.h"
 #include "mbstd.h"
+#include "pixelnorm.h"
 #include "stylegan2.h"
 
 gan_sg2_d *gan_sg2_d_create(const ag_backend *be, gan_sg2_shape s) {
@@ -32,9 +33,18 @@ gan_sg2_d *gan_sg2_d_create(const ag_backend *be, gan_sg2_shape s) {
         d->nblocks++;
     }
     const int C = gan_sg2_channels(s, 4);
+    if (s.num_classes > 0) {  // ADA's D.mapping, registered between the blocks and b4
+        d->cmap_dim = C;
+        nn_eq_linear_init(&d->embed, d->params, "mapping.embed", s.num_classes, C, NN_ACT_LINEAR, 1.0f, 0.0f);
+        for (int i = 0; i < s.d_mapping_layers; i++) {
+            snprintf(prefix, sizeof prefix, "mapping.fc%d", i);
+            nn_eq_linear_init(&d->map[i], d->params, prefix, C, C, NN_ACT_LRELU, 0.01f, 0.0f);
+        }
+    }
     nn_eq_conv2d_init(&d->epi_conv, d->params, "b4.conv", C + s.mbstd_channels, C, 3, 1, true, NN_ACT_LRELU);
     nn_eq_linear_init(&d->epi_fc, d->params, "b4.fc", C * 16, C, NN_ACT_LRELU, 1.0f, 0.0f);
-    nn_eq_linear_init(&d->epi_out, d->params, "b4.out", C, 1, NN_ACT_LINEAR, 1.0f, 0.0f);
+    nn_eq_linear_init(&d->epi_out, d->params, "b4.out", C, d->cmap_dim > 0 ? d->cmap_dim : 1, NN_ACT_LINEAR, 1.0f,
+                      0.0f);
     ag_params_finalize(d->params);
     ag_params_finalize(d->buffers);
     return d;
@@ -55,18 +65,39 @@ void gan_sg2_d_init(gan_sg2_d *d, ag_rng *rng) {
         nn_eq_conv2d_reset(&b->conv1, rng);
         nn_eq_conv2d_reset(&b->skip, rng);
     }
+    if (d->shape.num_classes > 0) {  // state_dict order
+        nn_eq_linear_reset(&d->embed, rng);
+        for (int i = 0; i < d->shape.d_mapping_layers; i++) nn_eq_linear_reset(&d->map[i], rng);
+    }
     nn_eq_conv2d_reset(&d->epi_conv, rng);
     nn_eq_linear_reset(&d->epi_fc, rng);
     nn_eq_linear_reset(&d->epi_out, rng);
 }
 
 ag_tensor *gan_sg2_d_forward(ag_ctx *c, gan_sg2_d *d, ag_tensor *img) {
+    return gan_sg2_d_forward_cond(c, d, img, NULL);
+}
+
+// ADA's MappingNetwork with z_dim 0: no z to normalise, the normalised embedding alone through
+// the layers, no w_avg.
+static ag_tensor *d_cmap(ag_ctx *c, const gan_sg2_d *d, ag_tensor *y) {
+    ag_tensor *x = nn_pixel_norm(c, nn_eq_linear_forward(c, &d->embed, y), 1e-8f);
+    for (int i = 0; i < d->shape.d_mapping_layers; i++) x = nn_eq_linear_forward(c, &d->map[i], x);
+    return x;
+}
+
+ag_tensor *gan_sg2_d_forward_cond(ag_ctx *c, gan_sg2_d *d, ag_tensor *img, ag_tensor *y) {
     const gan_sg2_shape s = d->shape;
+    GAN_CHECK((s.num_classes > 0) == (y != NULL), "stylegan2 discriminator: %d classes and %s labels", s.num_classes,
+              y ? "one-hot" : "no");
     const int R = s.resolution;
     GAN_CHECK(img->shape.ndim == 4 && img->shape.d[1] == s.img_channels && img->shape.d[2] == R && img->shape.d[3] == R,
               "stylegan2 discriminator: images %s, expected (N, %d, %d, %d)", AG_SHAPE_STR(img->shape),
               s.img_channels, R, R);
     const int N = img->shape.d[0];
+    GAN_CHECK(!y || (y->shape.ndim == 2 && y->shape.d[0] == N && y->shape.d[1] == s.num_classes),
+              "stylegan2 discriminator: labels %s for %d images, expected (%d, %d)", y ? AG_SHAPE_STR(y->shape) : "-",
+              N, N, s.num_classes);
     const double half = sqrt(0.5);  // keeps the residual sum's variance
     ag_tensor *x = img;
     for (int i = 0; i < d->nblocks; i++) {
@@ -81,5 +112,8 @@ ag_tensor *gan_sg2_d_forward(ag_ctx *c, gan_sg2_d *d, ag_tensor *img) {
     x = nn_eq_conv2d_forward(c, &d->epi_conv, x, 1.0);
     x = nn_eq_linear_forward(c, &d->epi_fc, ag_reshape(c, x, AG_SHAPE(N, -1)));
     x = nn_eq_linear_forward(c, &d->epi_out, x);
-    return ag_reshape(c, x, AG_SHAPE(N));
+    if (!y) return ag_reshape(c, x, AG_SHAPE(N));
+    // The projection: (x * cmap).sum(dim=1) / sqrt(cmap_dim).
+    ag_tensor *proj = ag_sum_axes(c, ag_mul(c, x, d_cmap(c, d, y)), 1, (const int[]){1}, false);
+    return ag_scale(c, proj, (float)(1.0 / sqrt((double)d->cmap_dim)));
 }

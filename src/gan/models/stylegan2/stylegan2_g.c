@@ -56,9 +56,14 @@ gan_sg2_g *gan_sg2_g_create(const ag_backend *be, gan_sg2_shape s) {
     g->num_ws = g->num_layers + 1;
     GAN_CHECK(g->num_ws == gan_sg2_num_ws(s), "stylegan2 generator: %d style inputs, gan_sg2_num_ws says %d",
               g->num_ws, gan_sg2_num_ws(s));
+    // ADA registers mapping.embed before the layers; its FullyConnectedLayer defaults: lr_mul 1,
+    // linear, bias 0. fc0 then takes the normalised z and embedding side by side.
+    if (s.num_classes > 0)
+        nn_eq_linear_init(&g->embed, g->params, "mapping.embed", s.num_classes, s.w_dim, NN_ACT_LINEAR, 1.0f, 0.0f);
+    const int in0 = s.z_dim + (s.num_classes > 0 ? s.w_dim : 0);
     for (int i = 0; i < s.mapping_layers; i++) {
         snprintf(prefix, sizeof prefix, "mapping.fc%d", i);
-        nn_eq_linear_init(&g->fc[i], g->params, prefix, i == 0 ? s.z_dim : s.w_dim, s.w_dim, NN_ACT_LRELU,
+        nn_eq_linear_init(&g->fc[i], g->params, prefix, i == 0 ? in0 : s.w_dim, s.w_dim, NN_ACT_LRELU,
                           s.mapping_lr_mul, 0.0f);
     }
     g->w_avg = ag_params_add(g->buffers, "mapping.w_avg", AG_SHAPE(s.w_dim));
@@ -91,6 +96,7 @@ void gan_sg2_g_init(gan_sg2_g *g, ag_rng *rng) {
         ag_tensor_fill(b->torgb.bias, 0.0f);
         nn_eq_linear_reset(&b->torgb.affine, rng);
     }
+    if (g->shape.num_classes > 0) nn_eq_linear_reset(&g->embed, rng);  // state_dict order
     for (int i = 0; i < g->shape.mapping_layers; i++) nn_eq_linear_reset(&g->fc[i], rng);
     ag_tensor_fill(g->w_avg, 0.0f);
 }
@@ -101,10 +107,23 @@ int gan_sg2_layer_res(const gan_sg2_g *g, int i) {
 }
 
 ag_tensor *gan_sg2_mapping(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, bool update_w_avg) {
+    return gan_sg2_mapping_cond(c, g, z, NULL, update_w_avg);
+}
+
+ag_tensor *gan_sg2_mapping_cond(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, ag_tensor *y, bool update_w_avg) {
     const gan_sg2_shape s = g->shape;
     GAN_CHECK(z->shape.ndim == 2 && z->shape.d[1] == s.z_dim, "stylegan2 mapping: z %s, expected (N, %d)",
               AG_SHAPE_STR(z->shape), s.z_dim);
+    GAN_CHECK((s.num_classes > 0) == (y != NULL), "stylegan2 mapping: %d classes and %s labels", s.num_classes,
+              y ? "one-hot" : "no");
     ag_tensor *x = nn_pixel_norm(c, z, 1e-8f);
+    if (y) {
+        GAN_CHECK(y->shape.ndim == 2 && y->shape.d[0] == z->shape.d[0] && y->shape.d[1] == s.num_classes,
+                  "stylegan2 mapping: labels %s for z %s, expected (N, %d)", AG_SHAPE_STR(y->shape),
+                  AG_SHAPE_STR(z->shape), s.num_classes);
+        ag_tensor *parts[2] = {x, nn_pixel_norm(c, nn_eq_linear_forward(c, &g->embed, y), 1e-8f)};
+        x = ag_concat(c, 2, parts, 1);
+    }
     for (int i = 0; i < s.mapping_layers; i++) x = nn_eq_linear_forward(c, &g->fc[i], x);
     if (update_w_avg) {
         // torch.lerp(mean, w_avg, beta) with beta >= 0.5 computes w_avg - (w_avg - mean) (1 - beta).

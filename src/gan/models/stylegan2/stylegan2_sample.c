@@ -3,8 +3,12 @@
 #include "gan_check.h"
 
 ag_tensor *gan_sg2_sample_ws(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, float psi) {
+    return gan_sg2_sample_ws_cond(c, g, z, NULL, psi);
+}
+
+ag_tensor *gan_sg2_sample_ws_cond(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, ag_tensor *y, float psi) {
     bool prev = ag_set_grad_enabled(c, false);
-    ag_tensor *ws = gan_sg2_broadcast(c, g, gan_sg2_mapping(c, g, z, false), psi);
+    ag_tensor *ws = gan_sg2_broadcast(c, g, gan_sg2_mapping_cond(c, g, z, y, false), psi);
     ag_set_grad_enabled(c, prev);
     return ws;
 }
@@ -41,5 +45,10 @@ ag_tensor *gan_sg2_sample_images(ag_ctx *c, gan_sg2_g *g, ag_tensor *ws, nn_nois
 }
 
 ag_tensor *gan_sg2_sample(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, float psi, nn_noise_mode mode, ag_rng *rng) {
-    return gan_sg2_sample_images(c, g, gan_sg2_sample_ws(c, g, z, psi), mode, rng);
+    return gan_sg2_sample_cond(c, g, z, NULL, psi, mode, rng);
+}
+
+ag_tensor *gan_sg2_sample_cond(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, ag_tensor *y, float psi, nn_noise_mode mode,
+                               ag_rng *rng) {
+    return gan_sg2_sample_images(c, g, gan_sg2_sample_ws_cond(c, g, z, y, psi), mode, rng);
 }

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "autograd.h"
+#include "embedding.h"
 #include "gan_check.h"
 
 gan_sg2_train_opts gan_sg2_train_opts_default(int batch) {
@@ -82,6 +83,11 @@ gan_sg2_model *gan_sg2_model_create(const ag_backend *be, gan_sg2_shape s, const
     if (o->aug.mode != GAN_AUG_OFF)
         m->aug_buf = gan_xmalloc((size_t)(2 * o->d_steps + 2) * GAN_AUG_NPARAMS * o->batch * sizeof(float),
                                  "an iteration's augmentation parameters");
+    if (s.num_classes > 0) {  // Gmain's, Greg's and every Dmain's fakes
+        size_t n = (size_t)o->batch * (1 + o->d_steps) + (size_t)(o->batch / o->pl_batch_shrink);
+        m->class_u = gan_xmalloc(n * sizeof *m->class_u, "an iteration's class draws");
+        m->class_buf = gan_xmalloc(n * sizeof *m->class_buf, "an iteration's fake classes");
+    }
     return m;
 }
 
@@ -94,6 +100,8 @@ void gan_sg2_model_free(gan_sg2_model *m) {
     gan_sg2_d_free(m->d);
     ag_ctx_free(m->scratch);
     free(m->aug_buf);
+    free(m->class_u);
+    free(m->class_buf);
     free(m);
 }
 
@@ -134,6 +142,30 @@ void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o
     }
     if (gan_sg2_runs_pl(o, iter))
         out->pl_noise = ag_normal(c, rng, AG_SHAPE(pl_n, s.img_channels, s.resolution, s.resolution), 0.0f, 1.0f);
+    // Conditional: the fake classes, uniform over the K classes, after every unconditional draw
+    // (as DCGAN's), in one block of uniforms: Gmain's, Greg's, then each Dmain's.
+    const int K = s.num_classes;
+    if (K > 0) {
+        gan_sg2_latents *lats[2 + GAN_SG2_MAX_D_STEPS];
+        const int32_t **dst[2 + GAN_SG2_MAX_D_STEPS];
+        int nl = 0;
+        lats[nl] = &out->gmain, dst[nl++] = &out->classes_gmain;
+        if (gan_sg2_runs_pl(o, iter)) lats[nl] = &out->greg, dst[nl++] = &out->classes_greg;
+        for (int k = 0; k < o->d_steps; k++) lats[nl] = &out->dmain[k], dst[nl++] = &out->classes_dmain[k];
+        int64_t total = 0;
+        for (int i = 0; i < nl; i++) total += lats[i]->n;
+        ag_philox_fill_uniform(m->class_u, total, rng->seed, ag_rng_reserve(rng, total), 0.0f, 1.0f);
+        for (int64_t i = 0; i < total; i++) {
+            int32_t k = (int32_t)(m->class_u[i] * (float)K);
+            m->class_buf[i] = k < K ? k : K - 1;  // u * K rounds up to K for u just below 1
+        }
+        int32_t *next = m->class_buf;
+        for (int i = 0; i < nl; i++) {
+            lats[i]->c = nn_one_hot(c, next, lats[i]->n, K);
+            *dst[i] = next;
+            next += lats[i]->n;
+        }
+    }
     // Augmentation last, and only with it, so that runs without keep their stream.
     if (o->aug.mode != GAN_AUG_OFF) {
         const int64_t per = (int64_t)GAN_AUG_NPARAMS * o->batch;
@@ -162,10 +194,10 @@ static ag_tensor *augment(ag_ctx *c, const gan_aug_opts *aug, ag_tensor *x, cons
 // --- losses -----------------------------------------------------------------------------------------
 
 ag_tensor *gan_sg2_mixed_ws(ag_ctx *c, gan_sg2_g *g, const gan_sg2_latents *lat, bool update_w_avg) {
-    ag_tensor *ws = gan_sg2_broadcast(c, g, gan_sg2_mapping(c, g, lat->z, update_w_avg), 1.0f);
+    ag_tensor *ws = gan_sg2_broadcast(c, g, gan_sg2_mapping_cond(c, g, lat->z, lat->c, update_w_avg), 1.0f);
     if (lat->cutoff >= g->num_ws) return ws;
     GAN_CHECK(lat->cutoff >= 1 && lat->z2, "stylegan2 mixing: cutoff %d of %d needs z2", lat->cutoff, g->num_ws);
-    ag_tensor *ws2 = gan_sg2_broadcast(c, g, gan_sg2_mapping(c, g, lat->z2, false), 1.0f);
+    ag_tensor *ws2 = gan_sg2_broadcast(c, g, gan_sg2_mapping_cond(c, g, lat->z2, lat->c, false), 1.0f);
     ag_tensor *parts[2] = {ag_narrow(c, ws, 1, 0, lat->cutoff),
                            ag_narrow(c, ws2, 1, lat->cutoff, g->num_ws - lat->cutoff)};
     return ag_concat(c, 2, parts, 1);
@@ -182,9 +214,14 @@ ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tenso
 
 ag_tensor *gan_sg2_r1_penalty_aug(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, const gan_aug_opts *aug,
                                   const float *aug_params, ag_tensor **logits) {
+    return gan_sg2_r1_penalty_cond(c, d, real, NULL, aug, aug_params, logits);
+}
+
+ag_tensor *gan_sg2_r1_penalty_cond(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tensor *y, const gan_aug_opts *aug,
+                                   const float *aug_params, ag_tensor **logits) {
     GAN_CHECK(!real->node, "stylegan2 r1: the real batch must carry no history");
     ag_tensor *x = ag_requires_grad(ag_detach(c, real), true);
-    ag_tensor *out = gan_sg2_d_forward(c, d, augment(c, aug, x, aug_params));
+    ag_tensor *out = gan_sg2_d_forward_cond(c, d, augment(c, aug, x, aug_params), y);
     ag_tensor *total = ag_sum(c, out), *g;
     ag_grad(c, 1, &total, NULL, 1, &x, true, &g);
     if (logits) *logits = out;
@@ -227,7 +264,21 @@ static gan_sg2_noise noise_of(const gan_sg2_latents *lat) {
     return (gan_sg2_noise){.mode = NN_NOISE_RANDOM, .images = lat->noise};
 }
 
-static ag_tensor *critic(ag_ctx *c, void *d, ag_tensor *x) { return gan_sg2_d_forward(c, d, x); }
+// D and the labels of the batch it judges, for the gradient penalty's critic.
+typedef struct critic_args {
+    gan_sg2_d *d;
+    ag_tensor *y;  // one-hot classes, NULL when unconditional
+} critic_args;
+
+static ag_tensor *critic(ag_ctx *c, void *a, ag_tensor *x) {
+    const critic_args *ca = a;
+    return gan_sg2_d_forward_cond(c, ca->d, x, ca->y);
+}
+
+// One-hot classes of real batch k, or NULL when unconditional.
+static ag_tensor *real_classes(ag_ctx *c, const int32_t *labels, int k, int batch, int classes) {
+    return labels ? nn_one_hot(c, labels + (int64_t)k * batch, batch, classes) : NULL;
+}
 
 static float mean_value(ag_ctx *c, ag_tensor *x) {
     bool prev = ag_set_grad_enabled(c, false);
@@ -238,17 +289,27 @@ static float mean_value(ag_ctx *c, ag_tensor *x) {
 
 void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
                              const float *real, const gan_sg2_draws *draws, gan_sg2_step_stats *st) {
+    gan_sg2_train_step_with_cond(c, m, o, iter, real, NULL, draws, st);
+}
+
+void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
+                                  const float *real, const int32_t *real_labels, const gan_sg2_draws *draws,
+                                  gan_sg2_step_stats *st) {
     gan_sg2_g *g = m->g;
     gan_sg2_d *d = m->d;
     const gan_sg2_shape s = g->shape;
-    const int B = o->batch, R = s.resolution;
+    const int B = o->batch, R = s.resolution, K = s.num_classes;
+    GAN_CHECK((K > 0) == (real_labels != NULL) && (K > 0) == (draws->gmain.c != NULL),
+              "stylegan2 step: %d classes with%s real labels and with%s fake classes", K, real_labels ? "" : "out",
+              draws->gmain.c ? "" : "out");
     *st = (gan_sg2_step_stats){.pl_penalty = NAN, .r1_penalty = NAN, .gp_penalty = NAN};
 
     // Gmain
     train_g(m);
     {
         ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, &draws->gmain, true), noise_of(&draws->gmain));
-        ag_tensor *loss = gan_loss_g(c, o->loss, gan_sg2_d_forward(c, d, augment(c, &o->aug, img, draws->aug_gmain)));
+        img = augment(c, &o->aug, img, draws->aug_gmain);
+        ag_tensor *loss = gan_loss_g(c, o->loss, gan_sg2_d_forward_cond(c, d, img, draws->gmain.c));
         ag_backward(c, loss);
         ag_adam_step(m->opt_g);
         st->loss_g = ag_item(loss);
@@ -280,19 +341,22 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, lat, true), noise_of(lat));
         ag_set_grad_enabled(c, prev);
         img = augment(c, &o->aug, img, draws->aug_dfake[k]);  // the penalty's interpolates too
-        ag_tensor *fake = gan_sg2_d_forward(c, d, img);
+        ag_tensor *fake = gan_sg2_d_forward_cond(c, d, img, lat->c);
         ag_tensor *loss_fake = gan_loss_d_fake(c, o->loss, fake);
         ag_backward(c, loss_fake);
         ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + k * real_size);
         x = augment(c, &o->aug, x, draws->aug_dreal[k]);
-        ag_tensor *logits = gan_sg2_d_forward(c, d, x);
+        ag_tensor *y_real = real_classes(c, real_labels, k, B, K);
+        ag_tensor *logits = gan_sg2_d_forward_cond(c, d, x, y_real);
         if (o->aug.mode != GAN_AUG_OFF) st->real_signs += gan_ada_sign_sum(c, logits, 0.0f), st->real_count += B;
         ag_tensor *loss_real = gan_loss_d_real(c, o->loss, logits, 1.0f);
         ag_backward(c, loss_real);
         st->loss_d = ag_item(loss_fake) + ag_item(loss_real);
         if (o->loss == GAN_LOSS_WGAN_GP) {
             GAN_CHECK(draws->gp_eps[k], "stylegan2 Dmain %d: wgan-gp without interpolation weights", k);
-            ag_tensor *pen = gan_loss_gradient_penalty(c, critic, d, x, img, draws->gp_eps[k], NULL);
+            // Conditional: the interpolates are judged with the real batch's labels (as DCGAN's).
+            critic_args ca = {d, y_real};
+            ag_tensor *pen = gan_loss_gradient_penalty(c, critic, &ca, x, img, draws->gp_eps[k], NULL);
             ag_tensor *loss_gp = ag_scale(c, ag_mean(c, pen), o->gp_lambda);
             ag_backward(c, loss_gp);
             st->loss_d += ag_item(loss_gp);
@@ -309,7 +373,8 @@ void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_op
         ag_params_zero_grad(d->params);
         ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + (o->d_steps - 1) * real_size);
         ag_tensor *r1_logits;
-        ag_tensor *pen = gan_sg2_r1_penalty_aug(c, d, x, &o->aug, draws->aug_dreg, &r1_logits);
+        ag_tensor *pen = gan_sg2_r1_penalty_cond(c, d, x, real_classes(c, real_labels, o->d_steps - 1, B, K), &o->aug,
+                                                 draws->aug_dreg, &r1_logits);
         // stylegan2-ada's loss.py reports the Dreg pass's signs on reals too.
         if (o->aug.mode != GAN_AUG_OFF) st->real_signs += gan_ada_sign_sum(c, r1_logits, 0.0f), st->real_count += B;
         ag_tensor *loss = ag_scale(c, ag_mean(c, ag_scale(c, pen, o->r1_gamma / 2)), (float)o->r1_interval);
@@ -336,5 +401,13 @@ void gan_sg2_train_step(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o
     gan_sg2_draws draws;
     gan_sg2_draw(m->scratch, m, o, iter, rng, &draws);
     gan_sg2_train_step_with(c, m, o, iter, real, &draws, stats);
+    ag_ctx_reset(m->scratch);
+}
+
+void gan_sg2_train_step_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
+                             const float *real, const int32_t *real_labels, ag_rng *rng, gan_sg2_step_stats *stats) {
+    gan_sg2_draws draws;
+    gan_sg2_draw(m->scratch, m, o, iter, rng, &draws);
+    gan_sg2_train_step_with_cond(c, m, o, iter, real, real_labels, &draws, stats);
     ag_ctx_reset(m->scratch);
 }

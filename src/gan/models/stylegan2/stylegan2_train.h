@@ -17,8 +17,14 @@
 // is a pure function of the model, the optimizer states, pl_mean, the iteration index, the real
 // batch and the rng state.
 //
-// Differences from the official code: no conditioning or multi-GPU (augmentation, opts.aug, is
-// augment.h's, drawn after every other random input; R1 goes through it as in stylegan2-ada); a parameter
+// Class-conditional networks (shape.num_classes K > 0) train as stylegan2-ada's loss.py: D judges
+// the reals with their labels (also under R1 and WGAN-GP's penalty), every G pass and D's fake
+// pass use the fake batch's classes (its style-mixing z2 too).
+//
+// Differences from the official code: no multi-GPU; a conditional run's fake classes are uniform
+// over the K classes, drawn from the step's rng after every unconditional draw (ADA takes the
+// labels of random training images, i.e. the data's class frequencies); augmentation, opts.aug,
+// is augment.h's, drawn after every other random input (R1 goes through it as in stylegan2-ada); a parameter
 // without a gradient in a phase (b4.out.bias under R1) still takes an Adam step with gradient 0
 // (PyTorch skips it; with beta1 = 0 its value is unchanged either way, only its second moment
 // decays); gradients are not passed through nan_to_num.
@@ -72,6 +78,8 @@ typedef struct gan_sg2_model {
     ag_ctx *scratch;  // holds gan_sg2_train_step's random inputs while the phases reset theirs
     double aug_p;     // ADA: the probability the draws use (the family adjusts it)
     float *aug_buf;   // with augmentation: host room for one iteration's augmentation parameters
+    float *class_u;       // conditional: host room for one iteration's class draws (uniform) ...
+    int32_t *class_buf;   // ... and the classes they give; NULL when unconditional
 } gan_sg2_model;
 
 // G and D initialised from init_rng (G first), G_ema a copy of G, both optimizers with the
@@ -84,6 +92,7 @@ void gan_sg2_model_free(gan_sg2_model *m);
 typedef struct gan_sg2_latents {
     int n;
     ag_tensor *z, *z2;  // (n, z_dim); z2 only when cutoff < num_ws
+    ag_tensor *c;       // conditional: (n, num_classes) one-hot classes of z and z2; else NULL
     int cutoff;         // ws[:, cutoff:] come from z2; num_ws: no mixing
     ag_tensor *noise[GAN_SG2_MAX_LAYERS];  // (n, 1, r, r) per synthesis layer
 } gan_sg2_latents;
@@ -93,6 +102,9 @@ typedef struct gan_sg2_draws {
     gan_sg2_latents gmain, greg, dmain[GAN_SG2_MAX_D_STEPS];  // dmain: one per D step
     ag_tensor *gp_eps[GAN_SG2_MAX_D_STEPS];  // wgan-gp: (batch, 1, 1, 1) U[0, 1) per D step, else NULL
     ag_tensor *pl_noise;  // (batch / pl_batch_shrink, img_channels, R, R), N(0, 1), or NULL
+    // Conditional: the latents' classes (their c), uniform over [0, K), drawn after pl_noise:
+    // Gmain's, Greg's when it runs, then each Dmain's (these arrays hold them; NULL otherwise).
+    const int32_t *classes_gmain, *classes_greg, *classes_dmain[GAN_SG2_MAX_D_STEPS];
     // With augmentation: each D pass's parameters (augment.h, GAN_AUG_NPARAMS * batch floats),
     // drawn after everything above: Gmain's fakes, each Dmain's fakes and reals, then Dreg's
     // reals when it runs; NULL without.
@@ -120,7 +132,8 @@ bool gan_sg2_runs_r1(const gan_sg2_train_opts *o, int64_t iter);
 // Draws iteration iter's random inputs from rng into per-iteration tensors of c, in a fixed
 // order: per running phase (Gmain, Greg, then each Dmain) z, the mixing coin, the cutoff and z2
 // when it mixes, the noise images (after each Dmain's, with wgan-gp, its interpolation
-// weights); then the path-length noise.
+// weights); then the path-length noise; then, conditional only, the fake classes (one uniform
+// per sample, class floor(u K)); then augmentation's parameters.
 void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, ag_rng *rng,
                   gan_sg2_draws *out);
 // One iteration with the given random inputs. real: d_steps batches (batch, img_channels, R, R)
@@ -129,12 +142,21 @@ void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o
 // own (the peak is one phase, not four): the draws must live elsewhere (another context).
 void gan_sg2_train_step_with(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
                              const float *real, const gan_sg2_draws *draws, gan_sg2_step_stats *stats);
+// The same for any model: real_labels, the classes of the d_steps real batches (d_steps x batch,
+// each in [0, K)), exactly when the model is conditional; NULL otherwise.
+void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
+                                  const float *real, const int32_t *real_labels, const gan_sg2_draws *draws,
+                                  gan_sg2_step_stats *stats);
 // gan_sg2_draw into m->scratch, then gan_sg2_train_step_with.
 void gan_sg2_train_step(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter, const float *real,
                         ag_rng *rng, gan_sg2_step_stats *stats);
+// gan_sg2_draw into m->scratch, then gan_sg2_train_step_with_cond.
+void gan_sg2_train_step_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_train_opts *o, int64_t iter,
+                             const float *real, const int32_t *real_labels, ag_rng *rng, gan_sg2_step_stats *stats);
 
 // --- the losses, for tests and tools ---------------------------------------------------------------
-// ws of one G forward pass with style mixing (the first z moves w_avg when update_w_avg).
+// ws of one G forward pass with style mixing (the first z moves w_avg when update_w_avg); both
+// z and z2 with lat->c's classes when conditional.
 ag_tensor *gan_sg2_mixed_ws(ag_ctx *c, gan_sg2_g *g, const gan_sg2_latents *lat, bool update_w_avg);
 // R1: per-sample |d sum D(x) / dx|^2 (N), differentiable (create_graph); *logits gets D(x) when
 // logits is not NULL. real must carry no history.
@@ -143,6 +165,10 @@ ag_tensor *gan_sg2_r1_penalty(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tenso
 // gradient with respect to the reals before augmentation (aug NULL or off: D(x)).
 ag_tensor *gan_sg2_r1_penalty_aug(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, const gan_aug_opts *aug,
                                   const float *aug_params, ag_tensor **logits);
+// The same with D judging the reals with their one-hot classes y (NULL exactly when D is
+// unconditional).
+ag_tensor *gan_sg2_r1_penalty_cond(ag_ctx *c, gan_sg2_d *d, ag_tensor *real, ag_tensor *y, const gan_aug_opts *aug,
+                                   const float *aug_params, ag_tensor **logits);
 // Path length on ws (with history, requiring grad): img = synthesis(ws), lengths =
 // sqrt(mean over ws of sum over w of (d<img, pl_noise / sqrt(R R)>/d ws)^2) (N); the running mean
 // a' = a + decay (mean(lengths) - a) keeps its graph, *pl_mean becomes a'; returns
