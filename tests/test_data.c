@@ -706,6 +706,32 @@ static void test_top_down_bmp(void) {
             gan_dataset_free(&ds);
         }
     }
+    // A BMP cut short: stb_image 2.27 would read zeros past the end (a 69-byte file claiming
+    // 14338 x 15361 pixels took 35 s and 660 MB in fuzz_image); the header pass refuses it.
+    make_dir("bmp_cut");
+    write_bmp_3x2(tmp_path("bmp_cut/a.bmp"), 2, rgb);
+    TEST_CHECK(truncate(tmp_path("bmp_cut/a.bmp"), 54 + 12 + 8) == 0, "truncate");
+    {
+        gan_dataset ds;
+        gan_err e;
+        expect_error(load(tmp_path("bmp_cut"), GAN_DATA_FOLDER, 0, 0, 0, &ds, &e), &e, tmp_path("bmp_cut/a.bmp"),
+                     "not a decodable image: truncated: a 3x2 BMP of 24 bits per pixel needs 21 bytes of pixels, "
+                     "the file holds 20", NULL);
+    }
+    // A PNG chunk claiming more than the file holds: stb_image 2.27 sized its buffer from the claim
+    // (2 GiB for a 60-byte file in fuzz_image); refused before it runs.
+    make_dir("png_claim");
+    {
+        static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                            0, 0, 0, 3, 0, 0, 0, 2, 8, 2, 0, 0, 0, 0x12, 0x16, 0xf1, 0x4d,
+                                            0x40, 0, 0, 0, 'I', 'D', 'A', 'T', 0x78, 0xda};
+        write_bytes(tmp_path("png_claim/a.png"), png, sizeof png);
+        gan_dataset ds;
+        gan_err e;
+        expect_error(load(tmp_path("png_claim"), GAN_DATA_FOLDER, 0, 0, 0, &ds, &e), &e, tmp_path("png_claim/a.png"),
+                     "not a decodable image: truncated: its IDAT chunk at byte 33 claims 1073741824 bytes, the file "
+                     "holds 2 after it", NULL);
+    }
     // A stored height of -2^31 has no magnitude in an int: too large, like any side over the cap.
     make_dir("bmp_min");
     write_bmp_3x2(tmp_path("bmp_min/a.bmp"), INT32_MIN, rgb);

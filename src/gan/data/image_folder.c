@@ -1,6 +1,7 @@
 // Image folders decoded with stb_image. Images are decoded in parallel straight into their slot of
 // the dataset; the error reported is the one of the first failing file in path order, so the
 // message does not depend on thread timing.
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -219,6 +220,79 @@ static const char *pnm_problem(FILE *f, char *why, size_t size) {
     return problem;
 }
 
+static uint32_t le32(const unsigned char *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+// A BMP cut short, or NULL. stb_image 2.27 reads an uncompressed BMP's rows without checking
+// that the file holds them: past the end it reads zeros, so a 69-byte file whose header claims
+// 14338 x 15361 pixels became a 660 MB image, decoded slowly out of nothing (found by
+// fuzz_image's long run). The pixels of an uncompressed BMP (stb_image reads no other kind) take
+// an exact number of bytes, so a file shorter than that is refused before anything is
+// allocated: the decoded size stays bounded by the file's size.
+static const char *bmp_problem(FILE *f, char *why, size_t size) {
+    unsigned char h[34];
+    const char *problem = NULL;
+    struct stat st;
+    if (fread(h, 1, sizeof h, f) == sizeof h && h[0] == 'B' && h[1] == 'M' && fstat(fileno(f), &st) == 0) {
+        const uint32_t offset = le32(h + 10), hsz = le32(h + 14);
+        int64_t w, ht, bpp, comp = 0;
+        if (hsz == 12) {  // OS/2 BITMAPCOREHEADER: 16-bit sides
+            w = h[18] | h[19] << 8, ht = h[20] | h[21] << 8, bpp = h[24] | h[25] << 8;
+        } else {
+            w = (int32_t)le32(h + 18), ht = (int32_t)le32(h + 22), bpp = h[28] | h[29] << 8, comp = le32(h + 30);
+        }
+        if (ht < 0) ht = -ht;  // top-down
+        if (w > 0 && ht > 0 && w <= GAN_IMAGE_MAX_SIDE && ht <= GAN_IMAGE_MAX_SIDE && bpp > 0 && bpp <= 32 &&
+            (comp == 0 || comp == 3)) {
+            const int64_t stride = (w * bpp + 31) / 32 * 4, row = (w * bpp + 7) / 8;
+            const int64_t need = stride * (ht - 1) + row;  // the last row's padding may be left out
+            const int64_t start = offset > 14 + hsz ? offset : 14 + (int64_t)hsz;
+            const int64_t have = st.st_size > start ? st.st_size - start : 0;
+            if (have < need) {
+                snprintf(why, size, "truncated: a %lldx%lld BMP of %lld bits per pixel needs %lld bytes of pixels, "
+                         "the file holds %lld", (long long)w, (long long)ht, (long long)bpp, (long long)need,
+                         (long long)have);
+                problem = why;
+            }
+        }
+    }
+    rewind(f);
+    return problem;
+}
+
+// A PNG IDAT chunk that claims more bytes than the file holds, or NULL. stb_image 2.27 grows its
+// buffer of compressed data to each IDAT chunk's stated length before it reads the chunk: a
+// 60-byte file claiming a 1 GiB chunk made it allocate 2 GiB (found by fuzz_image's long run;
+// address space only, as nothing is written, but refused under a memory limit and beyond what
+// the file can hold). With every chunk inside the file, that buffer is at most twice the file.
+static const char *png_problem(FILE *f, char *why, size_t size) {
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char b[8];
+    const char *problem = NULL;
+    struct stat st;
+    if (fread(b, 1, 8, f) == 8 && memcmp(b, sig, 8) == 0 && fstat(fileno(f), &st) == 0) {
+        int64_t at = 8;
+        while (at + 8 <= st.st_size && fread(b, 1, 8, f) == 8) {  // length, type
+            const uint32_t len = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+            bool named = true;  // a chunk type is four letters; anything else is stb_image's to report
+            for (int i = 0; i < 4; i++) named &= isalpha(b[4 + i]) != 0;
+            if (!named) break;
+            const int64_t rest = st.st_size - at - 8;  // the bytes after this chunk's length and type
+            if (memcmp(b + 4, "IDAT", 4) == 0 && (int64_t)len + 4 > rest) {
+                snprintf(why, size, "truncated: its IDAT chunk at byte %lld claims %u bytes, the file holds %lld after it",
+                         (long long)at, len, (long long)(rest > 0 ? rest : 0));
+                problem = why;
+                break;
+            }
+            if (memcmp(b + 4, "IEND", 4) == 0 || fseek(f, (long)len + 4, SEEK_CUR) != 0) break;
+            at += (int64_t)len + 12;
+        }
+    }
+    rewind(f);
+    return problem;
+}
+
 // Opens an image for stb_image, or NULL with err: the system's reason, or what stb_image must
 // not be given.
 static FILE *open_image(const char *path, gan_err *err) {
@@ -229,6 +303,8 @@ static FILE *open_image(const char *path, gan_err *err) {
     }
     char why[160];
     const char *pnm = pnm_problem(f, why, sizeof why);
+    if (!pnm) pnm = bmp_problem(f, why, sizeof why);
+    if (!pnm) pnm = png_problem(f, why, sizeof why);
     if (pnm) {
         gan_errf(err, GAN_EXIT_RUNTIME, "%s: not a decodable image: %s", path, pnm);
     } else if (!jpeg_dht_ok(f)) {
