@@ -25,3 +25,11 @@ bool gan_state_find_nonfinite(const gan_state_part *parts, int n, char *what, si
     }
     return false;
 }
+
+void gan_draw_classes(int32_t *out, float *u, int64_t n, int K, ag_rng *rng) {
+    ag_philox_fill_uniform(u, n, rng->seed, ag_rng_reserve(rng, n), 0.0f, 1.0f);
+    for (int64_t i = 0; i < n; i++) {
+        int32_t k = (int32_t)(u[i] * (float)K);
+        out[i] = k < K ? k : K - 1;  // u * K rounds up to K for u just below 1
+    }
+}

@@ -84,5 +84,9 @@ typedef struct gan_state_part {
 // find_nonfinite over the parts, in order.
 bool gan_state_find_nonfinite(const gan_state_part *parts, int n, char *what, size_t size);
 
+// n classes drawn uniformly from [0, K) (a conditional step's fake classes): one reservation of
+// rng for n uniforms u in [0, 1) (u: room for n floats), class floor(u K).
+void gan_draw_classes(int32_t *out, float *u, int64_t n, int K, ag_rng *rng);
+
 // The family of model.type, or NULL.
 const gan_family *gan_family_find(const char *type);

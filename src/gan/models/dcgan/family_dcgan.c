@@ -107,14 +107,7 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
     }
     // Conditional: the fake batches' classes, uniform over the K classes, drawn last of all.
     const int K = m->g->shape.num_classes;
-    if (K > 0) {
-        int64_t nu = (int64_t)m->opts.d_steps * m->batch;
-        ag_philox_fill_uniform(m->u, nu, rng->seed, ag_rng_reserve(rng, nu), 0.0f, 1.0f);
-        for (int64_t i = 0; i < nu; i++) {
-            int32_t k = (int32_t)(m->u[i] * (float)K);
-            m->fake_labels[i] = k < K ? k : K - 1;  // u * K rounds up to K for u just below 1
-        }
-    }
+    if (K > 0) gan_draw_classes(m->fake_labels, m->u, (int64_t)m->opts.d_steps * m->batch, K, rng);
     // Augmentation's parameters after every other draw, and only with augmentation, so that
     // runs without it keep their stream: per D step the real then the fake batch's, then the G
     // step's fakes.

@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "autograd.h"
 #include "embedding.h"
+#include "family.h"
 #include "gan_check.h"
 
 gan_sg2_train_opts gan_sg2_train_opts_default(int batch) {
@@ -154,11 +155,7 @@ void gan_sg2_draw(ag_ctx *c, const gan_sg2_model *m, const gan_sg2_train_opts *o
         for (int k = 0; k < o->d_steps; k++) lats[nl] = &out->dmain[k], dst[nl++] = &out->classes_dmain[k];
         int64_t total = 0;
         for (int i = 0; i < nl; i++) total += lats[i]->n;
-        ag_philox_fill_uniform(m->class_u, total, rng->seed, ag_rng_reserve(rng, total), 0.0f, 1.0f);
-        for (int64_t i = 0; i < total; i++) {
-            int32_t k = (int32_t)(m->class_u[i] * (float)K);
-            m->class_buf[i] = k < K ? k : K - 1;  // u * K rounds up to K for u just below 1
-        }
+        gan_draw_classes(m->class_buf, m->class_u, total, K, rng);
         int32_t *next = m->class_buf;
         for (int i = 0; i < nl; i++) {
             lats[i]->c = nn_one_hot(c, next, lats[i]->n, K);
