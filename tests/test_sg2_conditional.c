@@ -35,8 +35,11 @@
 // to the largest of their set) and test_stylegan2_train (two Adam steps: 1e-5 of max(1, |ref|)).
 // The errors measured here are printed (at most 2e-6 for the networks, 4e-7 after training; R1's
 // reference is float64, see the fixture script); a wrong gain, a missing normalisation or a
-// class routed to the wrong pass is off by far more.
-#define TOL 1e-5
+// class routed to the wrong pass is off by far more. The networks' tolerance is
+// test_stylegan2_nets' 5e-5: R1's bias gradients (about 1e-4, small differences of large terms)
+// came out 2.7e-5 off on the GPU machine's CPU under its own OpenBLAS kernel and 1.8e-5 off on
+// its GPU, against 1.5e-6 here; 1e-5 held on this machine's summation order alone.
+#define TOL 5e-5
 #define TOL_TRAIN 1e-5
 
 static double worst_err;

@@ -67,6 +67,8 @@ typedef struct ag_backend_ops {
     // Device memory a new allocation can still get (free plus what the backend caches) and the
     // device's total; NULL for backends whose memory is the host's.
     void (*device_memory)(const ag_backend *be, size_t *room, size_t *total);
+    // Waits until every kernel queued so far has run; NULL for backends that run in the call.
+    void (*sync)(const ag_backend *be);
     ag_kernel_fn kernels[AG_OP_COUNT];
 } ag_backend_ops;
 

@@ -20,10 +20,14 @@ struct ag_ctx {
     void *workspace;
     size_t workspace_size;
     uint64_t flops;  // ag_ctx_flops: the backends add to it
+    struct ag_op_profile *profile;  // NULL, or where ag_op_run times each kernel
     // Reused buffers of the backward pass (grown on demand, never shrunk).
     struct ag_node **bw_nodes;
     size_t bw_cap;
 };
+
+// Runs kernel on node with c->profile set: timed, the backend synchronised around it.
+void ag_profile_run(ag_ctx *c, void (*kernel)(ag_ctx *, const struct ag_node *), const struct ag_node *node);
 
 // Backend scratch of at least `bytes`, valid until the next call. Kernels only.
 void *ag_ctx_workspace(ag_ctx *c, size_t bytes);

@@ -30,7 +30,10 @@ ag_tensor *ag_op_run(ag_ctx *c, ag_op op, ag_tensor *out, ag_tensor *const *src,
     memcpy(node.src, src, (size_t)nsrc * sizeof *src);
     if (nsaved) memcpy(node.saved, saved, (size_t)nsaved * sizeof *saved);
     if (p) node.p = *p;
-    kernel(c, &node);
+    if (c->profile)
+        ag_profile_run(c, kernel, &node);
+    else
+        kernel(c, &node);
 
     bool record = c->grad_enabled && any_grad && info->grad != AG_GRAD_ZERO;
     if (record) {

@@ -13,6 +13,7 @@ tiny_config tiny.yaml
 field() { sed -nE "s/.*\"$2\": \"?([^\",}]*)\"?.*/\1/p" <<<"$1"; }
 
 out=$("$GAN" bench tiny.yaml --steps 3 --warmup 1 --threads 1 2>&1); rc=$?
+first=$out
 check "gan bench exits 0 (got $rc): $out" test "$rc" = 0
 check "one line of output: $out" test -n "$out" -a "$(wc -l <<<"$out")" = 1
 for f in workload threads steps median_ms mean_ms min_ms cpu_ms images_per_sec flops_per_step gflops \
@@ -51,6 +52,24 @@ out=$("$GAN" bench tiny.yaml train.batch_size=4 --real --steps 2 --warmup 0 --na
 check "gan bench --real exits 0 (got $rc): $out" test "$rc" = 0
 check "named workload: $out" test "$(field "$out" workload)" = mine
 check "override batch 4: $out" test "$(field "$out" flops_per_step)" = "$(( want / 2 ))"
+
+# --profile: each op's ms and calls per step, costliest first, summing to profile_ms, which on
+# the CPU (ops run in the call) cannot exceed the step itself; a DCGAN step runs all three
+# convolution passes.
+out=$("$GAN" bench tiny.yaml --steps 2 --warmup 1 --threads 1 --profile 2>&1); rc=$?
+check "gan bench --profile exits 0 (got $rc): $out" test "$rc" = 0
+check "the profile is consistent: $out" python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+p, ops = j["profile"], {e["op"]: e for e in j["profile"]}
+assert [e["ms"] for e in p] == sorted((e["ms"] for e in p), reverse=True), "not costliest first"
+assert abs(sum(e["ms"] for e in p) - j["profile_ms"]) <= 0.001 * len(p) + 1e-9, "entries do not sum to profile_ms"
+assert 0 < j["profile_ms"] <= j["mean_ms"] * 1.01, "profile_ms %s vs mean_ms %s" % (j["profile_ms"], j["mean_ms"])
+for op in ("conv2d", "conv_transpose2d", "conv2d_weight_grad"):
+    assert ops[op]["calls"] >= 1 and ops[op]["ms"] > 0, op
+assert all(e["calls"] > 0 for e in p), "an op that did not run is listed"
+' "$out"
+check "without --profile there is no profile: $first" test -z "$(grep -o '"profile' <<<"$first")"
 
 # A feature net: gan_feature_net_run on batches of synthetic images, synthetic weights by default.
 # The fmnist net's multiply-adds per image (fmnist_net.h): conv1 28x28 out x 32 x 1 x 3x3, conv2

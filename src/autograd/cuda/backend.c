@@ -47,6 +47,10 @@ static int cuda_open(ag_backend *be, int index, char *why, size_t why_size) {
     cuda_state *s = ag_xcalloc(1, sizeof *s);
     s->device = device;
     s->deterministic = true;
+    // A benchmarking switch, not a config key: timed choices can differ between processes, so
+    // a resumed run is no longer bit-identical (conv.cu, docs/gpu.md).
+    const char *algos = getenv("GAN_CUDNN_ALGOS");
+    s->timed_algos = algos && !strcmp(algos, "timed");
     struct cudaDeviceProp prop;
     CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
     snprintf(s->device_name, sizeof s->device_name, "%s", prop.name);
@@ -123,6 +127,8 @@ static void cuda_copy(const ag_backend *be, void *dst, const void *src, size_t b
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_of(be)->stream));
 }
 
+static void cuda_sync(const ag_backend *be) { CUDA_CHECK(cudaStreamSynchronize(cuda_of(be)->stream)); }
+
 static void cuda_fill(const ag_backend *be, float *dst, int64_t n, float value) {
     cuda_launch_fill(cuda_of(be)->stream, dst, n, value);
 }
@@ -193,8 +199,9 @@ static void cuda_describe(const ag_backend *be, ag_backend_desc *d) {
     cudaDriverGetVersion(&driver);
     snprintf(d->device, sizeof d->device, "%.80s (sm_%d%d, %d SMs, %.1f GiB)", s->device_name, s->cc_major, s->cc_minor,
              s->sm_count, s->total_bytes / 1073741824.0);
-    snprintf(d->library, sizeof d->library, "CUDA runtime %d, driver %d, cuBLAS %d, cuDNN %zu%s", runtime, driver,
-             CUBLAS_VERSION, cudnnGetVersion(), s->deterministic ? ", deterministic algorithms" : "");
+    snprintf(d->library, sizeof d->library, "CUDA runtime %d, driver %d, cuBLAS %d, cuDNN %zu%s%s", runtime, driver,
+             CUBLAS_VERSION, cudnnGetVersion(), s->deterministic ? ", deterministic algorithms" : "",
+             s->timed_algos ? " (timed)" : "");
     snprintf(d->kernels, sizeof d->kernels, "sm_%d%d", s->cc_major, s->cc_minor);
     d->threads = be->threads;
 }
@@ -240,6 +247,7 @@ const ag_backend_ops ag_cuda_backend_ops = {
     .describe = cuda_describe,
     .memory_report = cuda_memory_report,
     .device_memory = cuda_device_memory,
+    .sync = cuda_sync,
     .kernels = {
 #define AG_CUDA_ENTRY(E, n, s, g) [AG_OP_##E] = cuda_##n,
         AG_OP_LIST(AG_CUDA_ENTRY)

@@ -19,6 +19,10 @@
 // qualifies, an algorithm that is always deterministic is taken (forward IMPLICIT_GEMM,
 // backward ALGO_1).
 //
+// GAN_CUDNN_ALGOS=timed (a benchmarking switch) ranks by cudnnFind* instead: each algorithm is
+// run and timed once per problem, the same filters apply. The fastest choice can then differ
+// between processes, so resume is no longer bit-identical; gan bench says "(timed)".
+//
 // No TF32. Every convolution descriptor has math type CUDNN_FMA_MATH (FP32 FMA kernels only),
 // and results asking for tensor-op math are skipped: CUDNN_DEFAULT_MATH would let Ampere and
 // later GPUs round FP32 inputs to TF32. Sums still run in the algorithm's own order (with
@@ -76,11 +80,15 @@ static int first_qualifying(const Perf *perf, int n, bool deterministic) {
     return -1;
 }
 
-static ag_algo_choice choose_forward(cudnnHandle_t h, const conv_desc *d, bool deterministic) {
+static ag_algo_choice choose_forward(cudnnHandle_t h, const conv_desc *d, bool deterministic, bool timed) {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
-    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d->x, d->w, d->conv, d->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                       &n, perf));
+    if (timed)
+        CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, d->x, d->w, d->conv, d->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                         &n, perf));
+    else
+        CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d->x, d->w, d->conv, d->y,
+                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf));
     int i = first_qualifying(perf, n, deterministic);
     cudnnConvolutionFwdAlgo_t algo = i >= 0 ? perf[i].algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
     size_t bytes = 0;
@@ -88,11 +96,15 @@ static ag_algo_choice choose_forward(cudnnHandle_t h, const conv_desc *d, bool d
     return (ag_algo_choice){(int)algo, bytes};
 }
 
-static ag_algo_choice choose_backward_data(cudnnHandle_t h, const conv_desc *d, bool deterministic) {
+static ag_algo_choice choose_backward_data(cudnnHandle_t h, const conv_desc *d, bool deterministic, bool timed) {
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     int n = 0;
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d->w, d->y, d->conv, d->x,
-                                                            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf));
+    if (timed)
+        CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, d->w, d->y, d->conv, d->x,
+                                                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf));
+    else
+        CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d->w, d->y, d->conv, d->x,
+                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf));
     int i = first_qualifying(perf, n, deterministic);
     cudnnConvolutionBwdDataAlgo_t algo = i >= 0 ? perf[i].algo : CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
     size_t bytes = 0;
@@ -100,11 +112,15 @@ static ag_algo_choice choose_backward_data(cudnnHandle_t h, const conv_desc *d, 
     return (ag_algo_choice){(int)algo, bytes};
 }
 
-static ag_algo_choice choose_backward_filter(cudnnHandle_t h, const conv_desc *d, bool deterministic) {
+static ag_algo_choice choose_backward_filter(cudnnHandle_t h, const conv_desc *d, bool deterministic, bool timed) {
     cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
     int n = 0;
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d->x, d->y, d->conv, d->w,
-                                                              CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf));
+    if (timed)
+        CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, d->x, d->y, d->conv, d->w,
+                                                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf));
+    else
+        CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d->x, d->y, d->conv, d->w,
+                                                                  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf));
     int i = first_qualifying(perf, n, deterministic);
     cudnnConvolutionBwdFilterAlgo_t algo = i >= 0 ? perf[i].algo : CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
     size_t bytes = 0;
@@ -119,9 +135,9 @@ static ag_algo_choice choose(ag_ctx *c, const ag_node *node, const conv_desc *d)
     ag_algo_choice choice;
     if (ag_algo_cache_get(&s->algos, &key, &choice)) return choice;
     switch (node->op) {
-    case AG_OP_CONV2D: choice = choose_forward(s->cudnn, d, s->deterministic); break;
-    case AG_OP_CONV_TRANSPOSE2D: choice = choose_backward_data(s->cudnn, d, s->deterministic); break;
-    default: choice = choose_backward_filter(s->cudnn, d, s->deterministic); break;  // the weight gradient
+    case AG_OP_CONV2D: choice = choose_forward(s->cudnn, d, s->deterministic, s->timed_algos); break;
+    case AG_OP_CONV_TRANSPOSE2D: choice = choose_backward_data(s->cudnn, d, s->deterministic, s->timed_algos); break;
+    default: choice = choose_backward_filter(s->cudnn, d, s->deterministic, s->timed_algos); break;  // weight grad
     }
     ag_algo_cache_put(&s->algos, &key, choice);
     return choice;

@@ -39,6 +39,7 @@ typedef struct cuda_state {
     ag_block_cache mem;    // device memory: a caching allocator over cudaMalloc
     ag_algo_cache algos;   // cuDNN algorithms per convolution problem
     bool deterministic;    // only deterministic cuDNN algorithms (the default)
+    bool timed_algos;      // GAN_CUDNN_ALGOS=timed: chosen by cudnnFind* timings (conv.cu)
     float *host_stage;     // pinned host memory for fills drawn on the host
     size_t host_stage_size;
     char device_name[256];

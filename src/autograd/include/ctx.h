@@ -45,6 +45,20 @@ size_t ag_ctx_workspace_bytes(const ag_ctx *c);
 // backward. `gan bench` divides it by time.
 uint64_t ag_ctx_flops(const ag_ctx *c);
 
+// Time per op, for `gan bench --profile`. While a profile is set on a context, every op's kernel
+// is timed by the host's clock with the backend synchronised before and after, so a GPU's ops
+// run one at a time: the figures say where a step's time goes, and a profiled step runs slower
+// than an unprofiled one. Work outside the ops (optimizer updates, copies, the host's own) is
+// not in it.
+typedef struct ag_op_profile ag_op_profile;
+ag_op_profile *ag_op_profile_create(void);
+void ag_op_profile_free(ag_op_profile *p);
+void ag_ctx_set_profile(ag_ctx *c, ag_op_profile *p);  // NULL: off; the caller keeps p
+// Entries 0 .. ag_op_profile_size() - 1, one per op of the engine: the op's name, and its
+// seconds and calls since the profile was created.
+int ag_op_profile_size(void);
+const char *ag_op_profile_entry(const ag_op_profile *p, int i, double *seconds, int64_t *calls);
+
 // Grad mode. Returns the previous value so scopes nest:
 //   bool prev = ag_set_grad_enabled(c, false); ...; ag_set_grad_enabled(c, prev);
 bool ag_set_grad_enabled(ag_ctx *c, bool on);

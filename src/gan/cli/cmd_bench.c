@@ -53,6 +53,9 @@ static const char usage[] =
     "                it (DCGAN: batchnorm with running statistics; StyleGAN2: G_ema), no gradients\n"
     "  --name NAME   workload name in the output (default: derived from the model)\n"
     "  --device NAME the backend (default: the config's device key, cpu)\n"
+    "  --profile     add each op's ms and calls per timed step to the JSON (\"profile\"), the\n"
+    "                costliest first, and their sum (\"profile_ms\"); each op is timed alone,\n"
+    "                the device synchronised around it, so profiled steps run slower\n"
     "\n"
     "  --features NET          time feature net NET (fmnist or inception) instead, as `gan eval`\n"
     "                          runs it: one step is one batch of synthetic images in [-1, 1] at\n"
@@ -67,7 +70,7 @@ typedef struct bench_args {
     int noverrides;
     const char **overrides;
     int steps, warmup, threads, batch;  // threads, batch: -1 = from the config (--features: all cores, the net's batch)
-    bool real, sample;
+    bool real, sample, profile;
     const char *name, *device;  // device: NULL = the config's
     const char *features, *features_weights;  // a feature workload: the net, its weights file or NULL
 } bench_args;
@@ -87,6 +90,7 @@ static int parse_args(int argc, char **argv, bench_args *a, gan_err *err) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "--real")) a->real = true;
         else if (!strcmp(o, "--sample")) a->sample = true;
+        else if (!strcmp(o, "--profile")) a->profile = true;
         else if (!strcmp(o, "--steps") || !strcmp(o, "--warmup") || !strcmp(o, "--threads") ||
                  !strcmp(o, "--batch")) {
             int *dst = !strcmp(o, "--steps") ? &a->steps : !strcmp(o, "--warmup") ? &a->warmup
@@ -148,10 +152,37 @@ static double median_of(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// --profile: ms and calls per step of each op that ran, the most expensive first, and their sum.
+static void print_profile(const ag_op_profile *prof, int steps) {
+    const int n = ag_op_profile_size();
+    int *order = gan_xcalloc((size_t)n, sizeof *order, "the profile's order");
+    double total = 0, s, si;
+    int64_t calls, ci;
+    for (int i = 0; i < n; i++) order[i] = i, ag_op_profile_entry(prof, i, &s, &calls), total += s;
+    for (int i = 1; i < n; i++)  // insertion sort by time, descending: a few dozen ops
+        for (int j = i; j > 0; j--) {
+            ag_op_profile_entry(prof, order[j], &s, &calls);
+            ag_op_profile_entry(prof, order[j - 1], &si, &ci);
+            if (s <= si) break;
+            int t = order[j];
+            order[j] = order[j - 1], order[j - 1] = t;
+        }
+    printf(", \"profile_ms\": %.3f, \"profile\": [", total * 1e3 / steps);
+    for (int i = 0, first = 1; i < n; i++) {
+        const char *op = ag_op_profile_entry(prof, order[i], &s, &calls);
+        if (!calls) continue;
+        printf("%s{\"op\": \"%s\", \"ms\": %.3f, \"calls\": %.1f}", first ? "" : ", ", op, s * 1e3 / steps,
+               (double)calls / steps);
+        first = 0;
+    }
+    printf("]");
+    free(order);
+}
+
 // The JSON line: times of the timed steps (sorted here), `images` per step, the FLOPs the steps
 // ran in all, and what the context and backend say about memory and kernels.
 static void report(const char *name, int threads, double *ms, double *cpu_ms, int steps, int images, double flops_total,
-                   const ag_ctx *c, const ag_backend *be) {
+                   const ag_ctx *c, const ag_backend *be, const ag_op_profile *prof) {
     double min_ms = ms[0], sum_ms = 0;
     for (int i = 0; i < steps; i++) min_ms = ms[i] < min_ms ? ms[i] : min_ms, sum_ms += ms[i];
     const double mean_ms = sum_ms / steps;
@@ -163,10 +194,12 @@ static void report(const char *name, int threads, double *ms, double *cpu_ms, in
     printf("{\"engine\": \"gan.c\", \"workload\": \"%s\", \"threads\": %d, \"steps\": %d, "
            "\"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"cpu_ms\": %.3f, \"images_per_sec\": %.2f, "
            "\"flops_per_step\": %.0f, \"gflop_per_step\": %.3f, \"gflops\": %.2f, \"peak_rss_mb\": %.1f, \"arena_peak_mb\": %.1f, \"blas_core\": \"%s\", "
-           "\"backend\": \"%s\", \"device\": \"%s\", \"library\": \"%s\"}\n",
+           "\"backend\": \"%s\", \"device\": \"%s\", \"library\": \"%s\"",
            name, threads, steps, med, mean_ms, min_ms, med_cpu, images * 1e3 / mean_ms, flops, flops / 1e9,
            flops / (mean_ms * 1e6),
            ru.ru_maxrss / 1024.0, ag_ctx_arena_peak(c) / 1048576.0, d.kernels, d.name, d.device, d.library);
+    if (prof) print_profile(prof, steps);
+    printf("}\n");
     fflush(stdout);
 }
 
@@ -245,11 +278,12 @@ static int run(const bench_args *a, gan_err *err) {
     }
 
     ag_ctx *c = ag_ctx_create(be);
+    ag_op_profile *prof = a->profile ? ag_op_profile_create() : NULL;
     uint64_t flops0 = 0;
     gan_stats st;
     const gan_sample_opts so = {.psi = 1.0f, .noise_mode = 0, .rng = &rng};
     for (int it = 0; it < a->warmup + a->steps; it++) {
-        if (it == a->warmup) flops0 = ag_ctx_flops(c);
+        if (it == a->warmup) flops0 = ag_ctx_flops(c), ag_ctx_set_profile(c, prof);
         double t0 = gan_now(), c0 = process_cpu_seconds();
         if (a->sample) {
             ag_philox_fill_normal(z, (int64_t)batch * nz, rng.seed, ag_rng_reserve(&rng, (int64_t)batch * nz), 0.0f, 1.0f);
@@ -268,9 +302,10 @@ static int run(const bench_args *a, gan_err *err) {
 
     char name[160];
     workload_name(name, sizeof name, a, &cfg, batch);
-    report(name, threads, ms, cpu_ms, a->steps, batch, (double)(ag_ctx_flops(c) - flops0), c, be);
+    report(name, threads, ms, cpu_ms, a->steps, batch, (double)(ag_ctx_flops(c) - flops0), c, be, prof);
 
     ag_ctx_free(c);
+    ag_op_profile_free(prof);
     fam->free(m);
     ag_backend_close(be);
     source_free(&src);
@@ -299,10 +334,11 @@ static int run_features(const bench_args *a, gan_err *err) {
     ag_philox_fill_uniform(images, floats, 1, 0, -1.0f, 1.0f);
 
     ag_ctx *c = ag_ctx_create(be);
+    ag_op_profile *prof = a->profile ? ag_op_profile_create() : NULL;
     uint64_t flops0 = 0;
     int rc = 0;
     for (int it = 0; it < a->warmup + a->steps && rc == 0; it++) {
-        if (it == a->warmup) flops0 = ag_ctx_flops(c);
+        if (it == a->warmup) flops0 = ag_ctx_flops(c), ag_ctx_set_profile(c, prof);
         double t0 = gan_now(), c0 = process_cpu_seconds();
         rc = gan_feature_net_run(f, c, images, B, C, H, W, out, err);
         double dt = (gan_now() - t0) * 1e3, dc = (process_cpu_seconds() - c0) * 1e3;
@@ -312,9 +348,10 @@ static int run_features(const bench_args *a, gan_err *err) {
         char name[160];
         if (a->name) snprintf(name, sizeof name, "%s", a->name);
         else snprintf(name, sizeof name, "features_%s_b%d", info->name, B);
-        report(name, ag_backend_threads(be), ms, cpu_ms, a->steps, B, (double)(ag_ctx_flops(c) - flops0), c, be);
+        report(name, ag_backend_threads(be), ms, cpu_ms, a->steps, B, (double)(ag_ctx_flops(c) - flops0), c, be, prof);
     }
     ag_ctx_free(c);
+    ag_op_profile_free(prof);
     gan_feature_net_free(f);
     ag_backend_close(be);
     free(images), free(out), free(ms);

@@ -19,6 +19,7 @@ typedef struct gan_step_memory {
     int batch_a, batch_b;     // the probe batches
     double fixed_bytes;       // the step's arena and workspace at batch 0 (extrapolated)
     double per_image_bytes;   // and per image of the batch
+    double workspace_a, workspace_b;  // the kernels' workspace at each probe (in the above)
 } gan_step_memory;
 
 // Probes `family` under cfg on `be`. Returns 0, or -1 when no small batch is valid for the
