@@ -2,6 +2,7 @@
 
 #include "check.h"
 #include "ctx_internal.h"
+#include "tensor.h"
 
 // 4 MiB first blocks: small models never grow, big ones consolidate after one iteration.
 #define META_MIN_BLOCK (1u << 20)
@@ -94,3 +95,25 @@ bool ag_set_grad_enabled(ag_ctx *c, bool on) {
 }
 
 bool ag_is_grad_enabled(const ag_ctx *c) { return c->grad_enabled; }
+
+void ag_ctx_set_allreduce(ag_ctx *c, ag_allreduce_fn fn, void *user, int processes) {
+    AG_CHECK(!fn || processes >= 1, "ag_ctx_set_allreduce: %d processes", processes);
+    c->allreduce = fn;
+    c->allreduce_user = user;
+    c->processes = fn ? processes : 1;
+}
+
+int ag_ctx_processes(const ag_ctx *c) { return c->allreduce ? c->processes : 1; }
+
+ag_tensor *ag_allreduce_mean(ag_ctx *c, ag_tensor *t) {
+    if (!c->allreduce) return t;
+    const int64_t n = t->numel;
+    float *buf = ag_xcalloc((size_t)n, sizeof *buf);
+    ag_tensor_to_host(t, buf);
+    c->allreduce(c->allreduce_user, buf, n);
+    for (int64_t i = 0; i < n; i++) buf[i] /= (float)c->processes;
+    ag_tensor *out = ag_new(c, t->shape);
+    ag_tensor_from_host(out, buf);
+    free(buf);
+    return out;
+}

@@ -21,6 +21,9 @@ struct ag_ctx {
     size_t workspace_size;
     uint64_t flops;  // ag_ctx_flops: the backends add to it
     struct ag_op_profile *profile;  // NULL, or where ag_op_run times each kernel
+    ag_allreduce_fn allreduce;      // NULL: one process
+    void *allreduce_user;
+    int processes;
     // Reused buffers of the backward pass (grown on demand, never shrunk).
     struct ag_node **bw_nodes;
     size_t bw_cap;

@@ -24,6 +24,7 @@ void ag_adam_free(ag_adam *o) {
 }
 
 void ag_adam_step(ag_adam *o) {
+    if (o->grad_hook) o->grad_hook(o->grad_hook_user, o->ps);
     o->step++;
     ag_adam_args a = {
         .lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,

@@ -45,6 +45,18 @@ size_t ag_ctx_workspace_bytes(const ag_ctx *c);
 // backward. `gan bench` divides it by time.
 uint64_t ag_ctx_flops(const ag_ctx *c);
 
+// A data-parallel run's processes (the trainer's gan_dist, which the engine does not know): fn
+// sums n host floats over every process, in place, and does not return on failure (it ends the
+// run). Model code asks for a buffer's mean over the processes through ag_allreduce_mean, e.g.
+// StyleGAN2's moving average of W, so that every process keeps the same buffer a single process
+// would. Without a hook there is one process.
+typedef void (*ag_allreduce_fn)(void *user, float *buf, int64_t n);
+void ag_ctx_set_allreduce(ag_ctx *c, ag_allreduce_fn fn, void *user, int processes);
+int ag_ctx_processes(const ag_ctx *c);
+// t's mean over the processes, as a new per-iteration tensor without history; t itself with one
+// process. Collective: every process calls it in the same order.
+struct ag_tensor *ag_allreduce_mean(ag_ctx *c, struct ag_tensor *t);
+
 // Time per op, for `gan bench --profile`. While a profile is set on a context, every op's kernel
 // is timed by the host's clock with the backend synchronised before and after, so a GPU's ops
 // run one at a time: the figures say where a step's time goes, and a profiled step runs slower

@@ -5,12 +5,18 @@
 
 #include "params.h"
 
+// Called by ag_adam_step with the set's gradients before they are used: a data-parallel run
+// averages them over its processes here (one block, ps->grads, per optimizer step).
+typedef void (*ag_grad_hook)(void *user, ag_params *ps);
+
 typedef struct ag_adam {
     ag_params *ps;
     float lr, beta1, beta2, eps, weight_decay;
     int64_t step;   // number of steps taken (bias correction uses step after increment)
     ag_tensor *m;   // (ps->total) first moments
     ag_tensor *v;   // (ps->total) second moments
+    ag_grad_hook grad_hook;  // NULL: none
+    void *grad_hook_user;
 } ag_adam;
 
 ag_adam *ag_adam_create(ag_params *ps, float lr, float beta1, float beta2, float eps, float weight_decay);

@@ -8,6 +8,18 @@
 #include "config.h"
 #include "trainer.h"
 
+// Every process's setup result (rc) met: 0 when all succeeded; else -1 with err holding the
+// lowest failing rank's error (broadcast from it).
+static int agree_on_setup(gan_dist *dist, int rc, gan_err *err) {
+    const int failed = gan_dist_first_failed(dist, rc == 0);
+    if (failed < 0) return 0;
+    gan_err theirs = *err, ignored;
+    if (gan_dist_broadcast(dist, &theirs, sizeof theirs, failed, &ignored) != 0) theirs = *err;
+    *err = theirs;
+    if (failed != 0) gan_errf(err, theirs.code, "rank %d: %s", failed, theirs.msg);
+    return -1;
+}
+
 static const char usage[] =
     "usage: gan train CONFIG.yaml [key.path=value ...] [--run-dir DIR] [--device NAME]\n"
     "       gan train --resume RUN_DIR|CKPT.h5 [key.path=value ...] [--device NAME]\n"
@@ -25,7 +37,11 @@ static const char usage[] =
     "  --help-config    every config key with its type, default and meaning\n"
     "\n"
     "Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits 0. One process\n"
-    "writes a run at a time (RUN/.lock); a second one exits 1 naming the first.\n";
+    "writes a run at a time (RUN/.lock); a second one exits 1 naming the first.\n"
+    "\n"
+    "Data-parallel over several processes, in a build with MPI: mpirun -np N gan train CONFIG.yaml\n"
+    "(or srun). train.batch_size stays the global batch and must divide by N; rank 0 writes the\n"
+    "run. docs/distributed.md says what runs so and how to launch on a cluster.\n";
 
 // The config's name names the run directory runs/NAME: one path component, so a run never
 // lands outside runs/ (checked with --run-dir too: a config is valid or not whatever the flags).
@@ -86,11 +102,21 @@ int gan_cmd_train(int argc, char **argv) {
     }
     if (device[0]) overrides[noverrides++] = device;  // last, so it wins over a device=... override
 
+    // The run's processes: this one alone, or every process a launcher (mpirun, srun) started.
+    gan_dist *dist = gan_dist_open(&err);
+    if (!dist) {
+        free(overrides);
+        return gan_cli_fail("train", &err);
+    }
+    const int nproc = gan_dist_size(dist), rank = gan_dist_rank(dist);
+    // Rank 0 speaks for the run: the others' progress would only repeat it.
+    if (rank > 0 && !freopen("/dev/null", "w", stdout)) fprintf(stderr, "gan train: rank %d: stdout stays open\n", rank);
+
     gan_trainer tr;
     memset(&tr, 0, sizeof tr);
     int rc;
     if (resume) {
-        rc = gan_trainer_resume(&tr, resume, noverrides, overrides, &err);
+        rc = gan_trainer_resume(&tr, resume, noverrides, overrides, dist, &err);
     } else {
         gan_config cfg;
         rc = gan_config_load(config_path, noverrides, overrides, &cfg, &err);
@@ -106,10 +132,29 @@ int gan_cmd_train(int argc, char **argv) {
                         "runs/%s`); this run goes to %s\n", cfg.name, cfg.name, dir);
             run_dir = dir;
         }
-        if (rc == 0) rc = gan_trainer_create(&tr, &cfg, run_dir, &err);
+        if (rc == 0) rc = gan_trainer_create(&tr, &cfg, run_dir, dist, &err);
     }
+    // Before the first step every process meets: a setup that failed anywhere (a config this
+    // split cannot run, rank 0 finding the run directory taken) stops all of them, with the
+    // lowest failing rank's message, and none is left waiting in a collective.
+    const bool agreed = nproc > 1 && agree_on_setup(dist, rc, &err) != 0;
+    if (agreed) rc = -1;
     if (rc == 0) rc = gan_trainer_run(&tr, &err);
     gan_trainer_free(&tr);
     free(overrides);
-    return rc == 0 ? 0 : gan_cli_fail("train", &err);
+    if (rc == 0 || nproc == 1 || agreed) {
+        gan_dist_close(dist);
+        if (rc == 0) return 0;
+        return rank == 0 ? gan_cli_fail("train", &err) : (err.code ? err.code : GAN_EXIT_RUNTIME);
+    }
+    // One process failing inside the loop (an I/O error of rank 0's, a diverged step) must not
+    // leave the others waiting in a collective: it ends the whole run (gan_dist_abort).
+    char who[32];
+    snprintf(who, sizeof who, "train (rank %d of %d)", rank, nproc);
+    gan_cli_fail(who, &err);
+    fflush(stdout);
+    fflush(stderr);
+    const int code = err.code ? err.code : GAN_EXIT_RUNTIME;
+    gan_dist_abort(dist, code);
+    return code;
 }

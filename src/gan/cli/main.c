@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "backend.h"
 #include "cli.h"
+#include "dist.h"
 #include "error.h"
 #include "version.h"
 
@@ -91,6 +92,9 @@ static int run(int argc, char **argv) {
             printf("%s: %s; kernels %s; %s\n", name, d.library, d.kernels, d.device);
             ag_backend_close(be);
         }
+        // Whether `mpirun -np N gan train` can train over N processes (docs/distributed.md).
+        printf("dist: %s\n", strcmp(gan_dist_build_backend(), "mpi") ? "none (one process; build with MPI for more)"
+                                                                      : "mpi (data-parallel training under mpirun or srun)");
         return 0;
     }
     if (!strcmp(cmd, "train")) return gan_cmd_train(argc - 2, argv + 2);

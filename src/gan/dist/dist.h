@@ -36,7 +36,9 @@ gan_dist *gan_dist_open(gan_err *err);
 // Leaves the run (MPI_Finalize). A rank that fails returns an error up to the CLI, which calls
 // gan_dist_abort instead, so the other ranks never wait on it.
 void gan_dist_close(gan_dist *d);
-// Ends every rank of the run with `code` (MPI_Abort), after this rank printed its message.
+// Ends every rank of the run with `code`, after this rank printed its message: under Open MPI's
+// mpirun by leaving without MPI_Finalize (mpirun then ends the job), elsewhere with MPI_Abort
+// (dist_mpi.c says why). Does not return.
 void gan_dist_abort(gan_dist *d, int code);
 
 int gan_dist_rank(const gan_dist *d);

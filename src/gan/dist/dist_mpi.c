@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "dist.h"
@@ -53,11 +54,17 @@ static int mpi_broadcast(gan_dist *d, void *buf, int64_t bytes, int root, gan_er
     return 0;
 }
 
+// Under Open MPI's mpirun a process that exits without MPI_Finalize ends the whole job, and
+// mpirun exits with its status: that is how a rank stops the run there. MPI_Abort is not used
+// under mpirun because Debian 12's Open MPI 4.1.4 mpirun crashed (a segmentation fault in its
+// help-message code, exit 139) whenever a rank called it. Other launchers (srun, MPICH's
+// hydra) may leave the other processes running when one exits: there MPI_Abort ends them.
 static void mpi_abort(gan_dist *d, int code) {
     fflush(stdout);
     fflush(stderr);
+    if (getenv("OMPI_COMM_WORLD_SIZE") && !getenv("SLURM_JOB_ID")) _exit(code);
     MPI_Abort(comm_of(d), code);
-    exit(code);  // MPI_Abort does not return; this keeps the compiler's view simple
+    _exit(code);  // MPI_Abort does not return; this keeps the compiler's view simple
 }
 
 static void mpi_close(gan_dist *d) {

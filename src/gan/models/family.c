@@ -1,7 +1,12 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "family.h"
+
+#include "alloc.h"
+#include "gan_check.h"
+#include "tensor.h"
 
 extern const gan_family gan_family_dcgan, gan_family_stylegan2;
 
@@ -32,4 +37,34 @@ void gan_draw_classes(int32_t *out, float *u, int64_t n, int K, ag_rng *rng) {
         int32_t k = (int32_t)(u[i] * (float)K);
         out[i] = k < K ? k : K - 1;  // u * K rounds up to K for u just below 1
     }
+}
+
+void gan_shard_rows(void *dst, const void *src, size_t elem, int64_t row, int batches, int batch, int groups,
+                    int rank, int size) {
+    GAN_CHECK(groups >= 1 && size >= 1 && rank >= 0 && rank < size && batch % (groups * size) == 0,
+              "gan_shard_rows: batch %d in %d groups over %d processes (rank %d)", batch, groups, size, rank);
+    const int64_t chunk = batch / (groups * size), per_group = batch / groups, bytes = chunk * row * (int64_t)elem;
+    char *out = dst;
+    const char *in = src;
+    for (int b = 0; b < batches; b++)
+        for (int g = 0; g < groups; g++) {
+            const int64_t first = (int64_t)b * batch + g * per_group + rank * chunk;
+            memcpy(out, in + first * row * (int64_t)elem, (size_t)bytes);
+            out += bytes;
+        }
+}
+
+ag_tensor *gan_shard_tensor(ag_ctx *c, ag_tensor *t, int groups, int rank, int size) {
+    const int batch = (int)t->shape.d[0];
+    const int64_t row = t->numel / batch;
+    ag_shape s = t->shape;
+    s.d[0] = batch / size;
+    float *all = gan_xmalloc((size_t)t->numel * sizeof *all, "a batch to shard");
+    float *mine = gan_xmalloc((size_t)(row * s.d[0]) * sizeof *mine, "a process's share of a batch");
+    ag_tensor_to_host(t, all);
+    gan_shard_rows(mine, all, sizeof *all, row, 1, batch, groups, rank, size);
+    ag_tensor *out = ag_new(c, s);
+    ag_tensor_from_host(out, mine);
+    free(all), free(mine);
+    return out;
 }

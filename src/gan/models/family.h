@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "error.h"
+#include "optim.h"
 #include "params.h"
 #include "rng.h"
 #include "stats.h"
@@ -72,6 +73,14 @@ typedef struct gan_family {
                         int lo, int hi, const gan_sample_opts *o, float *out);
     // Parameter counts and the like, one "name  value" line each, for `gan info`.
     void (*describe)(const gan_model *m, FILE *f);
+    // Data parallelism (docs/distributed.md): makes m process `rank` of `size`. step still takes
+    // the global batches (train.batch_size each) and draws the global batch's random inputs,
+    // then trains on this process's rows of them (gan_shard_rows), so that `size` processes
+    // compute what one would, up to the order of the gradients' sums. A usage error naming the
+    // key when cfg cannot be split so.
+    int (*shard)(gan_model *m, const gan_config *cfg, int rank, int size, gan_err *err);
+    // The model's optimizers (at most max), for the trainer's gradient hooks.
+    int (*optimizers)(gan_model *m, ag_adam **out, int max);
 } gan_family;
 
 // One part of a family's state for gan_state_find_nonfinite: a parameter set's values, or a
@@ -87,6 +96,17 @@ bool gan_state_find_nonfinite(const gan_state_part *parts, int n, char *what, si
 // n classes drawn uniformly from [0, K) (a conditional step's fake classes): one reservation of
 // rng for n uniforms u in [0, 1) (u: room for n floats), class floor(u K).
 void gan_draw_classes(int32_t *out, float *u, int64_t n, int K, ag_rng *rng);
+
+// Process rank's rows of `batches` consecutive batches of `batch` rows (`row` elements of `elem`
+// bytes each) from src into dst. Each batch is cut into `groups` equal groups of consecutive rows
+// and each group into `size` chunks; process r takes chunk r of every group, in group order. With
+// groups = 1 that is the r-th contiguous slice. StyleGAN2's minibatch standard deviation groups
+// sample i with the samples i mod (batch / G) (as stylegan2-ada's reshape(G, -1)): with groups =
+// G a process's local groups are exactly the global ones. batch must divide by groups x size.
+void gan_shard_rows(void *dst, const void *src, size_t elem, int64_t row, int batches, int batch, int groups,
+                    int rank, int size);
+// The same for a per-iteration tensor whose first axis is the batch: a new tensor of c.
+ag_tensor *gan_shard_tensor(ag_ctx *c, ag_tensor *t, int groups, int rank, int size);
 
 // The family of model.type, or NULL.
 const gan_family *gan_family_find(const char *type);

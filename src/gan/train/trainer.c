@@ -87,6 +87,67 @@ static int eval_setup(gan_trainer *tr, gan_err *err) {
     return 0;
 }
 
+// --- data parallelism (docs/distributed.md) ---------------------------------------------------
+
+static int nprocs(const gan_trainer *tr) { return tr->dist ? gan_dist_size(tr->dist) : 1; }
+
+// A collective that fails inside a step has no way back up: the message, then every process
+// of the run ends (none is left waiting on it).
+static void dist_fail(gan_trainer *tr, const gan_err *e) {
+    fprintf(stderr, "gan train: error: rank %d: %s\n", gan_dist_rank(tr->dist), e->msg);
+    fflush(stderr);
+    gan_dist_abort(tr->dist, GAN_EXIT_RUNTIME);
+}
+
+// The engine's collective (ctx.h): a sum over the processes.
+static void allreduce_sum(void *user, float *buf, int64_t n) {
+    gan_trainer *tr = user;
+    gan_err e = {0};
+    if (gan_dist_allreduce_sum(tr->dist, buf, n, &e) != 0) dist_fail(tr, &e);
+}
+
+// Every optimizer's hook: the set's gradients averaged over the processes, one allreduce per
+// parameter set and step. Each process's loss is a mean over its share of the batch, so the
+// average is the gradient of the global batch's mean, as one process computes it.
+static void average_grads(void *user, ag_params *ps) {
+    gan_trainer *tr = user;
+    const int64_t n = ps->total;
+    if (n > tr->grad_cap) {
+        free(tr->grad_buf);
+        tr->grad_buf = gan_xmalloc((size_t)n * sizeof *tr->grad_buf, "a gradient block's staging buffer");
+        tr->grad_cap = n;
+    }
+    ag_tensor_to_host(ps->grads, tr->grad_buf);
+    allreduce_sum(tr, tr->grad_buf, n);
+    const float inv = 1.0f / (float)nprocs(tr);
+    for (int64_t i = 0; i < n; i++) tr->grad_buf[i] *= inv;
+    ag_tensor_from_host(ps->grads, tr->grad_buf);
+}
+
+// Makes the model this process's share of the run and hooks its optimizers.
+static int shard_model(gan_trainer *tr, gan_err *err) {
+    const gan_family *f = tr->family;
+    if (!f->shard || !f->optimizers)
+        return gan_errf(err, GAN_EXIT_USAGE, "model.type: %s does not train over several processes",
+                        tr->cfg.model.type);
+    if (f->shard(tr->model, &tr->cfg, gan_dist_rank(tr->dist), nprocs(tr), err) != 0) return -1;
+    ag_adam *opts[8];
+    const int n = f->optimizers(tr->model, opts, 8);
+    for (int i = 0; i < n; i++) opts[i]->grad_hook = average_grads, opts[i]->grad_hook_user = tr;
+    return 0;
+}
+
+// The step's statistics averaged over the processes (each measured its share of the batch), and
+// whether any process was asked to stop: every process leaves the loop at the same step.
+static void agree_on_step(gan_trainer *tr, gan_stats *st, bool *stop) {
+    float buf[GAN_STATS_MAX + 1];
+    for (int i = 0; i < st->n; i++) buf[i] = st->values[i];
+    buf[st->n] = *stop ? 1.0f : 0.0f;
+    allreduce_sum(tr, buf, st->n + 1);
+    for (int i = 0; i < st->n; i++) st->values[i] = buf[i] / (float)nprocs(tr);
+    *stop = buf[st->n] > 0;
+}
+
 // Data, model and buffers: what a new run and a resumed one share. The model gets fresh
 // weights from the seed; a resumed run then overwrites them from its checkpoint.
 static int setup(gan_trainer *tr, gan_err *err) {
@@ -100,12 +161,17 @@ static int setup(gan_trainer *tr, gan_err *err) {
     streams s = derive_streams(cfg->seed);
     tr->model = tr->family->create(cfg, tr->be, &s.init, err);
     if (!tr->model) return -1;
+    if (nprocs(tr) > 1 && shard_model(tr, err) != 0) return -1;
 
     if (gan_trainer_open_data(cfg, cfg->train.batch_size, s.data_seed, &tr->ds, &tr->loader, err) != 0) return -1;
-    // With the model and data in memory, a step must fit in what is left.
-    if (gan_check_step_memory(tr->family, cfg, tr->be, err) != 0) return -1;
+    // With the model and data in memory, a step must fit in what is left: a step of this
+    // process's share of the batch.
+    gan_config share = *cfg;
+    share.train.batch_size /= nprocs(tr);
+    if (gan_check_step_memory(tr->family, &share, tr->be, err) != 0) return -1;
     tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
+    if (nprocs(tr) > 1) ag_ctx_set_allreduce(tr->c, allreduce_sum, tr, nprocs(tr));
 
     int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
     int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
@@ -260,16 +326,24 @@ static int make_run_subdirs(const char *run_dir, gan_err *err) {
     return 0;
 }
 
-int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err) {
+// The processes of the run: several, or this one alone (tr->dist NULL); only rank 0 writes.
+static void use_dist(gan_trainer *tr, gan_dist *dist) {
+    tr->dist = dist && gan_dist_size(dist) > 1 ? dist : NULL;
+    tr->writer = !tr->dist || gan_dist_rank(tr->dist) == 0;
+}
+
+int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_dist *dist, gan_err *err) {
     memset(tr, 0, sizeof *tr);
+    use_dist(tr, dist);
     tr->cfg = *cfg;
     snprintf(tr->run_dir, sizeof tr->run_dir, "%s", run_dir);
-    if (check_new_run_dir(run_dir, err) != 0) return -1;
+    if (tr->writer && check_new_run_dir(run_dir, err) != 0) return -1;
     if (setup(tr, err) != 0) return -1;  // bad data or model: no directory is made
     // Found (the data loaded, the reference when it is a path): stored absolute from here on.
     gan_fs_make_absolute(tr->cfg.data.path, sizeof tr->cfg.data.path);
     if (strcmp(tr->cfg.eval.ref, "data") && gan_fs_exists(tr->cfg.eval.ref))
         gan_fs_make_absolute(tr->cfg.eval.ref, sizeof tr->cfg.eval.ref);
+    if (!tr->writer) return 0;
 
     // The checks again under the lock: another writer may have come in while the data loaded.
     if (gan_fs_mkdir_p(run_dir, err) != 0 || own_run_dir(tr, err) != 0) return -1;
@@ -483,8 +557,9 @@ static int continue_run_dir(gan_trainer *tr, const char *ckpt, gan_err *err) {
 }
 
 int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const char *const *overrides,
-                       gan_err *err) {
+                       gan_dist *dist, gan_err *err) {
     memset(tr, 0, sizeof *tr);
+    use_dist(tr, dist);
     char ckpt[GAN_PATH_MAX], source[GAN_PATH_MAX];
     if (resume_source(path, tr->run_dir, ckpt, err) != 0) return -1;
     gan_config stored;
@@ -516,19 +591,19 @@ int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const 
         // Only what killed writers left (a report or grid cut off as the run ended) is removed,
         // when no writer holds the run; anything else stays as it is.
         gan_err ignored;
-        if (own_run_dir(tr, &ignored) == 0) {
+        if (tr->writer && own_run_dir(tr, &ignored) == 0) {
             gan_fs_unlock_dir(tr->lock_fd);
             tr->locked = false;
         }
         return 0;
     }
-    if (own_run_dir(tr, err) != 0) return -1;
+    if (tr->writer && own_run_dir(tr, err) != 0) return -1;
     if (strcmp(stored.device, wanted.device))
         fprintf(stderr, "gan train: note: the run trained on %s and continues on %s; results stay correct but are "
                         "bit-identical to an unbroken run only on the same backend\n", stored.device, wanted.device);
     if (setup(tr, err) != 0) return -1;
     if (ckpt[0] && gan_train_state_load(tr, ckpt, err) != 0) return -1;
-    return continue_run_dir(tr, ckpt, err);
+    return tr->writer ? continue_run_dir(tr, ckpt, err) : 0;
 }
 
 void gan_trainer_free(gan_trainer *tr) {
@@ -542,6 +617,7 @@ void gan_trainer_free(gan_trainer *tr) {
     gan_feature_net_free(tr->eval_net);
     ag_ctx_free(tr->eval_c);
     free(tr->fixed_noise);
+    free(tr->grad_buf);
     ag_backend_close(tr->be);  // the model, context and tensors above live on it
     if (tr->locked) gan_fs_unlock_dir(tr->lock_fd);  // last: the run is written until here
     memset(tr, 0, sizeof *tr);
@@ -718,25 +794,30 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
                (long long)tr->step, (long long)cfg->train.steps);
         return 0;
     }
-    metrics_log metrics = {0};
-    if (path_in(metrics.path, tr->run_dir, "metrics.jsonl", err) != 0) return -1;
-    metrics.fd = open(metrics.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-    if (metrics.fd < 0)
-        return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open for appending: %s", metrics.path, strerror(errno));
-    char *yaml = gan_config_to_yaml(cfg);
-    tr->events = gan_run_events_open(tr->run_dir, tr->step, yaml, err);
-    free(yaml);
-    if (!tr->events) {
-        close(metrics.fd);
-        return -1;
+    metrics_log metrics = {.fd = -1};
+    if (tr->writer) {
+        if (path_in(metrics.path, tr->run_dir, "metrics.jsonl", err) != 0) return -1;
+        metrics.fd = open(metrics.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+        if (metrics.fd < 0)
+            return gan_errf(err, GAN_EXIT_RUNTIME, "%s: cannot open for appending: %s", metrics.path, strerror(errno));
+        char *yaml = gan_config_to_yaml(cfg);
+        tr->events = gan_run_events_open(tr->run_dir, tr->step, yaml, err);
+        free(yaml);
+        if (!tr->events) {
+            close(metrics.fd);
+            return -1;
+        }
     }
 
     gan_signals_install();
     gan_progress prog;
     gan_progress_init(&prog, stdout, cfg->train.steps, cfg->log.every);
-    gan_progress_note(&prog, "training %s: %s %dx%d, %lld images from %s, %d thread%s, run directory %s",
+    char procs[64] = "";
+    if (tr->dist) snprintf(procs, sizeof procs, " in each of %d processes (%s)", nprocs(tr), gan_dist_name(tr->dist));
+    gan_progress_note(&prog, "training %s: %s %dx%d, %lld images from %s, %d thread%s%s, run directory %s",
                       cfg->name, cfg->model.type, cfg->model.resolution, cfg->model.resolution,
-                      (long long)tr->ds.n, cfg->data.path, tr->threads, tr->threads == 1 ? "" : "s", tr->run_dir);
+                      (long long)tr->ds.n, cfg->data.path, tr->threads, tr->threads == 1 ? "" : "s", procs,
+                      tr->run_dir);
     if (tr->step > 0) gan_progress_note(&prog, "resuming at step %lld", (long long)tr->step);
 
     const int B = cfg->train.batch_size;
@@ -746,8 +827,11 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     double rate_t0 = gan_now();
     int64_t rate_steps = 0, last_ckpt = tr->step;
     int rc = 0;
+    // Several processes agree on stopping after each step (agree_on_step): a signal reaches each
+    // at its own moment, and a process that left the loop alone would leave the others waiting.
+    bool stop = !tr->dist && gan_signals_stop_requested();
 
-    while (tr->step < cfg->train.steps && !gan_signals_stop_requested()) {
+    while (tr->step < cfg->train.steps && !stop) {
         double t0 = gan_now();
         for (int k = 0; k < nbatches; k++) {
             gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
@@ -755,6 +839,8 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         }
         gan_stats st;
         tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, tr->real_labels, &tr->rng, &st);
+        stop = gan_signals_stop_requested();
+        if (tr->dist) agree_on_step(tr, &st, &stop);
         const char *bad;
         float value;
         if (!stats_finite(&st, &bad, &value)) {
@@ -773,6 +859,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
 
         bool last = tr->step == cfg->train.steps;
         const gan_stats means = interval_means(&iv);  // the progress line shows what the log stores
+        if (!tr->writer) continue;  // the other processes of a run only step
         if (tr->step % cfg->log.every == 0 || last) {
             if ((rc = write_metrics(&metrics, tr, &iv, err)) != 0) break;
             iv = (interval){0};
@@ -798,7 +885,8 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
                               ckpt ? "a checkpoint (checkpoints/)" : "");
     }
     gan_progress_finish(&prog);
-    if (rc == 0 && gan_signals_stop_requested()) {
+    if (!tr->writer) return rc;
+    if (rc == 0 && stop) {
         if (last_ckpt != tr->step) rc = checkpoint_now(tr, err);
         if (rc == 0)
             gan_progress_note(&prog, "stopped by signal %d at step %lld; checkpoint written; continue with "

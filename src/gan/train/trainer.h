@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "dataset.h"
+#include "dist.h"
 #include "error.h"
 #include "family.h"
 #include "feature_net.h"
@@ -59,6 +60,13 @@ typedef struct gan_trainer {
     bool nothing_to_do;  // a resume found the run at train.steps: gan_trainer_run only says so
     gan_tfevents *events;  // this session's TensorBoard event file (run_events.h), open in gan_trainer_run
     bool report_warned;    // a report.html refresh failed and said so (report.h): once is enough
+    // Data parallelism (docs/distributed.md): the run's processes (NULL: this one alone). Only
+    // the writer (rank 0) touches the run directory; every process steps, and the collectives
+    // (gradient averaging in the optimizers' hooks, the step statistics) keep them in lockstep.
+    gan_dist *dist;
+    bool writer;
+    float *grad_buf;  // host staging of one parameter set's gradients for the allreduce
+    int64_t grad_cap;
 } gan_trainer;
 
 // The config's data as dataset options (data.path, data.format, data.limit at model.channels
@@ -78,7 +86,8 @@ int gan_trainer_default_run_dir(const char *name, char *dir, size_t size, gan_er
 // writer killed before writing config.yaml leaves). Loads the data before anything is written,
 // so bad data leaves no directory behind; then takes the run's lock (another writer: exit 1
 // naming its pid and host) and writes config.yaml before anything else.
-int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_err *err);
+// dist: the run's processes (dist.h), or NULL for one; the trainer does not close it.
+int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_dir, gan_dist *dist, gan_err *err);
 // Resumes from a run directory (its newest checkpoint, or step 0 from its config.yaml when it
 // has none yet) or a checkpoint inside a run's checkpoints/ folder. Overrides may change only
 // what does not alter the run's past (steps, checkpoint/sample/log intervals, threads); anything
@@ -87,7 +96,7 @@ int gan_trainer_create(gan_trainer *tr, const gan_config *cfg, const char *run_d
 // takes the run's lock before the first write; resuming a checkpoint older than the run's
 // newest moves the newer ones aside (gan_ckpt_branch).
 int gan_trainer_resume(gan_trainer *tr, const char *path, int noverrides, const char *const *overrides,
-                       gan_err *err);
+                       gan_dist *dist, gan_err *err);
 // Trains until cfg.train.steps (or a stop signal: then checkpoints and returns 0 early); after a
 // resume that found nothing_to_do, only says so.
 int gan_trainer_run(gan_trainer *tr, gan_err *err);

@@ -26,6 +26,10 @@ struct gan_model {
     gan_aug_opts aug;     // augmentation of D's inputs; mode off: none
     gan_ada_state ada;    // ADA's p and the signs since its last adjustment
     float *aug_params;    // with augmentation: (2 d_steps + 1) batches' parameters of one step
+    // Data parallelism (shard): this process's rows of the step's global batches and draws.
+    int rank, nproc, local;  // nproc 1: the whole batch (local = batch)
+    float *z_l, *eps_l, *real_l;
+    int32_t *fake_l, *labels_l;
 };
 
 static gan_loss_kind loss_of(const gan_config *cfg) {
@@ -56,6 +60,7 @@ static void dcgan_free(gan_model *m) {
     free(m->u);
     free(m->fake_labels);
     free(m->aug_params);
+    free(m->z_l), free(m->eps_l), free(m->real_l), free(m->fake_l), free(m->labels_l);
     free(m);
 }
 
@@ -77,6 +82,7 @@ static gan_model *dcgan_create(const gan_config *cfg, const ag_backend *be, ag_r
     m->opts = (gan_dcgan_step_opts){.loss = loss_of(cfg), .label_smoothing = (float)t->label_smoothing,
                                     .d_steps = t->d_steps, .gp_lambda = (float)t->gp_lambda};
     m->batch = t->batch_size;
+    m->nproc = 1, m->local = m->batch;
     m->z = gan_xmalloc((size_t)t->d_steps * t->batch_size * s.nz * sizeof(float), "a step's latents");
     if (m->opts.loss == GAN_LOSS_WGAN_GP)
         m->eps = gan_xmalloc((size_t)t->d_steps * t->batch_size * sizeof(float), "a step's interpolation weights");
@@ -118,9 +124,24 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
                          m->aug_params + (int64_t)b * GAN_AUG_NPARAMS * m->batch);
     }
     GAN_CHECK((K > 0) == (labels != NULL), "dcgan step: %d classes and %s real labels", K, labels ? "" : "no");
+    const float *z = m->z, *eps = m->eps;
+    const int32_t *fake_labels = m->fake_labels;
+    if (m->nproc > 1) {  // this process's rows of everything drawn above, and of the real batches
+        const gan_dcgan_shape sh = m->g->shape;
+        const int ds = m->opts.d_steps, B = m->batch, r = m->rank, n = m->nproc;
+        gan_shard_rows(m->z_l, m->z, sizeof(float), sh.nz, ds, B, 1, r, n);
+        gan_shard_rows(m->real_l, real, sizeof(float), (int64_t)sh.nc * sh.resolution * sh.resolution, ds, B, 1, r, n);
+        if (m->eps) gan_shard_rows(m->eps_l, m->eps, sizeof(float), 1, ds, B, 1, r, n);
+        if (K > 0) {
+            gan_shard_rows(m->fake_l, m->fake_labels, sizeof(int32_t), 1, ds, B, 1, r, n);
+            gan_shard_rows(m->labels_l, labels, sizeof(int32_t), 1, ds, B, 1, r, n);
+            labels = m->labels_l;
+        }
+        z = m->z_l, eps = m->eps ? m->eps_l : NULL, fake_labels = m->fake_l, real = m->real_l;
+    }
     gan_dcgan_step_stats s;
-    gan_dcgan_train_step_cond(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->batch, real, labels, m->z,
-                              K > 0 ? m->fake_labels : NULL, m->eps, &s);
+    gan_dcgan_train_step_cond(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->local, real, labels, z,
+                              K > 0 ? fake_labels : NULL, eps, &s);
     *st = (gan_stats){.n = 5,
                       .names = {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"},
                       .values = {s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2}};
@@ -129,6 +150,35 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
         st->names[st->n] = "aug_p", st->values[st->n++] = (float)m->ada.p;
         gan_ada_after_step(&m->aug, &m->ada, s.real_signs, (double)m->opts.d_steps * m->batch, m->batch);
     }
+}
+
+static int dcgan_shard(gan_model *m, const gan_config *cfg, int rank, int size, gan_err *err) {
+    const int B = m->batch, ds = m->opts.d_steps;
+    if (B % size)
+        return gan_errf(err, GAN_EXIT_USAGE, "train.batch_size: %d does not split over %d processes (it is the "
+                        "global batch: give a multiple of %d)", B, size, size);
+    if (m->aug.mode != GAN_AUG_OFF)
+        return gan_errf(err, GAN_EXIT_USAGE, "augment: augmentation does not run over several processes yet "
+                        "(docs/distributed.md); train this run in one process");
+    const gan_dcgan_shape s = m->g->shape;
+    m->rank = rank, m->nproc = size, m->local = B / size;
+    const size_t rows = (size_t)ds * m->local;
+    m->z_l = gan_xmalloc(rows * s.nz * sizeof(float), "a process's latents");
+    m->real_l = gan_xmalloc(rows * s.nc * s.resolution * s.resolution * sizeof(float), "a process's real batches");
+    if (m->eps) m->eps_l = gan_xmalloc(rows * sizeof(float), "a process's interpolation weights");
+    if (s.num_classes > 0) {
+        m->fake_l = gan_xmalloc(rows * sizeof(int32_t), "a process's fake classes");
+        m->labels_l = gan_xmalloc(rows * sizeof(int32_t), "a process's real classes");
+    }
+    (void)cfg;
+    return 0;
+}
+
+static int dcgan_optimizers(gan_model *m, ag_adam **out, int max) {
+    ag_adam *all[2] = {m->opt_g, m->opt_d};
+    int n = max < 2 ? max : 2;
+    for (int i = 0; i < n; i++) out[i] = all[i];
+    return n;
 }
 
 static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {
@@ -222,6 +272,8 @@ const gan_family gan_family_dcgan = {
     .create = dcgan_create,
     .free = dcgan_free,
     .step = dcgan_step,
+    .shard = dcgan_shard,
+    .optimizers = dcgan_optimizers,
     .save = dcgan_save,
     .find_nonfinite = dcgan_find_nonfinite,
     .load = dcgan_load,

@@ -21,6 +21,9 @@ struct gan_model {
     gan_sg2_model *m;
     gan_sg2_train_opts opts;
     gan_ada_state ada;  // ADA's p (copied into m->aug_p before each step) and its signs
+    // Data parallelism (shard): process rank of nproc, its real rows, and its groups' count.
+    int rank, nproc, groups;
+    float *real_l;
 };
 
 static gan_sg2_shape shape_of(const gan_config *cfg) {
@@ -55,6 +58,7 @@ static int style_layers(const gan_config *cfg) { return gan_sg2_num_ws(shape_of(
 static void sg2_free(gan_model *m) {
     if (!m) return;
     gan_sg2_model_free(m->m);
+    free(m->real_l);
     free(m);
 }
 
@@ -77,11 +81,46 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
     return m;
 }
 
+// The latents' rows of this process (gan_shard_tensor), in c.
+static void shard_latents(ag_ctx *c, const gan_model *m, gan_sg2_latents *lat) {
+    if (lat->n == 0) return;
+    lat->z = gan_shard_tensor(c, lat->z, m->groups, m->rank, m->nproc);
+    if (lat->z2) lat->z2 = gan_shard_tensor(c, lat->z2, m->groups, m->rank, m->nproc);
+    for (int i = 0; i < GAN_SG2_MAX_LAYERS && lat->noise[i]; i++)
+        lat->noise[i] = gan_shard_tensor(c, lat->noise[i], m->groups, m->rank, m->nproc);
+    lat->n /= m->nproc;
+}
+
+// One iteration as process rank of nproc: the global batch's draws (in the order one process
+// makes them), this process's rows of them and of the real batches, and the iteration on those.
+static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng,
+                         gan_sg2_step_stats *s) {
+    gan_sg2_model *sm = m->m;
+    gan_sg2_draws d;
+    gan_sg2_draw(sm->scratch, sm, &m->opts, iter, rng, &d);
+    shard_latents(sm->scratch, m, &d.gmain);
+    for (int k = 0; k < m->opts.d_steps; k++) {
+        shard_latents(sm->scratch, m, &d.dmain[k]);
+        if (d.gp_eps[k]) d.gp_eps[k] = gan_shard_tensor(sm->scratch, d.gp_eps[k], m->groups, m->rank, m->nproc);
+    }
+    const gan_sg2_shape sh = sm->g->shape;
+    gan_shard_rows(m->real_l, real, sizeof(float), (int64_t)sh.img_channels * sh.resolution * sh.resolution,
+                   m->opts.d_steps, m->opts.batch, m->groups, m->rank, m->nproc);
+    gan_sg2_train_opts local = m->opts;
+    local.batch /= m->nproc;
+    local.processes = m->nproc;
+    gan_sg2_train_step_with_cond(c, sm, &local, iter, m->real_l, NULL, &d, s);
+    ag_ctx_reset(sm->scratch);
+}
+
 static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels, ag_rng *rng,
                      gan_stats *st) {
     gan_sg2_step_stats s;
     m->m->aug_p = m->ada.p;
-    gan_sg2_train_step_cond(c, m->m, &m->opts, iter, real, labels, rng, &s);
+    if (m->nproc > 1)
+        sharded_step(m, c, iter, real, rng, &s);
+    else
+        gan_sg2_train_step_cond(c, m->m, &m->opts, iter, real, labels, rng, &s);
     *st = (gan_stats){.n = 7,
                       .names = {"loss_d", "loss_g", "scores_real", "scores_fake", "r1_penalty", "pl_penalty", "pl_mean"},
                       .values = {s.loss_d, s.loss_g, s.scores_real, s.scores_fake, s.ran_r1 ? s.r1_penalty : NAN,
@@ -92,6 +131,33 @@ static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, c
         st->names[st->n] = "aug_p", st->values[st->n++] = (float)m->ada.p;
         gan_ada_after_step(&m->opts.aug, &m->ada, s.real_signs, s.real_count, m->opts.batch);
     }
+}
+
+static int sg2_shard(gan_model *m, const gan_config *cfg, int rank, int size, gan_err *err) {
+    const int B = m->opts.batch, G = cfg->model.mbstd_group_size < B ? cfg->model.mbstd_group_size : B;
+    if (B % (G * size))
+        return gan_errf(err, GAN_EXIT_USAGE, "train.batch_size: %d does not split over %d processes in whole "
+                        "minibatch-stddev groups of %d (model.mbstd_group_size): give a multiple of %d", B, size, G,
+                        G * size);
+    const char *why = m->opts.pl_weight > 0          ? "stylegan2.pl_weight > 0 (path length regularisation)"
+                      : m->opts.aug.mode != GAN_AUG_OFF ? "augmentation (augment.*)"
+                      : cfg->model.num_classes > 0    ? "class conditioning (model.num_classes)"
+                                                      : NULL;
+    if (why)
+        return gan_errf(err, GAN_EXIT_USAGE, "%s does not run over several processes yet (docs/distributed.md); "
+                        "train this run in one process", why);
+    m->rank = rank, m->nproc = size, m->groups = G;
+    const gan_sg2_shape sh = m->m->g->shape;
+    m->real_l = gan_xmalloc((size_t)m->opts.d_steps * (B / size) * sh.img_channels * sh.resolution * sh.resolution *
+                                sizeof(float), "a process's real batches");
+    return 0;
+}
+
+static int sg2_optimizers(gan_model *m, ag_adam **out, int max) {
+    ag_adam *all[2] = {m->m->opt_g, m->m->opt_d};
+    int n = max < 2 ? max : 2;
+    for (int i = 0; i < n; i++) out[i] = all[i];
+    return n;
 }
 
 static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
@@ -248,6 +314,8 @@ const gan_family gan_family_stylegan2 = {
     .create = sg2_create,
     .free = sg2_free,
     .step = sg2_step,
+    .shard = sg2_shard,
+    .optimizers = sg2_optimizers,
     .save = sg2_save,
     .find_nonfinite = sg2_find_nonfinite,
     .load = sg2_load,

@@ -128,7 +128,8 @@ ag_tensor *gan_sg2_mapping_cond(ag_ctx *c, gan_sg2_g *g, ag_tensor *z, ag_tensor
     if (update_w_avg) {
         // torch.lerp(mean, w_avg, beta) with beta >= 0.5 computes w_avg - (w_avg - mean) (1 - beta).
         bool prev = ag_set_grad_enabled(c, false);
-        ag_tensor *mean = ag_mean_axes(c, ag_detach(c, x), 1, (const int[]){0}, false);
+        // Over every process's samples in a data-parallel run (ctx.h), as one process would.
+        ag_tensor *mean = ag_allreduce_mean(c, ag_mean_axes(c, ag_detach(c, x), 1, (const int[]){0}, false));
         ag_tensor *next = ag_sub(c, g->w_avg, ag_scale(c, ag_sub(c, g->w_avg, mean), 1.0f - g->w_avg_beta));
         ag_tensor_copy(g->w_avg, next);
         ag_set_grad_enabled(c, prev);

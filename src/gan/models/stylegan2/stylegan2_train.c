@@ -384,9 +384,10 @@ void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_tra
     ag_params_set_requires_grad(g->params, true);
 
     // G_ema
+    const double global_batch = (double)B * (o->processes > 1 ? o->processes : 1);
     double ema_nimg = o->ema_kimg * 1000.0;
-    if (o->ema_rampup > 0) ema_nimg = fmin(ema_nimg, (double)iter * B * o->ema_rampup);
-    double beta = pow(0.5, B / fmax(ema_nimg, 1e-8));
+    if (o->ema_rampup > 0) ema_nimg = fmin(ema_nimg, (double)iter * global_batch * o->ema_rampup);
+    double beta = pow(0.5, global_batch / fmax(ema_nimg, 1e-8));
     ag_params_lerp(m->g_ema->params, g->params, (float)beta);
     ag_params_copy(m->g_ema->buffers, g->buffers);
     st->ema_beta = (float)beta;

@@ -57,6 +57,8 @@ typedef struct gan_sg2_train_opts {
     float gp_lambda;       // wgan-gp: the gradient penalty's weight (10)
     int d_steps;           // Dmain phases per iteration (1), each on its own real batch
     gan_aug_opts aug;      // augmentation of every image D sees (zero: off); R1 goes through it
+    int processes;         // data parallelism: batch is one of this many processes' shares (0, 1:
+                           // one process); G_ema's half-life counts the global batch
 } gan_sg2_train_opts;
 
 // The official defaults (paper configuration values) for the given batch.

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Data-parallel training over MPI (docs/distributed.md), as `mpirun -np 2 gan train` runs it on
+# these 2-core machines (1 thread per rank):
+# - StyleGAN2 with R1 and style mixing: 2 ranks against 1 process at the same global batch. The
+#   losses of every step and the final weights and optimizer state agree to the stated
+#   tolerance (only the order of the gradients' sums differs); a 2-rank run resumed by one
+#   process continues it;
+# - DCGAN (batchnorm statistics per rank, as PyTorch's DDP): only rank 0 writes the run, and a
+#   2-rank run stopped and resumed with 2 ranks ends byte-identical to an unbroken one;
+# - failures end every rank, never a hang: a batch that does not split, a feature that does not
+#   run over several processes yet, a diverged run, a rank killed mid-run, rank 0 unable to
+#   write its checkpoint.
+. "$(dirname "$0")/lib.sh"
+need_dataset
+MPIRUN=${MPIRUN:-mpirun}
+command -v "$MPIRUN" > /dev/null || { echo "no mpirun: skipped"; exit 77; }
+if ! "$GAN" --version | grep -q "dist: mpi"; then echo "gan built without MPI: skipped"; exit 77; fi
+cd "$SCRATCH"
+# (each rank 1 thread: 2 ranks on 2 cores; --oversubscribe for 3 ranks)
+mpi() {
+  local n=$1; shift
+  local opts=()
+  while [ "${1:-}" = -x ]; do opts+=(-x "$2"); shift 2; done
+  timeout -k 5 120 "$MPIRUN" --oversubscribe --allow-run-as-root -np "$n" "${opts[@]}" "$@"
+}
+
+# close_datasets A B TOL OBJ...: every dataset of OBJ within TOL (absolute) in the two files.
+close_datasets() {
+  local a=$1 b=$2 tol=$3 obj out rc; shift 3
+  for obj in "$@"; do
+    h5_has_datasets "$a" "$obj" && h5_has_datasets "$b" "$obj" || return 1
+    out=$(h5diff -r -d "$tol" "$a" "$b" "$obj" "$obj" 2>&1); rc=$?
+    [ "$rc" = 0 ] || { echo "$obj: differences above $tol:"$'\n'"$(grep -B3 'differences found' <<<"$out" | head -20)" >&2; return 1; }
+  done
+}
+# losses_close A B: the two runs' metrics.jsonl have the same steps, and each loss within 1e-5
+# relative (the step statistics are means over the ranks' shares of the batch).
+losses_close() {
+  python3 - "$1" "$2" <<'EOF'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1]) if '"loss_d"' in l]
+b = [json.loads(l) for l in open(sys.argv[2]) if '"loss_d"' in l]
+assert a and [r["step"] for r in a] == [r["step"] for r in b], "steps differ: %s vs %s" % (len(a), len(b))
+for x, y in zip(a, b):
+    for k in ("loss_d", "loss_g", "r1_penalty", "scores_real", "scores_fake"):
+        if k in x and x[k] is not None:
+            assert y[k] is not None and abs(x[k] - y[k]) <= 1e-5 * max(1, abs(x[k])), (x["step"], k, x[k], y[k])
+EOF
+}
+
+# --- StyleGAN2 + R1: 2 ranks = 1 process ------------------------------------------------------
+tiny_sg2_config sg2.yaml
+sed -i 's/batch_size: 4, threads: 2/batch_size: 8, threads: 1/; s/mbstd_group_size: [0-9]*//; s/channel_max: 16}/channel_max: 16, mbstd_group_size: 2}/; s/r1_interval: 2, pl_interval: 2/r1_interval: 2, pl_weight: 0/' sg2.yaml
+"$GAN" train sg2.yaml --run-dir one > one.log 2>&1; rc=$?
+check "1 process: exit 0 (got $rc): $(tail -n 3 one.log)" test "$rc" = 0
+mpi 2 "$GAN" train sg2.yaml --run-dir two > two.log 2>&1; rc=$?
+check "2 ranks: exit 0 (got $rc): $(tail -n 5 two.log)" test "$rc" = 0
+check "2 ranks say so" grep -q "in each of 2 processes (mpi" two.log
+check "rank 0 alone speaks: $(grep -c '^training' two.log) 'training' lines" test "$(grep -c '^training' two.log)" = 1
+check "the losses of every step agree" losses_close one/metrics.jsonl two/metrics.jsonl
+ck=checkpoints/ckpt-00000006.h5
+check "weights and optimizer state agree to 1e-4" close_datasets one/$ck two/$ck 1e-4 /G /G_ema /D /optim
+check "the run state agrees" same_attr one/$ck two/$ck step
+check "... and the data position" same_attr one/$ck two/$ck data_position
+# Another number of processes continues the run (the data position and every draw are global).
+mpi 2 "$GAN" train sg2.yaml --run-dir half train.steps=3 > half.log 2>&1; rc=$?
+check "2 ranks, 3 steps: exit 0 (got $rc)" test "$rc" = 0
+"$GAN" train --resume half train.steps=6 > resume1.log 2>&1; rc=$?
+check "resumed by 1 process: exit 0 (got $rc): $(tail -n 3 resume1.log)" test "$rc" = 0
+check "... ends where the 1-process run ended (1e-4)" close_datasets one/$ck half/$ck 1e-4 /G /G_ema /D /optim
+# Not split yet: path length regularisation (its running mean is per process in the reference).
+expect_exit 2 "stylegan2.pl_weight > 0 .*does not run over several processes yet" \
+  mpi 2 "$GAN" train sg2.yaml --run-dir pl stylegan2.pl_weight=2
+check "nothing written for it" test ! -e pl/config.yaml
+expect_exit 2 "train.batch_size: 8 does not split over 2 processes in whole minibatch-stddev groups of 8" \
+  mpi 2 "$GAN" train sg2.yaml --run-dir groups model.mbstd_group_size=8
+
+# --- DCGAN: rank 0 writes; resume with 2 ranks is byte-identical -----------------------------
+tiny_config dc.yaml
+sed -i 's/threads: 2/threads: 1/' dc.yaml
+mpi 2 "$GAN" train dc.yaml --run-dir full > full.log 2>&1; rc=$?
+check "DCGAN, 2 ranks: exit 0 (got $rc): $(tail -n 5 full.log)" test "$rc" = 0
+check "metrics.jsonl written once per step: $(grep -c '"loss_d"' full/metrics.jsonl)" \
+  test "$(grep -c '"loss_d"' full/metrics.jsonl)" = 6
+check "one TensorBoard file" test "$(ls full/events.out.tfevents.* | wc -l)" = 1
+mpi 2 "$GAN" train dc.yaml --run-dir cut train.steps=3 > cut.log 2>&1
+mpi 2 "$GAN" train --resume cut train.steps=6 > cut2.log 2>&1; rc=$?
+check "resumed with 2 ranks: exit 0 (got $rc): $(tail -n 5 cut2.log)" test "$rc" = 0
+check "... byte-identical to the unbroken run" same_datasets full/$ck cut/$ck /G /D /optim
+
+# --- failures end every rank ------------------------------------------------------------------
+expect_exit 2 "train.batch_size: 8 does not split over 3 processes" mpi 3 "$GAN" train dc.yaml --run-dir three
+check "nothing written for it" test ! -e three
+expect_exit 2 "augment: augmentation does not run over several processes yet" \
+  mpi 2 "$GAN" train dc.yaml --run-dir aug augment.diffaugment=color
+tiny_config nan.yaml
+sed -i 's/threads: 2/threads: 1/; s/steps: 6/steps: 50/; s/batch_size: 8/batch_size: 8, lr_d: 1.0e+30, lr_g: 1.0e+30/' nan.yaml
+expect_exit 1 "training diverged" mpi 2 "$GAN" train nan.yaml --run-dir nan
+# Rank 0 cannot write its checkpoint (a full disk, from tests/fault's shim): it says so and the
+# run ends, rank 1 with it; the last good checkpoint stays.
+SHIM=${GAN_FAULT_SHIM:-$(dirname "$GAN")/../../tests/fault/libfail_write.so}
+mpi 2 "$GAN" train dc.yaml --run-dir disk train.steps=3 > /dev/null 2>&1
+expect_exit 1 "ckpt-00000006.h5.*No space left" mpi 2 -x LD_PRELOAD="$(realpath "$SHIM")" \
+  -x GAN_FAULT_PATH=ckpt-00000006.h5 "$GAN" train --resume disk train.steps=6
+check "the step-3 checkpoint is still there" test -s disk/checkpoints/ckpt-00000003.h5
+tiny_config long.yaml
+sed -i 's/threads: 2/threads: 1/; s/steps: 6/steps: 100000/; s/every: 3, keep/every: 100000, keep/; s/every: 3, n/every: 100000, n/' long.yaml
+# Ctrl-C to mpirun (which passes SIGTERM to the ranks): the ranks stop at the same step and
+# rank 0 writes a checkpoint the run resumes from.
+mpi 2 "$GAN" train long.yaml --run-dir sig > sig.log 2>&1 &
+launcher=$!
+for _ in $(seq 100); do grep -q '"step"' sig/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
+kill -INT "$(pgrep -P "$launcher" -x mpirun || echo "$launcher")" 2>/dev/null
+wait "$launcher"
+check "stopped by the signal, a checkpoint written: $(tail -c 300 sig.log)" grep -q "stopped by signal .* checkpoint written" sig.log
+check "... and there it is" test -s sig/checkpoints/latest.h5
+# A rank killed mid-run: mpirun ends the others and fails; nobody waits forever.
+mpi 2 "$GAN" train long.yaml --run-dir long > long.log 2>&1 &
+launcher=$!
+victim=""
+for _ in $(seq 100); do
+  for p in $(pgrep -f "train long.yaml"); do
+    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then victim=$p; fi
+  done
+  [ -n "$victim" ] && grep -q "^step" long/metrics.jsonl 2>/dev/null && break
+  sleep 0.1
+done
+check "found rank 1 running" test -n "$victim"
+[ -n "$victim" ] && kill -9 "$victim"
+t0=$SECONDS
+wait "$launcher"; rc=$?
+check "mpirun fails when a rank dies (exit $rc) within 30 s ($((SECONDS - t0)) s)" \
+  test "$rc" != 0 -a "$rc" != 124 -a $((SECONDS - t0)) -lt 30
+check "no rank of it is left" test -z "$(pgrep -f 'train long.yaml')"
+finish
