@@ -211,6 +211,17 @@ static ag_tensor *f_remap(ag_ctx *c, ag_tensor **x) {
     return out;
 }
 
+// The collective through a hook that stands for two processes holding the same tensor (twice
+// the input): the same host round trip on both backends, forward and backward.
+static void twice(void *user, float *buf, int64_t n) {
+    (void)user;
+    for (int64_t i = 0; i < n; i++) buf[i] *= 2.0f;
+}
+static ag_tensor *f_allreduce(ag_ctx *c, ag_tensor **x) {
+    ag_ctx_set_allreduce(c, twice, NULL, 2);
+    return ag_allreduce_sum(c, ag_tanh(c, x[0]));
+}
+
 #define E(op) AG_OP_##op
 #define END AG_OP_COUNT
 #define IN(...) {__VA_ARGS__}
@@ -275,6 +286,7 @@ static const opcase cases[] = {
      {E(MAX_POOL2D), E(MAX_POOL2D_BACKWARD), END}, TOL_MAP, true},
     // Pixel moves: the gather copies; the scatter adds repeated sources in the CPU's order.
     {"remap2d", 1, IN(N(3, 4, 9, 7)), f_remap, {E(REMAP2D), E(REMAP2D_ADJOINT), E(TANH), END}, TOL_MAP, true},
+    {"allreduce_sum (2 processes)", 1, IN(N(3, 5)), f_allreduce, {E(ALLREDUCE_SUM), E(TANH), END}, TOL_MAP, true},
 };
 
 // Every op of op_list.h is run by some case: a new op without a comparison fails here.

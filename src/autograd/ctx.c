@@ -117,3 +117,7 @@ ag_tensor *ag_allreduce_mean(ag_ctx *c, ag_tensor *t) {
     free(buf);
     return out;
 }
+
+void ag_ctx_set_sync_batch_stats(ag_ctx *c, bool on) { c->sync_batch_stats = on; }
+
+bool ag_ctx_sync_batch_stats(const ag_ctx *c) { return c->sync_batch_stats && ag_ctx_processes(c) > 1; }

@@ -24,10 +24,14 @@ struct ag_ctx {
     ag_allreduce_fn allreduce;      // NULL: one process
     void *allreduce_user;
     int processes;
+    bool sync_batch_stats;
     // Reused buffers of the backward pass (grown on demand, never shrunk).
     struct ag_node **bw_nodes;
     size_t bw_cap;
 };
+
+// allreduce_sum's kernel on every backend (ops/collective.c): through the host and c->allreduce.
+void ag_kernel_allreduce_sum(ag_ctx *c, const struct ag_node *node);
 
 // Runs kernel on node with c->profile set: timed, the backend synchronised around it.
 void ag_profile_run(ag_ctx *c, void (*kernel)(ag_ctx *, const struct ag_node *), const struct ag_node *node);

@@ -86,7 +86,10 @@
     /* remap.c: per-sample pixel gather by an integer map and its scatter-add, each other's */ \
     /* gradients (the map, input 1, gets none) */                                        \
     OP(REMAP2D, remap2d, 2, AG_GRAD_TWICE)          /* inputs x, map */                  \
-    OP(REMAP2D_ADJOINT, remap2d_adjoint, 2, AG_GRAD_TWICE) /* inputs g, map */
+    OP(REMAP2D_ADJOINT, remap2d_adjoint, 2, AG_GRAD_TWICE) /* inputs g, map */         \
+    /* collective.c: the sum over a data-parallel run's processes (ctx.h); its gradient */ \
+    /* is the same sum of the gradients */                                              \
+    OP(ALLREDUCE_SUM, allreduce_sum, 1, AG_GRAD_TWICE)
 
 typedef enum ag_grad_kind { AG_GRAD_TWICE, AG_GRAD_ONCE, AG_GRAD_ZERO, AG_GRAD_NONE } ag_grad_kind;
 

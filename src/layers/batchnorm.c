@@ -1,6 +1,8 @@
 #include "batchnorm.h"
 
 #include "conv.h"
+#include "ctx.h"
+#include "sync_batchnorm.h"
 
 void nn_batchnorm2d_init(nn_batchnorm2d *l, ag_params *ps, ag_params *buffers, const char *prefix, int channels) {
     char name[AG_PARAM_NAME_MAX];
@@ -32,6 +34,9 @@ ag_tensor *nn_batchnorm2d_forward(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x, bo
     if (!train)
         return ag_batchnorm2d_eval(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->eps);
     count_batch(l);
+    if (ag_ctx_sync_batch_stats(c))
+        return nn_sync_batchnorm2d_train(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->momentum,
+                                         l->eps);
     return ag_batchnorm2d_train(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->momentum, l->eps);
 }
 
@@ -39,6 +44,11 @@ ag_tensor *nn_batchnorm2d_act_forward(ag_ctx *c, nn_batchnorm2d *l, ag_tensor *x
     if (!train)
         return ag_batchnorm2d_eval_act(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->eps, slope);
     count_batch(l);
+    if (ag_ctx_sync_batch_stats(c)) {
+        ag_tensor *h = nn_sync_batchnorm2d_train(c, x, l->weight, l->bias, l->running_mean, l->running_var,
+                                                 l->momentum, l->eps);
+        return slope == 1.0f ? h : slope == 0.0f ? ag_relu(c, h) : ag_leaky_relu(c, h, slope);
+    }
     return ag_batchnorm2d_act_train(c, x, l->weight, l->bias, l->running_mean, l->running_var, l->momentum, l->eps,
                                     slope);
 }

@@ -1,7 +1,9 @@
 #include "cond_batchnorm.h"
 
 #include "conv.h"
+#include "ctx.h"
 #include "embedding.h"
+#include "sync_batchnorm.h"
 
 void nn_cond_batchnorm2d_init(nn_cond_batchnorm2d *l, ag_params *ps, ag_params *buffers, const char *prefix,
                               int classes, int channels) {
@@ -31,7 +33,9 @@ ag_tensor *nn_cond_batchnorm2d_act_forward(ag_ctx *c, nn_cond_batchnorm2d *l, ag
     if (train) {
         float count = ag_item(l->num_batches) + 1.0f;  // as batchnorm.c counts batches
         ag_tensor_from_host(l->num_batches, &count);
-        h = ag_batchnorm2d_train(c, x, one, zero, l->running_mean, l->running_var, l->momentum, l->eps);
+        h = ag_ctx_sync_batch_stats(c)
+                ? nn_sync_batchnorm2d_train(c, x, one, zero, l->running_mean, l->running_var, l->momentum, l->eps)
+                : ag_batchnorm2d_train(c, x, one, zero, l->running_mean, l->running_var, l->momentum, l->eps);
     } else {
         h = ag_batchnorm2d_eval(c, x, one, zero, l->running_mean, l->running_var, l->eps);
     }

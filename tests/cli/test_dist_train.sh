@@ -6,7 +6,8 @@
 #   tolerance (only the order of the gradients' sums differs); a 2-rank run resumed by one
 #   process continues it;
 # - DCGAN (batchnorm statistics per rank, as PyTorch's DDP): only rank 0 writes the run, and a
-#   2-rank run stopped and resumed with 2 ranks ends byte-identical to an unbroken one;
+#   2-rank run stopped and resumed with 2 ranks ends byte-identical to an unbroken one; with
+#   train.sync_bn, 2 ranks against 1 process as for StyleGAN2;
 # - failures end every rank, never a hang: a batch that does not split, a feature that does not
 #   run over several processes yet, a diverged run, a rank killed mid-run, rank 0 unable to
 #   write its checkpoint.
@@ -87,6 +88,16 @@ mpi 2 "$GAN" train dc.yaml --run-dir cut train.steps=3 > cut.log 2>&1
 mpi 2 "$GAN" train --resume cut train.steps=6 > cut2.log 2>&1; rc=$?
 check "resumed with 2 ranks: exit 0 (got $rc): $(tail -n 5 cut2.log)" test "$rc" = 0
 check "... byte-identical to the unbroken run" same_datasets full/$ck cut/$ck /G /D /optim
+
+# --- DCGAN with train.sync_bn: batchnorm over the global batch, 2 ranks = 1 process ------------
+"$GAN" train dc.yaml --run-dir bn1 train.sync_bn=true > bn1.log 2>&1; rc=$?
+check "sync_bn, 1 process: exit 0 (got $rc): $(tail -n 3 bn1.log)" test "$rc" = 0
+mpi 2 "$GAN" train dc.yaml --run-dir bn2 train.sync_bn=true > bn2.log 2>&1; rc=$?
+check "sync_bn, 2 ranks: exit 0 (got $rc): $(tail -n 5 bn2.log)" test "$rc" = 0
+check "sync_bn: the losses of every step agree" losses_close bn1/metrics.jsonl bn2/metrics.jsonl
+check "sync_bn: weights, running statistics and optimizer state agree to 1e-4" \
+  close_datasets bn1/$ck bn2/$ck 1e-4 /G /D /optim
+check "without sync_bn the 2 ranks' statistics are their own (the runs differ)" different_datasets bn2/$ck full/$ck /G
 
 # --- failures end every rank ------------------------------------------------------------------
 expect_exit 2 "train.batch_size: 8 does not split over 3 processes" mpi 3 "$GAN" train dc.yaml --run-dir three

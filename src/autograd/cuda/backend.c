@@ -10,6 +10,7 @@
 
 #include "backend_impl.h"
 #include "check.h"
+#include "ctx_internal.h"
 #include "cuda_backend.h"
 #include "rng.h"
 
@@ -126,6 +127,9 @@ static void cuda_host_free(const ag_backend *be, void *p) {
 static void cuda_copy(const ag_backend *be, void *dst, const void *src, size_t bytes) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_of(be)->stream));
 }
+
+// The collective's kernel is the engine's own (ops/collective.c): through host memory.
+void cuda_allreduce_sum(ag_ctx *c, const ag_node *node) { ag_kernel_allreduce_sum(c, node); }
 
 static void cuda_sync(const ag_backend *be) { CUDA_CHECK(cudaStreamSynchronize(cuda_of(be)->stream)); }
 

@@ -53,6 +53,11 @@ uint64_t ag_ctx_flops(const ag_ctx *c);
 typedef void (*ag_allreduce_fn)(void *user, float *buf, int64_t n);
 void ag_ctx_set_allreduce(ag_ctx *c, ag_allreduce_fn fn, void *user, int processes);
 int ag_ctx_processes(const ag_ctx *c);
+// Whether layers that normalise with batch statistics (batchnorm) take them over every process's
+// share of the batch (layers/sync_batchnorm.h) rather than this process's alone: set by the
+// trainer for train.sync_bn; true only with more than one process.
+void ag_ctx_set_sync_batch_stats(ag_ctx *c, bool on);
+bool ag_ctx_sync_batch_stats(const ag_ctx *c);
 // t's mean over the processes, as a new per-iteration tensor without history; t itself with one
 // process. Collective: every process calls it in the same order.
 struct ag_tensor *ag_allreduce_mean(ag_ctx *c, struct ag_tensor *t);

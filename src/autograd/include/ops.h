@@ -76,6 +76,9 @@ ag_tensor *ag_reshape(ag_ctx *c, ag_tensor *x, ag_shape shape);  // a view, no c
 ag_tensor *ag_permute(ag_ctx *c, ag_tensor *x, const int *perm);
 ag_tensor *ag_transpose(ag_ctx *c, ag_tensor *x, int axis0, int axis1);
 ag_tensor *ag_concat(ag_ctx *c, int n, ag_tensor *const *xs, int axis);  // n <= 8
+// The sum of x over a data-parallel run's processes (ctx.h's allreduce hook), differentiable:
+// its gradient is the sum of the processes' gradients. x itself with one process. Collective.
+ag_tensor *ag_allreduce_sum(ag_ctx *c, ag_tensor *x);
 // Elements [start, start+length) along axis.
 ag_tensor *ag_narrow(ag_ctx *c, ag_tensor *x, int axis, int start, int length);
 // The adjoint of narrow: x placed at [start, start+x.len) along axis in zeros of size `full`.

@@ -59,6 +59,7 @@ typedef struct gan_train_config {
     char loss[GAN_CONFIG_ENUM_MAX];  // bce (sigmoid + BCE), logits, hinge, lsgan, wgan-gp
     double gp_lambda;                // wgan-gp: the gradient penalty's weight
     int threads;                     // 0 = all cores
+    bool sync_bn;                    // data-parallel: batchnorm statistics over every process
 } gan_train_config;
 
 // StyleGAN2's optimisation and regularisation (the dcgan keys of train: do not apply to it).

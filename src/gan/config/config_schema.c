@@ -87,6 +87,8 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "weight of WGAN-GP's gradient penalty (|grad D(x_hat)| - 1)^2"},
     {KEY(train.threads), .imin = 0, .imax = INT_MAX, .def = "0",
      .help = "CPU threads; 0 = all cores"},
+    {KEY(train.sync_bn), .when = DCGAN, .def = "false",
+     .help = "over several processes (mpirun): batchnorm statistics of the whole global batch, not each process's share"},
 
     {SECTION("stylegan2"), .when = SG2, .help = "StyleGAN2 optimisation and regularisation"},
     {KEY(stylegan2.lr_g), .fmin = 0, .fmin_open = 1, .fmax = HUGE_VAL, .def = "0.002",

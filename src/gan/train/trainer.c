@@ -171,7 +171,10 @@ static int setup(gan_trainer *tr, gan_err *err) {
     if (gan_check_step_memory(tr->family, &share, tr->be, err) != 0) return -1;
     tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
-    if (nprocs(tr) > 1) ag_ctx_set_allreduce(tr->c, allreduce_sum, tr, nprocs(tr));
+    if (nprocs(tr) > 1) {
+        ag_ctx_set_allreduce(tr->c, allreduce_sum, tr, nprocs(tr));
+        ag_ctx_set_sync_batch_stats(tr->c, cfg->train.sync_bn);
+    }
 
     int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
     int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
