@@ -54,7 +54,8 @@ tiny_sg2_config sg2.yaml
 sed -i 's/batch_size: 4, threads: 2/batch_size: 8, threads: 1/; s/mbstd_group_size: [0-9]*//; s/channel_max: 16}/channel_max: 16, mbstd_group_size: 2}/; s/r1_interval: 2, pl_interval: 2/r1_interval: 2, pl_weight: 0/' sg2.yaml
 "$GAN" train sg2.yaml --run-dir one > one.log 2>&1; rc=$?
 check "1 process: exit 0 (got $rc): $(tail -n 3 one.log)" test "$rc" = 0
-mpi 2 "$GAN" train sg2.yaml --run-dir two > two.log 2>&1; rc=$?
+# (comparing the ranks' weights every 2 steps: they must not have drifted)
+mpi 2 "$GAN" train sg2.yaml --run-dir two train.check_ranks_every=2 > two.log 2>&1; rc=$?
 check "2 ranks: exit 0 (got $rc): $(tail -n 5 two.log)" test "$rc" = 0
 check "2 ranks say so" grep -q "in each of 2 processes (mpi" two.log
 check "rank 0 alone speaks: $(grep -c '^training' two.log) 'training' lines" test "$(grep -c '^training' two.log)" = 1

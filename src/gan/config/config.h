@@ -60,6 +60,7 @@ typedef struct gan_train_config {
     double gp_lambda;                // wgan-gp: the gradient penalty's weight
     int threads;                     // 0 = all cores
     bool sync_bn;                    // data-parallel: batchnorm statistics over every process
+    int64_t check_ranks_every;       // data-parallel: compare the ranks' weights every K steps (0: never)
 } gan_train_config;
 
 // StyleGAN2's optimisation and regularisation (the dcgan keys of train: do not apply to it).

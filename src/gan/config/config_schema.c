@@ -89,6 +89,8 @@ static const gan_cfg_key gan_config_keys[] = {
      .help = "CPU threads; 0 = all cores"},
     {KEY(train.sync_bn), .when = DCGAN, .def = "false",
      .help = "over several processes (mpirun): batchnorm statistics of the whole global batch, not each process's share"},
+    {KEY(train.check_ranks_every), .imin = 0, .imax = INT64_MAX, .def = "0",
+     .help = "over several processes: every K steps, check that every rank holds the same weights and optimizer state (0: never)"},
 
     {SECTION("stylegan2"), .when = SG2, .help = "StyleGAN2 optimisation and regularisation"},
     {KEY(stylegan2.lr_g), .fmin = 0, .fmin_open = 1, .fmax = HUGE_VAL, .def = "0.002",

@@ -148,6 +148,34 @@ static void agree_on_step(gan_trainer *tr, gan_stats *st, bool *stop) {
     *stop = buf[st->n] > 0;
 }
 
+// train.check_ranks_every: whether every rank still holds rank 0's weights and optimizer
+// moments (a checksum of each block compared across ranks). Every rank gets the same answer.
+static int check_ranks(gan_trainer *tr, gan_err *err) {
+    ag_adam *opts[8];
+    const int n = tr->family->optimizers(tr->model, opts, 8);
+    for (int i = 0; i < n; i++) {
+        const ag_tensor *blocks[3] = {opts[i]->ps->values, opts[i]->m, opts[i]->v};
+        static const char *const what[3] = {"weights", "Adam first moments", "Adam second moments"};
+        for (int b = 0; b < 3; b++) {
+            const int64_t count = blocks[b]->numel;
+            if (count > tr->grad_cap) {
+                free(tr->grad_buf);
+                tr->grad_buf = gan_xmalloc((size_t)count * sizeof *tr->grad_buf, "a block's staging buffer");
+                tr->grad_cap = count;
+            }
+            ag_tensor_to_host(blocks[b], tr->grad_buf);
+            int first = -1;
+            if (gan_dist_same_everywhere(tr->dist, tr->grad_buf, count * (int64_t)sizeof(float), &first, err) != 0)
+                return -1;
+            if (first >= 0)
+                return gan_errf(err, GAN_EXIT_RUNTIME, "step %lld: rank %d's %s of optimizer %d differ from rank 0's "
+                                "(train.check_ranks_every); the ranks have drifted apart",
+                                (long long)tr->step, first, what[b], i);
+        }
+    }
+    return 0;
+}
+
 // Data, model and buffers: what a new run and a resumed one share. The model gets fresh
 // weights from the seed; a resumed run then overwrites them from its checkpoint.
 static int setup(gan_trainer *tr, gan_err *err) {
@@ -855,6 +883,9 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
             break;
         }
         tr->step++;
+        if (tr->dist && cfg->train.check_ranks_every > 0 && tr->step % cfg->train.check_ranks_every == 0 &&
+            (rc = check_ranks(tr, err)) != 0)
+            break;
         double dt = gan_now() - t0;
         tr->elapsed += dt;
         interval_add(&iv, &st, dt);
