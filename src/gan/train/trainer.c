@@ -24,6 +24,7 @@
 #include "progress.h"
 #include "report.h"
 #include "run_events.h"
+#include "train_dist.h"
 #include "signals.h"
 
 // The run's random streams, all derived from the config's seed so a run is a function of its
@@ -87,95 +88,6 @@ static int eval_setup(gan_trainer *tr, gan_err *err) {
     return 0;
 }
 
-// --- data parallelism (docs/distributed.md) ---------------------------------------------------
-
-static int nprocs(const gan_trainer *tr) { return tr->dist ? gan_dist_size(tr->dist) : 1; }
-
-// A collective that fails inside a step has no way back up: the message, then every process
-// of the run ends (none is left waiting on it).
-static void dist_fail(gan_trainer *tr, const gan_err *e) {
-    fprintf(stderr, "gan train: error: rank %d: %s\n", gan_dist_rank(tr->dist), e->msg);
-    fflush(stderr);
-    gan_dist_abort(tr->dist, GAN_EXIT_RUNTIME);
-}
-
-// The engine's collective (ctx.h): a sum over the processes.
-static void allreduce_sum(void *user, float *buf, int64_t n) {
-    gan_trainer *tr = user;
-    gan_err e = {0};
-    if (gan_dist_allreduce_sum(tr->dist, buf, n, &e) != 0) dist_fail(tr, &e);
-}
-
-// Every optimizer's hook: the set's gradients averaged over the processes, one allreduce per
-// parameter set and step. Each process's loss is a mean over its share of the batch, so the
-// average is the gradient of the global batch's mean, as one process computes it.
-static void average_grads(void *user, ag_params *ps) {
-    gan_trainer *tr = user;
-    const int64_t n = ps->total;
-    if (n > tr->grad_cap) {
-        free(tr->grad_buf);
-        tr->grad_buf = gan_xmalloc((size_t)n * sizeof *tr->grad_buf, "a gradient block's staging buffer");
-        tr->grad_cap = n;
-    }
-    ag_tensor_to_host(ps->grads, tr->grad_buf);
-    allreduce_sum(tr, tr->grad_buf, n);
-    const float inv = 1.0f / (float)nprocs(tr);
-    for (int64_t i = 0; i < n; i++) tr->grad_buf[i] *= inv;
-    ag_tensor_from_host(ps->grads, tr->grad_buf);
-}
-
-// Makes the model this process's share of the run and hooks its optimizers.
-static int shard_model(gan_trainer *tr, gan_err *err) {
-    const gan_family *f = tr->family;
-    if (!f->shard || !f->optimizers)
-        return gan_errf(err, GAN_EXIT_USAGE, "model.type: %s does not train over several processes",
-                        tr->cfg.model.type);
-    if (f->shard(tr->model, &tr->cfg, gan_dist_rank(tr->dist), nprocs(tr), err) != 0) return -1;
-    ag_adam *opts[8];
-    const int n = f->optimizers(tr->model, opts, 8);
-    for (int i = 0; i < n; i++) opts[i]->grad_hook = average_grads, opts[i]->grad_hook_user = tr;
-    return 0;
-}
-
-// The step's statistics averaged over the processes (each measured its share of the batch), and
-// whether any process was asked to stop: every process leaves the loop at the same step.
-static void agree_on_step(gan_trainer *tr, gan_stats *st, bool *stop) {
-    float buf[GAN_STATS_MAX + 1];
-    for (int i = 0; i < st->n; i++) buf[i] = st->values[i];
-    buf[st->n] = *stop ? 1.0f : 0.0f;
-    allreduce_sum(tr, buf, st->n + 1);
-    for (int i = 0; i < st->n; i++) st->values[i] = buf[i] / (float)nprocs(tr);
-    *stop = buf[st->n] > 0;
-}
-
-// train.check_ranks_every: whether every rank still holds rank 0's weights and optimizer
-// moments (a checksum of each block compared across ranks). Every rank gets the same answer.
-static int check_ranks(gan_trainer *tr, gan_err *err) {
-    ag_adam *opts[8];
-    const int n = tr->family->optimizers(tr->model, opts, 8);
-    for (int i = 0; i < n; i++) {
-        const ag_tensor *blocks[3] = {opts[i]->ps->values, opts[i]->m, opts[i]->v};
-        static const char *const what[3] = {"weights", "Adam first moments", "Adam second moments"};
-        for (int b = 0; b < 3; b++) {
-            const int64_t count = blocks[b]->numel;
-            if (count > tr->grad_cap) {
-                free(tr->grad_buf);
-                tr->grad_buf = gan_xmalloc((size_t)count * sizeof *tr->grad_buf, "a block's staging buffer");
-                tr->grad_cap = count;
-            }
-            ag_tensor_to_host(blocks[b], tr->grad_buf);
-            int first = -1;
-            if (gan_dist_same_everywhere(tr->dist, tr->grad_buf, count * (int64_t)sizeof(float), &first, err) != 0)
-                return -1;
-            if (first >= 0)
-                return gan_errf(err, GAN_EXIT_RUNTIME, "step %lld: rank %d's %s of optimizer %d differ from rank 0's "
-                                "(train.check_ranks_every); the ranks have drifted apart",
-                                (long long)tr->step, first, what[b], i);
-        }
-    }
-    return 0;
-}
-
 // Data, model and buffers: what a new run and a resumed one share. The model gets fresh
 // weights from the seed; a resumed run then overwrites them from its checkpoint.
 static int setup(gan_trainer *tr, gan_err *err) {
@@ -189,20 +101,17 @@ static int setup(gan_trainer *tr, gan_err *err) {
     streams s = derive_streams(cfg->seed);
     tr->model = tr->family->create(cfg, tr->be, &s.init, err);
     if (!tr->model) return -1;
-    if (nprocs(tr) > 1 && shard_model(tr, err) != 0) return -1;
+    if (gan_train_dist_procs(tr) > 1 && gan_train_dist_shard(tr, err) != 0) return -1;
 
     if (gan_trainer_open_data(cfg, cfg->train.batch_size, s.data_seed, &tr->ds, &tr->loader, err) != 0) return -1;
     // With the model and data in memory, a step must fit in what is left: a step of this
     // process's share of the batch.
     gan_config share = *cfg;
-    share.train.batch_size /= nprocs(tr);
+    share.train.batch_size /= gan_train_dist_procs(tr);
     if (gan_check_step_memory(tr->family, &share, tr->be, err) != 0) return -1;
     tr->rng = s.train;
     tr->c = ag_ctx_create(tr->be);
-    if (nprocs(tr) > 1) {
-        ag_ctx_set_allreduce(tr->c, allreduce_sum, tr, nprocs(tr));
-        ag_ctx_set_sync_batch_stats(tr->c, cfg->train.sync_bn);
-    }
+    if (gan_train_dist_procs(tr) > 1) gan_train_dist_connect(tr, tr->c);
 
     int64_t B = cfg->train.batch_size, R = cfg->model.resolution, k = tr->family->batches_per_step(cfg);
     int64_t nfixed = (int64_t)cfg->sample.n * tr->family->latent_dim(cfg);
@@ -844,7 +753,8 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     gan_progress prog;
     gan_progress_init(&prog, stdout, cfg->train.steps, cfg->log.every);
     char procs[64] = "";
-    if (tr->dist) snprintf(procs, sizeof procs, " in each of %d processes (%s)", nprocs(tr), gan_dist_name(tr->dist));
+    if (tr->dist)
+        snprintf(procs, sizeof procs, " in each of %d processes (%s)", gan_train_dist_procs(tr), gan_dist_name(tr->dist));
     gan_progress_note(&prog, "training %s: %s %dx%d, %lld images from %s, %d thread%s%s, run directory %s",
                       cfg->name, cfg->model.type, cfg->model.resolution, cfg->model.resolution,
                       (long long)tr->ds.n, cfg->data.path, tr->threads, tr->threads == 1 ? "" : "s", procs,
@@ -871,7 +781,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         gan_stats st;
         tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, tr->real_labels, &tr->rng, &st);
         stop = gan_signals_stop_requested();
-        if (tr->dist) agree_on_step(tr, &st, &stop);
+        if (tr->dist) gan_train_dist_agree(tr, &st, &stop);
         const char *bad;
         float value;
         if (!stats_finite(&st, &bad, &value)) {
@@ -884,7 +794,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         }
         tr->step++;
         if (tr->dist && cfg->train.check_ranks_every > 0 && tr->step % cfg->train.check_ranks_every == 0 &&
-            (rc = check_ranks(tr, err)) != 0)
+            (rc = gan_train_dist_check_ranks(tr, err)) != 0)
             break;
         double dt = gan_now() - t0;
         tr->elapsed += dt;
