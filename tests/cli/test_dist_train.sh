@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data-parallel training over MPI (docs/distributed.md), as `mpirun -np 2 gan train` runs it on
 # these 2-core machines (1 thread per rank):
-# - StyleGAN2 with R1 and style mixing: 2 ranks against 1 process at the same global batch. The
-#   losses of every step and the final weights and optimizer state agree to the stated
+# - StyleGAN2 with R1 and style mixing, unconditional and conditional: 2 ranks against 1 process
+#   at the same global batch. The losses of every step and the final weights and optimizer
+#   state agree to the stated
 #   tolerance (only the order of the gradients' sums differs); a 2-rank run resumed by one
 #   process continues it;
 # - DCGAN (batchnorm statistics per rank, as PyTorch's DDP): only rank 0 writes the run, and a
@@ -64,6 +65,16 @@ ck=checkpoints/ckpt-00000006.h5
 check "weights and optimizer state agree to 1e-4" close_datasets one/$ck two/$ck 1e-4 /G /G_ema /D /optim
 check "the run state agrees" same_attr one/$ck two/$ck step
 check "... and the data position" same_attr one/$ck two/$ck data_position
+# Conditional (one-hot classes sharded with their latents, the real classes with their images).
+labels="model.num_classes=10 data.labels=$(dirname "$FMNIST")/train-labels-idx1-ubyte.gz"
+# shellcheck disable=SC2086  # two overrides
+"$GAN" train sg2.yaml --run-dir cond1 $labels > cond1.log 2>&1; rc=$?
+check "conditional, 1 process: exit 0 (got $rc): $(tail -n 3 cond1.log)" test "$rc" = 0
+# shellcheck disable=SC2086
+mpi 2 "$GAN" train sg2.yaml --run-dir cond2 $labels > cond2.log 2>&1; rc=$?
+check "conditional, 2 ranks: exit 0 (got $rc): $(tail -n 5 cond2.log)" test "$rc" = 0
+check "conditional: the losses agree" losses_close cond1/metrics.jsonl cond2/metrics.jsonl
+check "conditional: weights and optimizer state agree to 1e-4" close_datasets cond1/$ck cond2/$ck 1e-4 /G /G_ema /D /optim
 # Another number of processes continues the run (the data position and every draw are global).
 mpi 2 "$GAN" train sg2.yaml --run-dir half train.steps=3 > half.log 2>&1; rc=$?
 check "2 ranks, 3 steps: exit 0 (got $rc)" test "$rc" = 0

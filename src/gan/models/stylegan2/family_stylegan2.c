@@ -24,6 +24,7 @@ struct gan_model {
     // Data parallelism (shard): process rank of nproc, its real rows, and its groups' count.
     int rank, nproc, groups;
     float *real_l;
+    int32_t *labels_l;  // conditional: the real batches' classes of this process
 };
 
 static gan_sg2_shape shape_of(const gan_config *cfg) {
@@ -59,6 +60,7 @@ static void sg2_free(gan_model *m) {
     if (!m) return;
     gan_sg2_model_free(m->m);
     free(m->real_l);
+    free(m->labels_l);
     free(m);
 }
 
@@ -86,6 +88,7 @@ static void shard_latents(ag_ctx *c, const gan_model *m, gan_sg2_latents *lat) {
     if (lat->n == 0) return;
     lat->z = gan_shard_tensor(c, lat->z, m->groups, m->rank, m->nproc);
     if (lat->z2) lat->z2 = gan_shard_tensor(c, lat->z2, m->groups, m->rank, m->nproc);
+    if (lat->c) lat->c = gan_shard_tensor(c, lat->c, m->groups, m->rank, m->nproc);  // one-hot classes
     for (int i = 0; i < GAN_SG2_MAX_LAYERS && lat->noise[i]; i++)
         lat->noise[i] = gan_shard_tensor(c, lat->noise[i], m->groups, m->rank, m->nproc);
     lat->n /= m->nproc;
@@ -93,8 +96,8 @@ static void shard_latents(ag_ctx *c, const gan_model *m, gan_sg2_latents *lat) {
 
 // One iteration as process rank of nproc: the global batch's draws (in the order one process
 // makes them), this process's rows of them and of the real batches, and the iteration on those.
-static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, ag_rng *rng,
-                         gan_sg2_step_stats *s) {
+static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels,
+                         ag_rng *rng, gan_sg2_step_stats *s) {
     gan_sg2_model *sm = m->m;
     gan_sg2_draws d;
     gan_sg2_draw(sm->scratch, sm, &m->opts, iter, rng, &d);
@@ -106,10 +109,16 @@ static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *rea
     const gan_sg2_shape sh = sm->g->shape;
     gan_shard_rows(m->real_l, real, sizeof(float), (int64_t)sh.img_channels * sh.resolution * sh.resolution,
                    m->opts.d_steps, m->opts.batch, m->groups, m->rank, m->nproc);
+    if (labels)
+        gan_shard_rows(m->labels_l, labels, sizeof(int32_t), 1, m->opts.d_steps, m->opts.batch, m->groups, m->rank,
+                       m->nproc);
+    // (the draws' class arrays stay global: the step reads the one-hot tensors sharded above)
+    d.classes_gmain = NULL;
+    for (int k = 0; k < m->opts.d_steps; k++) d.classes_dmain[k] = NULL;
     gan_sg2_train_opts local = m->opts;
     local.batch /= m->nproc;
     local.processes = m->nproc;
-    gan_sg2_train_step_with_cond(c, sm, &local, iter, m->real_l, NULL, &d, s);
+    gan_sg2_train_step_with_cond(c, sm, &local, iter, m->real_l, labels ? m->labels_l : NULL, &d, s);
     ag_ctx_reset(sm->scratch);
 }
 
@@ -118,7 +127,7 @@ static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, c
     gan_sg2_step_stats s;
     m->m->aug_p = m->ada.p;
     if (m->nproc > 1)
-        sharded_step(m, c, iter, real, rng, &s);
+        sharded_step(m, c, iter, real, labels, rng, &s);
     else
         gan_sg2_train_step_cond(c, m->m, &m->opts, iter, real, labels, rng, &s);
     *st = (gan_stats){.n = 7,
@@ -141,7 +150,6 @@ static int sg2_shard(gan_model *m, const gan_config *cfg, int rank, int size, ga
                         G * size);
     const char *why = m->opts.pl_weight > 0          ? "stylegan2.pl_weight > 0 (path length regularisation)"
                       : m->opts.aug.mode != GAN_AUG_OFF ? "augmentation (augment.*)"
-                      : cfg->model.num_classes > 0    ? "class conditioning (model.num_classes)"
                                                       : NULL;
     if (why)
         return gan_errf(err, GAN_EXIT_USAGE, "%s does not run over several processes yet (docs/distributed.md); "
@@ -150,6 +158,8 @@ static int sg2_shard(gan_model *m, const gan_config *cfg, int rank, int size, ga
     const gan_sg2_shape sh = m->m->g->shape;
     m->real_l = gan_xmalloc((size_t)m->opts.d_steps * (B / size) * sh.img_channels * sh.resolution * sh.resolution *
                                 sizeof(float), "a process's real batches");
+    if (cfg->model.num_classes > 0)
+        m->labels_l = gan_xmalloc((size_t)m->opts.d_steps * (B / size) * sizeof(int32_t), "a process's real classes");
     return 0;
 }
 
