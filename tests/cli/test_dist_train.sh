@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Data-parallel training over MPI (docs/distributed.md), as `mpirun -np 2 gan train` runs it on
 # these 2-core machines (1 thread per rank):
-# - StyleGAN2 with R1 and style mixing, unconditional and conditional: 2 ranks against 1 process
-#   at the same global batch. The losses of every step and the final weights and optimizer
-#   state agree to the stated
-#   tolerance (only the order of the gradients' sums differs); a 2-rank run resumed by one
-#   process continues it;
+# - StyleGAN2 with R1, path length and style mixing, unconditional and conditional: 2 ranks
+#   against 1 process at the same global batch. The losses of every step and the final weights
+#   and optimizer state agree to the stated tolerance (only the order of the gradients' sums
+#   differs); a 2-rank run resumed by one process continues it;
 # - DCGAN (batchnorm statistics per rank, as PyTorch's DDP): only rank 0 writes the run, and a
 #   2-rank run stopped and resumed with 2 ranks ends byte-identical to an unbroken one; with
 #   train.sync_bn, 2 ranks against 1 process as for StyleGAN2;
@@ -44,15 +43,15 @@ a = [json.loads(l) for l in open(sys.argv[1]) if '"loss_d"' in l]
 b = [json.loads(l) for l in open(sys.argv[2]) if '"loss_d"' in l]
 assert a and [r["step"] for r in a] == [r["step"] for r in b], "steps differ: %s vs %s" % (len(a), len(b))
 for x, y in zip(a, b):
-    for k in ("loss_d", "loss_g", "r1_penalty", "scores_real", "scores_fake"):
+    for k in ("loss_d", "loss_g", "r1_penalty", "pl_penalty", "pl_mean", "scores_real", "scores_fake"):
         if k in x and x[k] is not None:
             assert y[k] is not None and abs(x[k] - y[k]) <= 1e-5 * max(1, abs(x[k])), (x["step"], k, x[k], y[k])
 EOF
 }
 
-# --- StyleGAN2 + R1: 2 ranks = 1 process ------------------------------------------------------
+# --- StyleGAN2 with R1, path length, mixing: 2 ranks = 1 process -------------------------------
 tiny_sg2_config sg2.yaml
-sed -i 's/batch_size: 4, threads: 2/batch_size: 8, threads: 1/; s/mbstd_group_size: [0-9]*//; s/channel_max: 16}/channel_max: 16, mbstd_group_size: 2}/; s/r1_interval: 2, pl_interval: 2/r1_interval: 2, pl_weight: 0/' sg2.yaml
+sed -i 's/batch_size: 4, threads: 2/batch_size: 8, threads: 1/; s/channel_max: 16}/channel_max: 16, mbstd_group_size: 2}/' sg2.yaml
 "$GAN" train sg2.yaml --run-dir one > one.log 2>&1; rc=$?
 check "1 process: exit 0 (got $rc): $(tail -n 3 one.log)" test "$rc" = 0
 # (comparing the ranks' weights every 2 steps: they must not have drifted)
@@ -65,6 +64,7 @@ ck=checkpoints/ckpt-00000006.h5
 check "weights and optimizer state agree to 1e-4" close_datasets one/$ck two/$ck 1e-4 /G /G_ema /D /optim
 check "the run state agrees" same_attr one/$ck two/$ck step
 check "... and the data position" same_attr one/$ck two/$ck data_position
+check "path length ran" grep -q '"pl_penalty": [0-9]' two/metrics.jsonl
 # Conditional (one-hot classes sharded with their latents, the real classes with their images).
 labels="model.num_classes=10 data.labels=$(dirname "$FMNIST")/train-labels-idx1-ubyte.gz"
 # shellcheck disable=SC2086  # two overrides
@@ -81,9 +81,8 @@ check "2 ranks, 3 steps: exit 0 (got $rc)" test "$rc" = 0
 "$GAN" train --resume half train.steps=6 > resume1.log 2>&1; rc=$?
 check "resumed by 1 process: exit 0 (got $rc): $(tail -n 3 resume1.log)" test "$rc" = 0
 check "... ends where the 1-process run ended (1e-4)" close_datasets one/$ck half/$ck 1e-4 /G /G_ema /D /optim
-# Not split yet: path length regularisation (its running mean is per process in the reference).
-expect_exit 2 "stylegan2.pl_weight > 0 .*does not run over several processes yet" \
-  mpi 2 "$GAN" train sg2.yaml --run-dir pl stylegan2.pl_weight=2
+expect_exit 2 "stylegan2.pl_batch_shrink: the path-length batch, 8 / 8 = 1, does not split over 2 processes" \
+  mpi 2 "$GAN" train sg2.yaml --run-dir pl stylegan2.pl_batch_shrink=8
 check "nothing written for it" test ! -e pl/config.yaml
 expect_exit 2 "train.batch_size: 8 does not split over 2 processes in whole minibatch-stddev groups of 8" \
   mpi 2 "$GAN" train sg2.yaml --run-dir groups model.mbstd_group_size=8

@@ -83,14 +83,14 @@ static gan_model *sg2_create(const gan_config *cfg, const ag_backend *be, ag_rng
     return m;
 }
 
-// The latents' rows of this process (gan_shard_tensor), in c.
-static void shard_latents(ag_ctx *c, const gan_model *m, gan_sg2_latents *lat) {
+// The latents' rows of this process (gan_shard_tensor, in `groups` groups), in c.
+static void shard_latents(ag_ctx *c, const gan_model *m, int groups, gan_sg2_latents *lat) {
     if (lat->n == 0) return;
-    lat->z = gan_shard_tensor(c, lat->z, m->groups, m->rank, m->nproc);
-    if (lat->z2) lat->z2 = gan_shard_tensor(c, lat->z2, m->groups, m->rank, m->nproc);
-    if (lat->c) lat->c = gan_shard_tensor(c, lat->c, m->groups, m->rank, m->nproc);  // one-hot classes
+    lat->z = gan_shard_tensor(c, lat->z, groups, m->rank, m->nproc);
+    if (lat->z2) lat->z2 = gan_shard_tensor(c, lat->z2, groups, m->rank, m->nproc);
+    if (lat->c) lat->c = gan_shard_tensor(c, lat->c, groups, m->rank, m->nproc);  // one-hot classes
     for (int i = 0; i < GAN_SG2_MAX_LAYERS && lat->noise[i]; i++)
-        lat->noise[i] = gan_shard_tensor(c, lat->noise[i], m->groups, m->rank, m->nproc);
+        lat->noise[i] = gan_shard_tensor(c, lat->noise[i], groups, m->rank, m->nproc);
     lat->n /= m->nproc;
 }
 
@@ -101,9 +101,13 @@ static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *rea
     gan_sg2_model *sm = m->m;
     gan_sg2_draws d;
     gan_sg2_draw(sm->scratch, sm, &m->opts, iter, rng, &d);
-    shard_latents(sm->scratch, m, &d.gmain);
+    shard_latents(sm->scratch, m, m->groups, &d.gmain);
+    // Path length's batch never meets D's minibatch-stddev groups: a contiguous slice.
+    shard_latents(sm->scratch, m, 1, &d.greg);
+    if (d.pl_noise) d.pl_noise = gan_shard_tensor(sm->scratch, d.pl_noise, 1, m->rank, m->nproc);
+    d.classes_greg = NULL;
     for (int k = 0; k < m->opts.d_steps; k++) {
-        shard_latents(sm->scratch, m, &d.dmain[k]);
+        shard_latents(sm->scratch, m, m->groups, &d.dmain[k]);
         if (d.gp_eps[k]) d.gp_eps[k] = gan_shard_tensor(sm->scratch, d.gp_eps[k], m->groups, m->rank, m->nproc);
     }
     const gan_sg2_shape sh = sm->g->shape;
@@ -148,12 +152,13 @@ static int sg2_shard(gan_model *m, const gan_config *cfg, int rank, int size, ga
         return gan_errf(err, GAN_EXIT_USAGE, "train.batch_size: %d does not split over %d processes in whole "
                         "minibatch-stddev groups of %d (model.mbstd_group_size): give a multiple of %d", B, size, G,
                         G * size);
-    const char *why = m->opts.pl_weight > 0          ? "stylegan2.pl_weight > 0 (path length regularisation)"
-                      : m->opts.aug.mode != GAN_AUG_OFF ? "augmentation (augment.*)"
-                                                      : NULL;
-    if (why)
-        return gan_errf(err, GAN_EXIT_USAGE, "%s does not run over several processes yet (docs/distributed.md); "
-                        "train this run in one process", why);
+    const int pl_n = B / m->opts.pl_batch_shrink;
+    if (m->opts.pl_weight > 0 && pl_n % size)
+        return gan_errf(err, GAN_EXIT_USAGE, "stylegan2.pl_batch_shrink: the path-length batch, %d / %d = %d, does "
+                        "not split over %d processes", B, m->opts.pl_batch_shrink, pl_n, size);
+    if (m->opts.aug.mode != GAN_AUG_OFF)
+        return gan_errf(err, GAN_EXIT_USAGE, "augment: augmentation does not run over several processes yet "
+                        "(docs/distributed.md); train this run in one process");
     m->rank = rank, m->nproc = size, m->groups = G;
     const gan_sg2_shape sh = m->m->g->shape;
     m->real_l = gan_xmalloc((size_t)m->opts.d_steps * (B / size) * sh.img_channels * sh.resolution * sh.resolution *

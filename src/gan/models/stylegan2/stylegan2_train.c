@@ -236,8 +236,14 @@ ag_tensor *gan_sg2_pl_penalty(ag_ctx *c, gan_sg2_g *g, ag_tensor *ws, ag_tensor 
     ag_grad(c, 1, &out, NULL, 1, &ws, true, &gw);
     ag_tensor *len = ag_sum_axes(c, ag_square(c, gw), 1, (const int[]){2}, false);  // (N, num_ws)
     len = ag_sqrt(c, ag_mean_axes(c, len, 1, (const int[]){1}, false));           // (N)
+    // The lengths' mean over the whole batch: in a data-parallel run over every process's share
+    // (ag_allreduce_sum carries the penalty's gradient through the mean to every process).
+    ag_tensor *mean = ag_ctx_processes(c) > 1
+                          ? ag_scale(c, ag_allreduce_sum(c, ag_sum(c, len)),
+                                     (float)(1.0 / ((double)len->numel * ag_ctx_processes(c))))
+                          : ag_mean(c, len);
     // torch.lerp(a, mean, decay) with decay < 0.5: a + decay (mean - a), keeping mean's graph.
-    ag_tensor *a = ag_add_scalar(c, ag_scale(c, ag_add_scalar(c, ag_mean(c, len), -*pl_mean), decay), *pl_mean);
+    ag_tensor *a = ag_add_scalar(c, ag_scale(c, ag_add_scalar(c, mean, -*pl_mean), decay), *pl_mean);
     *pl_mean = ag_item(a);
     if (lengths) *lengths = len;
     return ag_square(c, ag_sub(c, len, a));
