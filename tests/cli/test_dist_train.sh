@@ -132,7 +132,9 @@ sed -i 's/threads: 2/threads: 1/; s/steps: 6/steps: 100000/; s/every: 3, keep/ev
 mpi 2 "$GAN" train long.yaml --run-dir sig > sig.log 2>&1 &
 launcher=$!
 for _ in $(seq 100); do grep -q '"step"' sig/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
-kill -INT "$(pgrep -P "$launcher" -x mpirun || echo "$launcher")" 2>/dev/null
+mpirun_pid=$(pgrep -f "mpirun .*--run-dir sig" | head -1)
+check "found the run's mpirun" test -n "$mpirun_pid"
+[ -n "$mpirun_pid" ] && kill -INT "$mpirun_pid"
 wait "$launcher"
 check "stopped by the signal, a checkpoint written: $(tail -c 300 sig.log)" grep -q "stopped by signal .* checkpoint written" sig.log
 check "... and there it is" test -s sig/checkpoints/latest.h5
