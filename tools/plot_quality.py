@@ -17,7 +17,7 @@ import json
 import os
 import sys
 
-W, H, PAD_L, PAD_R, PAD_T, PAD_B = 680, 260, 60, 170, 28, 36
+W, H, PAD_L, PAD_R, PAD_T, PAD_B = 800, 260, 60, 240, 28, 36
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
