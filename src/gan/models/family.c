@@ -68,3 +68,10 @@ ag_tensor *gan_shard_tensor(ag_ctx *c, ag_tensor *t, int groups, int rank, int s
     free(all), free(mine);
     return out;
 }
+
+int gan_two_optimizers(ag_adam **out, int max, ag_adam *g, ag_adam *d) {
+    ag_adam *all[2] = {g, d};
+    const int n = max < 2 ? max : 2;
+    for (int i = 0; i < n; i++) out[i] = all[i];
+    return n;
+}

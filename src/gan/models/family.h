@@ -108,5 +108,8 @@ void gan_shard_rows(void *dst, const void *src, size_t elem, int64_t row, int ba
 // The same for a per-iteration tensor whose first axis is the batch: a new tensor of c.
 ag_tensor *gan_shard_tensor(ag_ctx *c, ag_tensor *t, int groups, int rank, int size);
 
+// The optimizers of G and D into out (at most max): a family's `optimizers`. Returns how many.
+int gan_two_optimizers(ag_adam **out, int max, ag_adam *g, ag_adam *d);
+
 // The family of model.type, or NULL.
 const gan_family *gan_family_find(const char *type);

@@ -175,10 +175,7 @@ static int dcgan_shard(gan_model *m, const gan_config *cfg, int rank, int size, 
 }
 
 static int dcgan_optimizers(gan_model *m, ag_adam **out, int max) {
-    ag_adam *all[2] = {m->opt_g, m->opt_d};
-    int n = max < 2 ? max : 2;
-    for (int i = 0; i < n; i++) out[i] = all[i];
-    return n;
+    return gan_two_optimizers(out, max, m->opt_g, m->opt_d);
 }
 
 static int dcgan_save(const gan_model *m, gan_ckpt_writer *w, gan_err *err) {

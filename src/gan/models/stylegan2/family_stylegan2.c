@@ -169,10 +169,7 @@ static int sg2_shard(gan_model *m, const gan_config *cfg, int rank, int size, ga
 }
 
 static int sg2_optimizers(gan_model *m, ag_adam **out, int max) {
-    ag_adam *all[2] = {m->m->opt_g, m->m->opt_d};
-    int n = max < 2 ? max : 2;
-    for (int i = 0; i < n; i++) out[i] = all[i];
-    return n;
+    return gan_two_optimizers(out, max, m->m->opt_g, m->m->opt_d);
 }
 
 static int sg2_save(const gan_model *gm, gan_ckpt_writer *w, gan_err *err) {
