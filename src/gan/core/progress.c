@@ -1,6 +1,9 @@
 #include "progress.h"
 
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <string.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -15,6 +18,32 @@ double gan_now(void) {
 void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t every) {
     *p = (gan_progress){.out = out, .live = isatty(fileno(out)) != 0, .total = total_steps,
                         .every = every > 0 ? every : 1, .last_draw = -1.0};
+}
+
+// Progress never blocks the training loop on a reader that stopped reading. Under Open MPI,
+// rank 0's stdout is a pseudo-terminal that mpirun stops draining once it begins to end a job
+// (Ctrl-C): a blocking write there would hold rank 0 until mpirun's SIGKILL, and the checkpoint
+// that the stop writes would never come. So progress text goes out in one write(2) with
+// O_NONBLOCK set for its duration, and what the reader cannot take now is dropped (a note waits
+// up to 0.2 s for room first). A regular file never blocks and is written as always.
+static void emit(FILE *f, const char *text, int wait_ms) {
+    fflush(f);
+    int fd = fileno(f);
+    size_t n = strlen(text);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_NONBLOCK)) {
+        (void)!write(fd, text, n);
+        return;
+    }
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    if (wait_ms > 0) poll(&pfd, 1, wait_ms);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    while (n > 0) {
+        ssize_t w = write(fd, text, n);
+        if (w <= 0) break;  // EAGAIN (nobody reads), or an error progress has no one to tell
+        text += w, n -= (size_t)w;
+    }
+    fcntl(fd, F_SETFL, flags);
 }
 
 static void format_eta(char *buf, size_t n, double seconds) {
@@ -49,9 +78,10 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
     struct winsize ws;
     if (p->live && ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && (size_t)ws.ws_col - 1 < sizeof line)
         line[ws.ws_col - 1] = '\0';
-    fprintf(p->out, "%s%s%s", p->live ? "\r" : "", line, p->live ? "\033[K" : "\n");
+    char text[sizeof line + 8];
+    snprintf(text, sizeof text, "%s%s%s", p->live ? "\r" : "", line, p->live ? "\033[K" : "\n");
+    emit(p->out, text, 0);
     p->line_open = p->live;
-    fflush(p->out);
 }
 
 void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) {
@@ -62,18 +92,18 @@ void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) {
 }
 
 void gan_progress_note(gan_progress *p, const char *fmt, ...) {
-    if (p->line_open) fputc('\n', p->out);
+    char text[2048];
+    int n = snprintf(text, sizeof text, "%s", p->line_open ? "\n" : "");
     p->line_open = false;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(p->out, fmt, ap);
+    vsnprintf(text + n, sizeof text - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', p->out);
-    fflush(p->out);
+    strcat(text, "\n");
+    emit(p->out, text, 200);
 }
 
 void gan_progress_finish(gan_progress *p) {
-    if (p->line_open) fputc('\n', p->out);
+    if (p->line_open) emit(p->out, "\n", 200);
     p->line_open = false;
-    fflush(p->out);
 }

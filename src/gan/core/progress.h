@@ -23,7 +23,8 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
                          const gan_stats *st);
 // Text shown in every progress line from now on (the last evaluation's FID).
 void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-// Prints a message on its own line (closing any live line first).
+// Prints a message on its own line (closing any live line first). Neither this nor a redraw
+// blocks: output nobody drains within 0.2 s (a note) or at once (a redraw) is dropped.
 void gan_progress_note(gan_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gan_progress_finish(gan_progress *p);
 // Monotonic seconds.

@@ -1,5 +1,6 @@
 #include "train_dist.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -65,13 +66,16 @@ void gan_train_dist_connect(gan_trainer *tr, ag_ctx *c) {
     ag_ctx_set_sync_batch_stats(c, tr->cfg.train.sync_bn);
 }
 
-void gan_train_dist_agree(gan_trainer *tr, gan_stats *st, bool *stop) {
-    float buf[GAN_STATS_MAX + 1];
+void gan_train_dist_agree(gan_trainer *tr, gan_stats *st, int *stop_signal) {
+    // Counts of the processes stopped by SIGINT and by SIGTERM (the two the trainer catches),
+    // so that every process knows which signal the run stopped for.
+    float buf[GAN_STATS_MAX + 2];
     for (int i = 0; i < st->n; i++) buf[i] = st->values[i];
-    buf[st->n] = *stop ? 1.0f : 0.0f;
-    allreduce_sum(tr, buf, st->n + 1);
+    buf[st->n] = *stop_signal == SIGINT ? 1.0f : 0.0f;
+    buf[st->n + 1] = *stop_signal != 0 && *stop_signal != SIGINT ? 1.0f : 0.0f;
+    allreduce_sum(tr, buf, st->n + 2);
     for (int i = 0; i < st->n; i++) st->values[i] = buf[i] / (float)gan_train_dist_procs(tr);
-    *stop = buf[st->n] > 0;
+    *stop_signal = buf[st->n + 1] > 0 ? SIGTERM : buf[st->n] > 0 ? SIGINT : 0;
 }
 
 int gan_train_dist_check_ranks(gan_trainer *tr, gan_err *err) {

@@ -770,9 +770,9 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     int rc = 0;
     // Several processes agree on stopping after each step (agree_on_step): a signal reaches each
     // at its own moment, and a process that left the loop alone would leave the others waiting.
-    bool stop = !tr->dist && gan_signals_stop_requested();
+    int stop_signal = tr->dist ? 0 : gan_signals_which();
 
-    while (tr->step < cfg->train.steps && !stop) {
+    while (tr->step < cfg->train.steps && !stop_signal) {
         double t0 = gan_now();
         for (int k = 0; k < nbatches; k++) {
             gan_loader_next(&tr->loader, tr->real_buf + k * batch_floats);
@@ -780,8 +780,8 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
         }
         gan_stats st;
         tr->family->step(tr->model, tr->c, tr->step, tr->real_buf, tr->real_labels, &tr->rng, &st);
-        stop = gan_signals_stop_requested();
-        if (tr->dist) gan_train_dist_agree(tr, &st, &stop);
+        stop_signal = gan_signals_which();
+        if (tr->dist) gan_train_dist_agree(tr, &st, &stop_signal);
         const char *bad;
         float value;
         if (!stats_finite(&st, &bad, &value)) {
@@ -830,17 +830,17 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     }
     gan_progress_finish(&prog);
     if (!tr->writer) return rc;
-    if (rc == 0 && stop) {
+    if (rc == 0 && stop_signal) {
         if (last_ckpt != tr->step) rc = checkpoint_now(tr, err);
         if (rc == 0)
             gan_progress_note(&prog, "stopped by signal %d at step %lld; checkpoint written; continue with "
-                              "`gan train --resume %s`", gan_signals_which(), (long long)tr->step, tr->run_dir);
+                              "`gan train --resume %s`", stop_signal, (long long)tr->step, tr->run_dir);
     } else if (rc == 0) {
         gan_progress_note(&prog, "done: %lld steps in %.1f s; samples in %s/samples, checkpoints in %s/checkpoints",
                           (long long)tr->step, tr->elapsed, tr->run_dir, tr->run_dir);
     }
     // status.json (how this session ended, which `gan runs` reads) and the final report.html
-    gan_report_session_end(tr->run_dir, tr->step, rc, rc ? err->msg : "", gan_signals_stop_requested(),
+    gan_report_session_end(tr->run_dir, tr->step, rc, rc ? err->msg : "", stop_signal != 0,
                            &tr->report_warned);
     close(metrics.fd);
     gan_tfevents_close(tr->events);
