@@ -11,6 +11,16 @@ the same machine load. Prints the median over rounds of each engine's median ms/
 ratio PyTorch / gan.c (> 1: gan.c is faster), GFLOP/s (gan.c's count of the step's FLOPs,
 ctx.flops, over each engine's time) and peak resident memory.
 
+Stray rounds: a round in which either engine's time is more than --stray (default 15%) away
+from that engine's median over the rounds so far was taken under another load (other tenants
+of the host). Such a point gets up to --extra-rounds (default 2) more rounds, and the table
+lists the rounds that still stray (engine, round, and how far) in its last column, so a reader
+sees which figures are shaky. The medians use every round.
+
+--peak compiles tools/bench/fma_peak.c (gcc -O2 -fopenmp, into a temporary folder), measures the
+FMA peak at each thread count before the workloads, and adds each workload's share of it (gan.c's
+GFLOP/s over the peak of that many threads: AVX-512 where the CPU has it, else AVX2).
+
 The feature-net workloads (not in the default list) time `gan eval`'s feature extraction: a step
 is one forward pass of a batch of synthetic images, `gan bench --features NET` against
 tools/bench/torch_fid_inception.py: inception299 is the FID InceptionV3 at 299x299 RGB, batch 16,
@@ -33,6 +43,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -79,6 +90,27 @@ def run_json(cmd, env):
     return json.loads(lines[-1])
 
 
+def strays(runs, stat, limit):
+    """[(engine, round, relative deviation)] of the rounds more than `limit` from their engine's median."""
+    out = []
+    for engine, js in runs.items():
+        med = statistics.median(x[stat] for x in js)
+        out += [(engine, x["round"], x[stat] / med - 1) for x in js if abs(x[stat] / med - 1) > limit]
+    return out
+
+
+def fma_peak(threads_list):
+    """{threads: GFLOP/s} of independent FMA chains on every thread (tools/bench/fma_peak.c)."""
+    exe = os.path.join(tempfile.mkdtemp(prefix="fma_peak"), "fma_peak")
+    subprocess.run(["gcc", "-O2", "-fopenmp", os.path.join(HERE, "fma_peak.c"), "-o", exe], check=True)
+    peaks = {}
+    for t in threads_list:
+        j = run_json([exe, str(t)], dict(os.environ))
+        peaks[t] = j.get("avx512_gflops_wall", j.get("avx2_gflops_wall"))
+        print("  FMA peak, %d thread(s): %.1f GFLOP/s" % (t, peaks[t]), file=sys.stderr)
+    return peaks
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
@@ -90,11 +122,15 @@ def main():
     ap.add_argument("--torch-env", action="append", default=[], metavar="VAR=VALUE")
     ap.add_argument("--gan-env", action="append", default=[], metavar="VAR=VALUE")
     ap.add_argument("--json", help="append every run's JSON line to this file")
+    ap.add_argument("--stray", type=float, default=0.15, help="a round this far from its engine's median strays")
+    ap.add_argument("--extra-rounds", type=int, default=2, help="more rounds for a point with a stray round")
+    ap.add_argument("--peak", action="store_true", help="measure the FMA peak and print each workload's share")
     a = ap.parse_args()
 
     torch_env = bench_env(dict([("OPENBLAS_NUM_THREADS", "1")] + [kv.split("=", 1) for kv in a.torch_env]))
     gan_env = bench_env(dict(kv.split("=", 1) for kv in a.gan_env))
     log = open(a.json, "a") if a.json else None
+    peaks = fma_peak([int(t) for t in a.threads.split(",")]) if a.peak else {}
     rows = []
     for name in a.workloads.split(","):
         if name not in WORKLOADS:
@@ -108,7 +144,8 @@ def main():
             gan_cmd = [a.gan, "bench"] + w["gan"] + common + ["--name", name]
             torch_cmd = ["/usr/bin/python3", w["torch"]] + w["torch_args"] + common + ["--workload", name]
             runs = {"gan": [], "torch": []}
-            for r in range(a.rounds):
+            r = 0
+            while r < a.rounds or (strays(runs, stat, a.stray) and r < a.rounds + a.extra_rounds):
                 order = [("gan", gan_cmd, gan_env), ("torch", torch_cmd, torch_env)]
                 if r % 2:
                     order.reverse()
@@ -121,6 +158,11 @@ def main():
                         log.flush()
                     print("  %-12s T=%d round %d %-6s %8.1f ms" % (name, threads, r, engine, j[stat]),
                           file=sys.stderr)
+                r += 1
+            stray = strays(runs, stat, a.stray)
+            for engine, rr, dev in stray:
+                print("  %-12s T=%d round %d %-6s strays %+.0f%% from its median" % (name, threads, rr, engine, 100 * dev),
+                      file=sys.stderr)
             g = statistics.median(x[stat] for x in runs["gan"])
             t = statistics.median(x[stat] for x in runs["torch"])
             gflop = statistics.median(x["gflop_per_step"] for x in runs["gan"])
@@ -130,28 +172,39 @@ def main():
                 "gan_rss_mb": max(x["peak_rss_mb"] for x in runs["gan"]),
                 "torch_rss_mb": max(x["peak_rss_mb"] for x in runs["torch"]),
                 "blas_core": runs["gan"][0]["blas_core"], "batch": w.get("batch"), "steps": steps,
+                "rounds": r, "strays": stray, "peak": peaks.get(threads),
             })
+
+    def stray_cell(r):
+        return ", ".join("%s r%d %+.0f%%" % ("gan.c" if e == "gan" else "PyTorch", rr, 100 * d)
+                         for e, rr, d in r["strays"]) or "none"
+
+    def peak_cell(r):
+        return " %.0f%% |" % (100 * r["gan_gflops"] / r["peak"]) if r["peak"] else ""
 
     gan_rows = [r for r in rows if not r["batch"]]
     if gan_rows:
         print("| workload | threads | ms/step | gan.c | PyTorch | PyTorch/gan.c | gan.c GFLOP/s | PyTorch GFLOP/s "
-              "| gan.c peak MB | PyTorch peak MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+              "|%s gan.c peak MB | PyTorch peak MB | rounds | stray rounds |" % (" gan.c % of FMA peak |" if peaks else ""))
+        print("|---|---|---|---|---|---|---|---|%s---|---|---|---|" % ("---|" if peaks else ""))
         for r in gan_rows:
-            print("| %s | %d | %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
+            print("| %s | %d | %s | %.1f | %.1f | %.2fx | %.1f | %.1f |%s %.0f | %.0f | %d | %s |" % (
                 r["workload"], r["threads"], r["stat"], r["gan_ms"], r["torch_ms"], r["speedup"], r["gan_gflops"],
-                r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
+                r["torch_gflops"], peak_cell(r), r["gan_rss_mb"], r["torch_rss_mb"], r["rounds"], stray_cell(r)))
     feature_rows = [r for r in rows if r["batch"]]
     if feature_rows:
         print("| feature net | threads | batch | gan.c images/s | PyTorch images/s | PyTorch/gan.c (time) "
-              "| gan.c GFLOP/s | PyTorch GFLOP/s | gan.c peak MB | PyTorch peak MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+              "| gan.c GFLOP/s | PyTorch GFLOP/s | gan.c peak MB | PyTorch peak MB | rounds | stray rounds |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in feature_rows:
-            print("| %s | %d | %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f |" % (
+            print("| %s | %d | %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f | %.0f | %d | %s |" % (
                 r["workload"], r["threads"], r["batch"], r["batch"] * 1e3 / r["gan_ms"], r["batch"] * 1e3 / r["torch_ms"],
-                r["speedup"], r["gan_gflops"], r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"]))
-    print("medians of %d rounds; timed steps per run: %s; OpenBLAS kernel: %s" % (
-        a.rounds, ", ".join(sorted({"%s %d" % (r["workload"], r["steps"]) for r in rows})), rows[0]["blas_core"]))
+                r["speedup"], r["gan_gflops"], r["torch_gflops"], r["gan_rss_mb"], r["torch_rss_mb"], r["rounds"],
+                stray_cell(r)))
+    if peaks:
+        print("FMA peak: %s" % ", ".join("%.1f GFLOP/s on %d thread(s)" % (v, t) for t, v in sorted(peaks.items())))
+    print("medians of %d rounds or more (stray rounds > %.0f%% from the median: up to %d more); timed steps per run: %s; "
+          "OpenBLAS kernel: %s" % (a.rounds, 100 * a.stray, a.extra_rounds, ", ".join(sorted({"%s %d" % (r["workload"], r["steps"]) for r in rows})), rows[0]["blas_core"]))
 
 
 if __name__ == "__main__":
