@@ -61,14 +61,16 @@ static void check_estimate(const char *yaml, const char *what, const ag_backend 
            what, sm.batch_a, sm.batch_b, sm.workspace_a, sm.workspace_b, sm.fixed_bytes, sm.per_image_bytes,
            cfg.train.batch_size, est, real, ws, est / real);
     // The step's tensors are linear in the batch, so the two probes predict them closely; on the
-    // CPU the kernels' workspace, which grows with the samples one GEMM takes, leaves up to ~10%.
+    // CPU the kernels' workspace, which grows with the samples one GEMM takes, leaves up to ~15%
+    // (this tiny DCGAN: 1.0 MB of workspace in a 5.7 MB step at batch 24, 0.2 MB at the probes;
+    // its share grew when the G step stopped holding D's pass and G's gradients at once).
     // On a GPU cuDNN picks another algorithm per batch, with its own workspace (DCGAN here: 0.16
     // MB at the probes, 3.7 MB at batch 24 on an H200, an estimate of 0.69 of the real step):
     // what must hold there is what the check assumes, a real step within twice the estimate.
     const bool on_device = ag_backend_device_memory(be, &(size_t){0}, &(size_t){0});
-    const double lo = on_device ? 0.5 : 0.85;
+    const double lo = on_device ? 0.5 : 0.8;
     TEST_CHECK(est >= lo * real && est <= 1.25 * real, "%s: estimate %.0f bytes, a real step %.0f (%s)", what, est,
-               real, on_device ? "a GPU: at least half" : "the CPU: within -15%/+25%");
+               real, on_device ? "a GPU: at least half" : "the CPU: within -20%/+25%");
     TEST_CHECK(sm.per_image_bytes > 0, "%s: a step's memory does not grow with the batch", what);
 }
 

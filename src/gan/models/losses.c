@@ -109,3 +109,16 @@ ag_tensor *gan_loss_gradient_penalty(ag_ctx *c, gan_loss_critic_fn critic_fn, vo
     if (norms) *norms = norm;
     return ag_square(c, ag_add_scalar(c, norm, -1.0f));
 }
+
+float gan_backward_through_frozen_d(ag_ctx *c, ag_tensor *fake, gan_loss_g_fn loss_fn, void *arg) {
+    ag_tensor *grad = ag_new(c, fake->shape);
+    const ag_ctx_mark before_d = ag_ctx_mark_now(c);
+    ag_tensor *x = ag_requires_grad(ag_detach(c, fake), true), *gx;
+    ag_tensor *loss = loss_fn(c, arg, x);
+    ag_grad(c, 1, &loss, NULL, 1, &x, false, &gx);
+    ag_tensor_copy(grad, gx);
+    const float value = ag_item(loss);
+    ag_ctx_release(c, before_d);
+    ag_backward_with(c, fake, grad);
+    return value;
+}

@@ -53,3 +53,13 @@ typedef ag_tensor *(*gan_loss_critic_fn)(ag_ctx *c, void *critic, ag_tensor *x);
 // independently (no batchnorm, no minibatch statistics): the caller's D must.
 ag_tensor *gan_loss_gradient_penalty(ag_ctx *c, gan_loss_critic_fn critic_fn, void *critic, ag_tensor *real,
                                      ag_tensor *fake, ag_tensor *eps, ag_tensor **norms);
+
+// G's backward through a frozen D, in two halves to save memory: loss_fn (D and G's loss on
+// its input x, a leaf of its own) runs under a mark, the gradient of its loss with respect to x
+// is copied below the mark and D's pass is given back, then the backward goes on through G from
+// `fake` (the batch D judged, with G's history). The arena holds D's pass or G's gradients,
+// never both, and the gradients are a single ag_backward's: the same rules in the same order.
+// loss_fn may read statistics from D's outputs (they are gone afterwards). D's parameters must
+// not require grad. Returns the loss's value.
+typedef ag_tensor *(*gan_loss_g_fn)(ag_ctx *c, void *arg, ag_tensor *x);
+float gan_backward_through_frozen_d(ag_ctx *c, ag_tensor *fake, gan_loss_g_fn loss_fn, void *arg);

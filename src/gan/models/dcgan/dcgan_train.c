@@ -41,6 +41,23 @@ void gan_dcgan_train_step(ag_ctx *c, gan_dcgan_g *g, gan_dcgan_d *d, ag_adam *op
     gan_dcgan_train_step_cond(c, g, d, opt_g, opt_d, o, batch, real, NULL, z, NULL, eps, stats);
 }
 
+// The G step's loss on D's judgement of x (gan_backward_through_frozen_d's loss_fn), with D's
+// mean score on it.
+typedef struct g_step_args {
+    gan_dcgan_d *d;
+    ag_tensor *y;  // one-hot classes of the fakes, NULL when unconditional
+    gan_loss_kind loss;
+    bool logits;
+    float *mean_score;
+} g_step_args;
+
+static ag_tensor *g_step_loss(ag_ctx *c, void *arg, ag_tensor *x) {
+    const g_step_args *a = arg;
+    ag_tensor *out = gan_dcgan_d_forward_cond(c, a->d, x, a->y, true, a->logits);
+    *a->mean_score = mean_score(c, out, a->loss);
+    return gan_loss_g(c, a->loss, out);
+}
+
 void gan_dcgan_train_step_cond(ag_ctx *c, gan_dcgan_g *g, gan_dcgan_d *d, ag_adam *opt_g, ag_adam *opt_d,
                                const gan_dcgan_step_opts *o, int batch, const float *real, const int32_t *real_labels,
                                const float *z, const int32_t *fake_labels, const float *eps,
@@ -115,12 +132,9 @@ void gan_dcgan_train_step_cond(ag_ctx *c, gan_dcgan_g *g, gan_dcgan_d *d, ag_ada
     // computes and then discards them; the G gradients are identical).
     ag_params_zero_grad(g->params);
     ag_params_set_requires_grad(d->params, false);
-    ag_tensor *out = gan_dcgan_d_forward_cond(c, d, augment(c, o, fake, 2 * o->d_steps), y_fake, true, logits);
-    ag_tensor *err_g = gan_loss_g(c, o->loss, out);
-    ag_backward(c, err_g);
+    g_step_args ga = {d, y_fake, o->loss, logits, &stats->d_g_z2};
+    stats->loss_g = gan_backward_through_frozen_d(c, augment(c, o, fake, 2 * o->d_steps), g_step_loss, &ga);
     ag_params_set_requires_grad(d->params, true);
     ag_adam_step(opt_g);
-    stats->loss_g = ag_item(err_g);
-    stats->d_g_z2 = mean_score(c, out, o->loss);
     ag_ctx_reset(c);
 }

@@ -283,6 +283,18 @@ static ag_tensor *real_classes(ag_ctx *c, const int32_t *labels, int k, int batc
     return labels ? nn_one_hot(c, labels + (int64_t)k * batch, batch, classes) : NULL;
 }
 
+// Gmain's loss on D's judgement of x (gan_backward_through_frozen_d's loss_fn).
+typedef struct gmain_args {
+    gan_sg2_d *d;
+    ag_tensor *y;  // one-hot classes of the fakes, NULL when unconditional
+    gan_loss_kind loss;
+} gmain_args;
+
+static ag_tensor *gmain_loss(ag_ctx *c, void *arg, ag_tensor *x) {
+    const gmain_args *a = arg;
+    return gan_loss_g(c, a->loss, gan_sg2_d_forward_cond(c, a->d, x, a->y));
+}
+
 static float mean_value(ag_ctx *c, ag_tensor *x) {
     bool prev = ag_set_grad_enabled(c, false);
     float v = ag_item(ag_mean(c, x));
@@ -312,10 +324,9 @@ void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_tra
     {
         ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, &draws->gmain, true), noise_of(&draws->gmain));
         img = augment(c, &o->aug, img, draws->aug_gmain);
-        ag_tensor *loss = gan_loss_g(c, o->loss, gan_sg2_d_forward_cond(c, d, img, draws->gmain.c));
-        ag_backward(c, loss);
+        gmain_args ga = {d, draws->gmain.c, o->loss};
+        st->loss_g = gan_backward_through_frozen_d(c, img, gmain_loss, &ga);
         ag_adam_step(m->opt_g);
-        st->loss_g = ag_item(loss);
         ag_ctx_reset(c);
     }
 
@@ -340,13 +351,25 @@ void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_tra
     for (int k = 0; k < o->d_steps; k++) {
         if (k > 0) ag_params_zero_grad(d->params);
         const gan_sg2_latents *lat = &draws->dmain[k];
+        // Only G's images outlive its pass: they are copied below a mark and the pass's
+        // activations given back, so the arena's peak is one network's pass, not two (at 256x256
+        // G's activations are most of the phase).
+        ag_tensor *img = ag_new(c, AG_SHAPE(B, s.img_channels, R, R));
+        const ag_ctx_mark before_g = ag_ctx_mark_now(c);
         bool prev = ag_set_grad_enabled(c, false);
-        ag_tensor *img = gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, lat, true), noise_of(lat));
+        ag_tensor_copy(img, gan_sg2_synthesis(c, g, gan_sg2_mixed_ws(c, g, lat, true), noise_of(lat)));
         ag_set_grad_enabled(c, prev);
+        ag_ctx_release(c, before_g);
         img = augment(c, &o->aug, img, draws->aug_dfake[k]);  // the penalty's interpolates too
+        // D's pass on the fakes is given back once its gradient is in D's parameters and its
+        // numbers are read, before the pass on the reals (as the DCGAN step does).
+        const ag_ctx_mark before_fake = ag_ctx_mark_now(c);
         ag_tensor *fake = gan_sg2_d_forward_cond(c, d, img, lat->c);
         ag_tensor *loss_fake = gan_loss_d_fake(c, o->loss, fake);
         ag_backward(c, loss_fake);
+        st->loss_d = ag_item(loss_fake);
+        st->scores_fake = mean_value(c, fake);
+        ag_ctx_release(c, before_fake);
         ag_tensor *x = ag_from_host(c, AG_SHAPE(B, s.img_channels, R, R), real + k * real_size);
         x = augment(c, &o->aug, x, draws->aug_dreal[k]);
         ag_tensor *y_real = real_classes(c, real_labels, k, B, K);
@@ -354,7 +377,7 @@ void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_tra
         if (o->aug.mode != GAN_AUG_OFF) st->real_signs += gan_ada_sign_sum(c, logits, 0.0f), st->real_count += B;
         ag_tensor *loss_real = gan_loss_d_real(c, o->loss, logits, 1.0f);
         ag_backward(c, loss_real);
-        st->loss_d = ag_item(loss_fake) + ag_item(loss_real);
+        st->loss_d += ag_item(loss_real);
         if (o->loss == GAN_LOSS_WGAN_GP) {
             GAN_CHECK(draws->gp_eps[k], "stylegan2 Dmain %d: wgan-gp without interpolation weights", k);
             // Conditional: the interpolates are judged with the real batch's labels (as DCGAN's).
@@ -366,7 +389,6 @@ void gan_sg2_train_step_with_cond(ag_ctx *c, gan_sg2_model *m, const gan_sg2_tra
             st->gp_penalty = mean_value(c, pen);
         }
         ag_adam_step(m->opt_d);
-        st->scores_fake = mean_value(c, fake);
         st->scores_real = mean_value(c, logits);
         ag_ctx_reset(c);
     }
