@@ -118,7 +118,7 @@ tiny_config base.yaml
 mkfifo z.fifo
 "$GAN" sample baserun --z z.fifo --out zz.png >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q fifo "/proc/$pid/wchan" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 400); do grep -q fifo "/proc/$pid/wchan" 2>/dev/null && break; sleep 0.05; done
 base_kb=$(awk '/^VmSize/ {print $2}' "/proc/$pid/status" 2>/dev/null)
 kill $pid 2>/dev/null; wait $pid 2>/dev/null
 check "read what gan holds when started ($base_kb kB)" test -n "$base_kb"

@@ -144,7 +144,7 @@ rank_pid() {
 # rank 0 writes the checkpoint; every rank exits 0, and so does mpirun.
 mpi 2 "$GAN" train long.yaml --run-dir sig1 > sig1.log 2>&1 &
 launcher=$!
-for _ in $(seq 100); do grep -q '"step"' sig1/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"step"' sig1/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
 r1=$(rank_pid sig1 1)
 check "found rank 1 of the run" test -n "$r1"
 [ -n "$r1" ] && kill -INT "$r1"
@@ -160,7 +160,7 @@ check "... and the run says it stopped" grep -q '"state": "stopped"' sig1/status
 # drains rank 0's terminal, so the run's state is read from status.json, not from its log.
 mpi 2 --mca odls_base_sigkill_timeout 3 "$GAN" train long.yaml --run-dir sig > sig.log 2>&1 &
 launcher=$!
-for _ in $(seq 100); do grep -q '"step"' sig/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"step"' sig/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
 mpirun_pid=$(pgrep -f "mpirun .*--run-dir sig\$" | head -1)
 check "found the run's mpirun" test -n "$mpirun_pid"
 [ -n "$mpirun_pid" ] && kill -INT "$mpirun_pid"
@@ -171,7 +171,7 @@ check "... with a checkpoint" test -s sig/checkpoints/latest.h5
 mpi 2 "$GAN" train long.yaml --run-dir long > long.log 2>&1 &
 launcher=$!
 victim=""
-for _ in $(seq 100); do
+for _ in $(seq 600); do
   for p in $(pgrep -f "train long.yaml"); do
     if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then victim=$p; fi
   done
