@@ -20,15 +20,17 @@ void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t 
                         .every = every > 0 ? every : 1, .last_draw = -1.0};
 }
 
-// Progress never blocks the training loop on a reader that stopped reading. Under Open MPI,
-// rank 0's stdout is a pseudo-terminal that mpirun stops draining once it begins to end a job
-// (Ctrl-C): a blocking write there would hold rank 0 until mpirun's SIGKILL, and the checkpoint
-// that the stop writes would never come. So progress text goes out in one write(2) with
-// O_NONBLOCK set for its duration, and what the reader cannot take now is dropped (a note waits
-// up to 0.2 s for room first). A regular file never blocks and is written as always.
-static void emit(FILE *f, const char *text, int wait_ms) {
-    fflush(f);
-    int fd = fileno(f);
+// Writes text now. A never_block progress (gan_progress_never_block) does not wait for a reader
+// that stopped reading: it writes in one write(2) with O_NONBLOCK set for its duration, and drops
+// what the reader cannot take (a note waits up to wait_ms for room first).
+static void emit(const gan_progress *p, const char *text, int wait_ms) {
+    fflush(p->out);
+    if (!p->never_block) {
+        fputs(text, p->out);
+        fflush(p->out);
+        return;
+    }
+    int fd = fileno(p->out);
     size_t n = strlen(text);
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || (flags & O_NONBLOCK)) {
@@ -45,6 +47,8 @@ static void emit(FILE *f, const char *text, int wait_ms) {
     }
     fcntl(fd, F_SETFL, flags);
 }
+
+void gan_progress_never_block(gan_progress *p) { p->never_block = true; }
 
 static void format_eta(char *buf, size_t n, double seconds) {
     if (!(seconds >= 0) || seconds > 1e7) {
@@ -80,7 +84,7 @@ void gan_progress_update(gan_progress *p, int64_t step, double steps_per_sec, do
         line[ws.ws_col - 1] = '\0';
     char text[sizeof line + 8];
     snprintf(text, sizeof text, "%s%s%s", p->live ? "\r" : "", line, p->live ? "\033[K" : "\n");
-    emit(p->out, text, 0);
+    emit(p, text, 0);
     p->line_open = p->live;
 }
 
@@ -92,7 +96,7 @@ void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) {
 }
 
 void gan_progress_note(gan_progress *p, const char *fmt, ...) {
-    char text[2048];
+    char text[8192];
     int n = snprintf(text, sizeof text, "%s", p->line_open ? "\n" : "");
     p->line_open = false;
     va_list ap;
@@ -100,10 +104,10 @@ void gan_progress_note(gan_progress *p, const char *fmt, ...) {
     vsnprintf(text + n, sizeof text - (size_t)n - 1, fmt, ap);
     va_end(ap);
     strcat(text, "\n");
-    emit(p->out, text, 200);
+    emit(p, text, 200);
 }
 
 void gan_progress_finish(gan_progress *p) {
-    if (p->line_open) emit(p->out, "\n", 200);
+    if (p->line_open) emit(p, "\n", 200);
     p->line_open = false;
 }

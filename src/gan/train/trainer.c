@@ -752,6 +752,7 @@ int gan_trainer_run(gan_trainer *tr, gan_err *err) {
     gan_signals_install();
     gan_progress prog;
     gan_progress_init(&prog, stdout, cfg->train.steps, cfg->log.every);
+    if (tr->dist) gan_progress_never_block(&prog);
     char procs[64] = "";
     if (tr->dist)
         snprintf(procs, sizeof procs, " in each of %d processes (%s)", gan_train_dist_procs(tr), gan_dist_name(tr->dist));
