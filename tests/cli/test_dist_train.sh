@@ -175,7 +175,7 @@ for _ in $(seq 600); do
   for p in $(pgrep -f "train long.yaml"); do
     if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then victim=$p; fi
   done
-  [ -n "$victim" ] && grep -q "^step" long/metrics.jsonl 2>/dev/null && break
+  [ -n "$victim" ] && grep -q "\"step\"" long/metrics.jsonl 2>/dev/null && break
   sleep 0.1
 done
 check "found rank 1 running" test -n "$victim"
