@@ -143,9 +143,13 @@ int gan_cmd_train(int argc, char **argv) {
     gan_trainer_free(&tr);
     free(overrides);
     if (rc == 0 || nproc == 1 || agreed) {
+        // Rank 0 says why before the processes part: the first to exit non-zero makes mpirun
+        // end the others, and rank 0's message must be out by then (closing meets every rank).
+        int code = 0;
+        if (rc != 0) code = rank == 0 ? gan_cli_fail("train", &err) : (err.code ? err.code : GAN_EXIT_RUNTIME);
+        fflush(stderr);
         gan_dist_close(dist);
-        if (rc == 0) return 0;
-        return rank == 0 ? gan_cli_fail("train", &err) : (err.code ? err.code : GAN_EXIT_RUNTIME);
+        return code;
     }
     // One process failing inside the loop (an I/O error of rank 0's, a diverged step) must not
     // leave the others waiting in a collective: it ends the whole run (gan_dist_abort).

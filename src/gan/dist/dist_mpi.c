@@ -67,8 +67,11 @@ static void mpi_abort(gan_dist *d, int code) {
     _exit(code);  // MPI_Abort does not return; this keeps the compiler's view simple
 }
 
+// Every rank leaves together: what a rank printed before closing is out before any rank exits
+// (a non-zero exit makes mpirun end the rest; MPI_Finalize need not synchronise).
 static void mpi_close(gan_dist *d) {
     mpi_dist *m = (mpi_dist *)d;
+    MPI_Barrier(m->comm);
     MPI_Comm_free(&m->comm);
     MPI_Finalize();
     free(m);
