@@ -161,7 +161,7 @@ check "... and the run says it stopped" grep -q '"state": "stopped"' sig1/status
 mpi 2 --mca odls_base_sigkill_timeout 3 "$GAN" train long.yaml --run-dir sig > sig.log 2>&1 &
 launcher=$!
 for _ in $(seq 600); do grep -q '"step"' sig/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
-mpirun_pid=$(pgrep -f "mpirun .*--run-dir sig\$" | head -1)
+mpirun_pid=$(pgrep -f "^[^ ]*mpirun .*--run-dir sig\$")  # not the timeout that wraps it
 check "found the run's mpirun" test -n "$mpirun_pid"
 [ -n "$mpirun_pid" ] && kill -INT "$mpirun_pid"
 wait "$launcher"
