@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
-#include <string.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "alloc.h"
 
 double gan_now(void) {
     struct timespec ts;
@@ -24,12 +27,12 @@ void gan_progress_init(gan_progress *p, FILE *out, int64_t total_steps, int64_t 
 // that stopped reading: it writes in one write(2) with O_NONBLOCK set for its duration, and drops
 // what the reader cannot take (a note waits up to wait_ms for room first).
 static void emit(const gan_progress *p, const char *text, int wait_ms) {
-    fflush(p->out);
     if (!p->never_block) {
         fputs(text, p->out);
         fflush(p->out);
         return;
     }
+    fflush(p->out);  // what stdio still holds goes first
     int fd = fileno(p->out);
     size_t n = strlen(text);
     int flags = fcntl(fd, F_GETFL);
@@ -96,15 +99,21 @@ void gan_progress_set_extra(gan_progress *p, const char *fmt, ...) {
 }
 
 void gan_progress_note(gan_progress *p, const char *fmt, ...) {
-    char text[8192];
-    int n = snprintf(text, sizeof text, "%s", p->line_open ? "\n" : "");
-    p->line_open = false;
-    va_list ap;
+    // Formatted whole, so that it goes out in one write (emit), however long.
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(text + n, sizeof text - (size_t)n - 1, fmt, ap);
+    va_copy(again, ap);
+    const int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
+    const int lead = p->line_open ? 1 : 0;
+    char *text = gan_xmalloc((size_t)(len > 0 ? len : 0) + 3, "a progress note");
+    text[0] = '\n';
+    vsnprintf(text + lead, (size_t)(len > 0 ? len : 0) + 1, fmt, again);
+    va_end(again);
     strcat(text, "\n");
+    p->line_open = false;
     emit(p, text, 200);
+    free(text);
 }
 
 void gan_progress_finish(gan_progress *p) {
