@@ -170,14 +170,8 @@ check "... with a checkpoint" test -s sig/checkpoints/latest.h5
 # A rank killed mid-run: mpirun ends the others and fails; nobody waits forever.
 mpi 2 "$GAN" train long.yaml --run-dir long > long.log 2>&1 &
 launcher=$!
-victim=""
-for _ in $(seq 600); do
-  for p in $(pgrep -f "train long.yaml"); do
-    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then victim=$p; fi
-  done
-  [ -n "$victim" ] && grep -q "\"step\"" long/metrics.jsonl 2>/dev/null && break
-  sleep 0.1
-done
+for _ in $(seq 600); do grep -q '"step"' long/metrics.jsonl 2>/dev/null && break; sleep 0.1; done
+victim=$(rank_pid long 1)
 check "found rank 1 running" test -n "$victim"
 [ -n "$victim" ] && kill -9 "$victim"
 t0=$SECONDS
