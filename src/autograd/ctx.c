@@ -105,12 +105,16 @@ void ag_ctx_set_allreduce(ag_ctx *c, ag_allreduce_fn fn, void *user, int process
 
 int ag_ctx_processes(const ag_ctx *c) { return c->allreduce ? c->processes : 1; }
 
+void ag_ctx_allreduce_host(ag_ctx *c, float *buf, int64_t n) {
+    if (c->allreduce) c->allreduce(c->allreduce_user, buf, n);
+}
+
 ag_tensor *ag_allreduce_mean(ag_ctx *c, ag_tensor *t) {
     if (!c->allreduce) return t;
     const int64_t n = t->numel;
     float *buf = ag_xcalloc((size_t)n, sizeof *buf);
     ag_tensor_to_host(t, buf);
-    c->allreduce(c->allreduce_user, buf, n);
+    ag_ctx_allreduce_host(c, buf, n);
     for (int64_t i = 0; i < n; i++) buf[i] /= (float)c->processes;
     ag_tensor *out = ag_new(c, t->shape);
     ag_tensor_from_host(out, buf);

@@ -7,9 +7,9 @@
 #   differs); a 2-rank run resumed by one process continues it;
 # - DCGAN (batchnorm statistics per rank, as PyTorch's DDP): only rank 0 writes the run, and a
 #   2-rank run stopped and resumed with 2 ranks ends byte-identical to an unbroken one; with
-#   train.sync_bn, 2 ranks against 1 process as for StyleGAN2;
-# - failures end every rank, never a hang: a batch that does not split, a feature that does not
-#   run over several processes yet, a diverged run, a rank killed mid-run, rank 0 unable to
+#   train.sync_bn, 2 ranks against 1 process as for StyleGAN2, and with DiffAugment;
+# - StyleGAN2 with ADA: 2 ranks against 1 process, p included;
+# - failures end every rank, never a hang: a batch that does not split, a diverged run, a rank killed mid-run, rank 0 unable to
 #   write its checkpoint.
 . "$(dirname "$0")/lib.sh"
 need_dataset
@@ -49,7 +49,7 @@ a = [json.loads(l) for l in open(sys.argv[1]) if '"loss_d"' in l]
 b = [json.loads(l) for l in open(sys.argv[2]) if '"loss_d"' in l]
 assert a and [r["step"] for r in a] == [r["step"] for r in b], "steps differ: %s vs %s" % (len(a), len(b))
 for x, y in zip(a, b):
-    for k in ("loss_d", "loss_g", "r1_penalty", "pl_penalty", "pl_mean", "scores_real", "scores_fake"):
+    for k in ("loss_d", "loss_g", "r1_penalty", "pl_penalty", "pl_mean", "scores_real", "scores_fake", "aug_p"):
         if k in x and x[k] is not None:
             assert y[k] is not None and abs(x[k] - y[k]) <= 1e-5 * max(1, abs(x[k])), (x["step"], k, x[k], y[k])
 EOF
@@ -87,6 +87,18 @@ check "2 ranks, 3 steps: exit 0 (got $rc)" test "$rc" = 0
 "$GAN" train --resume half train.steps=6 > resume1.log 2>&1; rc=$?
 check "resumed by 1 process: exit 0 (got $rc): $(tail -n 3 resume1.log)" test "$rc" = 0
 check "... ends where the 1-process run ended (1e-4)" close_datasets one/$ck half/$ck 1e-4 /G /G_ema /D /optim
+# ADA (every D pass's parameters in the D groups' rows; p from the signs of the global batch).
+ada="augment.ada=true augment.ada_p=0.5 augment.ada_interval=1 augment.ada_kimg=0.1"
+# shellcheck disable=SC2086  # several overrides
+"$GAN" train sg2.yaml --run-dir ada1 $ada > ada1.log 2>&1; rc=$?
+check "ADA, 1 process: exit 0 (got $rc): $(tail -n 3 ada1.log)" test "$rc" = 0
+# shellcheck disable=SC2086
+mpi 2 "$GAN" train sg2.yaml --run-dir ada2 $ada > ada2.log 2>&1; rc=$?
+check "ADA, 2 ranks: exit 0 (got $rc): $(tail -n 5 ada2.log)" test "$rc" = 0
+check "ADA: the losses and p of every step agree" losses_close ada1/metrics.jsonl ada2/metrics.jsonl
+check "ADA: p moved" grep -q '"aug_p": 0.42' ada2/metrics.jsonl
+check "ADA: weights and optimizer state agree to 1e-4" close_datasets ada1/$ck ada2/$ck 1e-4 /G /G_ema /D /optim
+check "ADA: the checkpoint's p agrees" same_attr ada1/$ck ada2/$ck aug_p
 expect_exit 2 "stylegan2.pl_batch_shrink: the path-length batch, 8 / 8 = 1, does not split over 2 processes" \
   mpi 2 "$GAN" train sg2.yaml --run-dir pl stylegan2.pl_batch_shrink=8
 check "nothing written for it" test ! -e pl/config.yaml
@@ -114,13 +126,22 @@ check "sync_bn, 2 ranks: exit 0 (got $rc): $(tail -n 5 bn2.log)" test "$rc" = 0
 check "sync_bn: the losses of every step agree" losses_close bn1/metrics.jsonl bn2/metrics.jsonl
 check "sync_bn: weights, running statistics and optimizer state agree to 1e-4" \
   close_datasets bn1/$ck bn2/$ck 1e-4 /G /D /optim
+# DiffAugment with sync_bn: the same, each D input augmented with its rows' parameters.
+diff="train.sync_bn=true augment.diffaugment=color,translation,cutout"
+# shellcheck disable=SC2086
+"$GAN" train dc.yaml --run-dir da1 $diff > da1.log 2>&1; rc=$?
+check "DiffAugment, 1 process: exit 0 (got $rc): $(tail -n 3 da1.log)" test "$rc" = 0
+# shellcheck disable=SC2086
+mpi 2 "$GAN" train dc.yaml --run-dir da2 $diff > da2.log 2>&1; rc=$?
+check "DiffAugment, 2 ranks: exit 0 (got $rc): $(tail -n 5 da2.log)" test "$rc" = 0
+check "DiffAugment: the losses agree" losses_close da1/metrics.jsonl da2/metrics.jsonl
+check "DiffAugment: weights and optimizer state agree to 1e-4" close_datasets da1/$ck da2/$ck 1e-4 /G /D /optim
+check "DiffAugment changed the run" different_datasets da2/$ck bn2/$ck /G
 check "without sync_bn the 2 ranks' statistics are their own (the runs differ)" different_datasets bn2/$ck full/$ck /G
 
 # --- failures end every rank ------------------------------------------------------------------
 expect_exit 2 "train.batch_size: 8 does not split over 3 processes" mpi 3 "$GAN" train dc.yaml --run-dir three
 check "nothing written for it" test ! -e three
-expect_exit 2 "augment: augmentation does not run over several processes yet" \
-  mpi 2 "$GAN" train dc.yaml --run-dir aug augment.diffaugment=color
 tiny_config nan.yaml
 sed -i 's/threads: 2/threads: 1/; s/steps: 6/steps: 50/; s/batch_size: 8/batch_size: 8, lr_d: 1.0e+30, lr_g: 1.0e+30/' nan.yaml
 expect_exit 1 "training diverged" mpi 2 "$GAN" train nan.yaml --run-dir nan

@@ -53,6 +53,9 @@ uint64_t ag_ctx_flops(const ag_ctx *c);
 typedef void (*ag_allreduce_fn)(void *user, float *buf, int64_t n);
 void ag_ctx_set_allreduce(ag_ctx *c, ag_allreduce_fn fn, void *user, int processes);
 int ag_ctx_processes(const ag_ctx *c);
+// buf's n host floats summed over the processes, in place (the hook); nothing with one process.
+// Collective, as ag_allreduce_mean. For counts that steer every process alike (ADA's signs).
+void ag_ctx_allreduce_host(ag_ctx *c, float *buf, int64_t n);
 // Whether layers that normalise with batch statistics (batchnorm) take them over every process's
 // share of the batch (layers/sync_batchnorm.h) rather than this process's alone: set by the
 // trainer for train.sync_bn; true only with more than one process.

@@ -69,6 +69,12 @@ ag_tensor *gan_shard_tensor(ag_ctx *c, ag_tensor *t, int groups, int rank, int s
     return out;
 }
 
+double gan_sum_over_processes(ag_ctx *c, double x) {
+    float v = (float)x;
+    ag_ctx_allreduce_host(c, &v, 1);
+    return v;
+}
+
 int gan_two_optimizers(ag_adam **out, int max, ag_adam *g, ag_adam *d) {
     ag_adam *all[2] = {g, d};
     const int n = max < 2 ? max : 2;

@@ -108,6 +108,11 @@ void gan_shard_rows(void *dst, const void *src, size_t elem, int64_t row, int ba
 // The same for a per-iteration tensor whose first axis is the batch: a new tensor of c.
 ag_tensor *gan_shard_tensor(ag_ctx *c, ag_tensor *t, int groups, int rank, int size);
 
+// x summed over a data-parallel run's processes (the context's hook; x itself in one process),
+// for host counts that steer every process alike, such as ADA's signs of D on reals. Integer
+// counts up to 2^24 stay exact. Collective.
+double gan_sum_over_processes(ag_ctx *c, double x);
+
 // The optimizers of G and D into out (at most max): a family's `optimizers`. Returns how many.
 int gan_two_optimizers(ag_adam **out, int max, ag_adam *g, ag_adam *d);
 

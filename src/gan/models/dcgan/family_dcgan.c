@@ -28,7 +28,7 @@ struct gan_model {
     float *aug_params;    // with augmentation: (2 d_steps + 1) batches' parameters of one step
     // Data parallelism (shard): this process's rows of the step's global batches and draws.
     int rank, nproc, local;  // nproc 1: the whole batch (local = batch)
-    float *z_l, *eps_l, *real_l;
+    float *z_l, *eps_l, *real_l, *aug_l;
     int32_t *fake_l, *labels_l;
 };
 
@@ -60,7 +60,7 @@ static void dcgan_free(gan_model *m) {
     free(m->u);
     free(m->fake_labels);
     free(m->aug_params);
-    free(m->z_l), free(m->eps_l), free(m->real_l), free(m->fake_l), free(m->labels_l);
+    free(m->z_l), free(m->eps_l), free(m->real_l), free(m->aug_l), free(m->fake_l), free(m->labels_l);
     free(m);
 }
 
@@ -138,10 +138,14 @@ static void dcgan_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real,
             labels = m->labels_l;
         }
         z = m->z_l, eps = m->eps ? m->eps_l : NULL, fake_labels = m->fake_l, real = m->real_l;
+        // (each parameter of each augmented batch is a batch of 1-float rows)
+        if (m->aug_l) gan_shard_rows(m->aug_l, m->aug_params, sizeof(float), 1, (2 * ds + 1) * GAN_AUG_NPARAMS, B, 1, r, n);
     }
     gan_dcgan_step_stats s;
     gan_dcgan_train_step_cond(c, m->g, m->d, m->opt_g, m->opt_d, &m->opts, m->local, real, labels, z,
                               K > 0 ? fake_labels : NULL, eps, &s);
+    // ADA's p moves with the signs of the whole global batch, so that every process keeps one p.
+    if (m->aug.mode == GAN_AUG_ADA) s.real_signs = gan_sum_over_processes(c, s.real_signs);
     *st = (gan_stats){.n = 5,
                       .names = {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"},
                       .values = {s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2}};
@@ -157,9 +161,6 @@ static int dcgan_shard(gan_model *m, const gan_config *cfg, int rank, int size, 
     if (B % size)
         return gan_errf(err, GAN_EXIT_USAGE, "train.batch_size: %d does not split over %d processes (it is the "
                         "global batch: give a multiple of %d)", B, size, size);
-    if (m->aug.mode != GAN_AUG_OFF)
-        return gan_errf(err, GAN_EXIT_USAGE, "augment: augmentation does not run over several processes yet "
-                        "(docs/distributed.md); train this run in one process");
     const gan_dcgan_shape s = m->g->shape;
     m->rank = rank, m->nproc = size, m->local = B / size;
     const size_t rows = (size_t)ds * m->local;
@@ -170,6 +171,10 @@ static int dcgan_shard(gan_model *m, const gan_config *cfg, int rank, int size, 
         m->fake_l = gan_xmalloc(rows * sizeof(int32_t), "a process's fake classes");
         m->labels_l = gan_xmalloc(rows * sizeof(int32_t), "a process's real classes");
     }
+    if (m->aug_params)
+        m->aug_l = gan_xmalloc((size_t)(2 * ds + 1) * GAN_AUG_NPARAMS * m->local * sizeof(float),
+                               "a process's augmentation parameters");
+    if (m->aug_l) m->opts.aug_params = m->aug_l;
     (void)cfg;
     return 0;
 }

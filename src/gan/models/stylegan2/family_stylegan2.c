@@ -25,6 +25,7 @@ struct gan_model {
     int rank, nproc, groups;
     float *real_l;
     int32_t *labels_l;  // conditional: the real batches' classes of this process
+    float *aug_l;       // with augmentation: this process's rows of an iteration's parameters
 };
 
 static gan_sg2_shape shape_of(const gan_config *cfg) {
@@ -61,6 +62,7 @@ static void sg2_free(gan_model *m) {
     gan_sg2_model_free(m->m);
     free(m->real_l);
     free(m->labels_l);
+    free(m->aug_l);
     free(m);
 }
 
@@ -94,6 +96,16 @@ static void shard_latents(ag_ctx *c, const gan_model *m, int groups, gan_sg2_lat
     lat->n /= m->nproc;
 }
 
+// This process's rows of one D pass's augmentation parameters (each parameter a batch of 1-float
+// rows, in D's groups as its images), taken from the room at *next; NULL stays NULL.
+static const float *shard_aug(const gan_model *m, const float *all, float **next) {
+    if (!all) return NULL;
+    gan_shard_rows(*next, all, sizeof(float), 1, GAN_AUG_NPARAMS, m->opts.batch, m->groups, m->rank, m->nproc);
+    const float *mine = *next;
+    *next += (int64_t)GAN_AUG_NPARAMS * (m->opts.batch / m->nproc);
+    return mine;
+}
+
 // One iteration as process rank of nproc: the global batch's draws (in the order one process
 // makes them), this process's rows of them and of the real batches, and the iteration on those.
 static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels,
@@ -116,6 +128,15 @@ static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *rea
     if (labels)
         gan_shard_rows(m->labels_l, labels, sizeof(int32_t), 1, m->opts.d_steps, m->opts.batch, m->groups, m->rank,
                        m->nproc);
+    if (m->aug_l) {
+        float *next = m->aug_l;
+        d.aug_gmain = shard_aug(m, d.aug_gmain, &next);
+        for (int k = 0; k < m->opts.d_steps; k++) {
+            d.aug_dfake[k] = shard_aug(m, d.aug_dfake[k], &next);
+            d.aug_dreal[k] = shard_aug(m, d.aug_dreal[k], &next);
+        }
+        d.aug_dreg = shard_aug(m, d.aug_dreg, &next);
+    }
     // (the draws' class arrays stay global: the step reads the one-hot tensors sharded above)
     d.classes_gmain = NULL;
     for (int k = 0; k < m->opts.d_steps; k++) d.classes_dmain[k] = NULL;
@@ -124,6 +145,11 @@ static void sharded_step(gan_model *m, ag_ctx *c, int64_t iter, const float *rea
     local.processes = m->nproc;
     gan_sg2_train_step_with_cond(c, sm, &local, iter, m->real_l, labels ? m->labels_l : NULL, &d, s);
     ag_ctx_reset(sm->scratch);
+    // ADA's p moves with the signs of the whole global batch, so that every process keeps one p.
+    if (m->opts.aug.mode == GAN_AUG_ADA) {
+        s->real_signs = gan_sum_over_processes(c, s->real_signs);
+        s->real_count = gan_sum_over_processes(c, s->real_count);
+    }
 }
 
 static void sg2_step(gan_model *m, ag_ctx *c, int64_t iter, const float *real, const int32_t *labels, ag_rng *rng,
@@ -156,15 +182,15 @@ static int sg2_shard(gan_model *m, const gan_config *cfg, int rank, int size, ga
     if (m->opts.pl_weight > 0 && pl_n % size)
         return gan_errf(err, GAN_EXIT_USAGE, "stylegan2.pl_batch_shrink: the path-length batch, %d / %d = %d, does "
                         "not split over %d processes", B, m->opts.pl_batch_shrink, pl_n, size);
-    if (m->opts.aug.mode != GAN_AUG_OFF)
-        return gan_errf(err, GAN_EXIT_USAGE, "augment: augmentation does not run over several processes yet "
-                        "(docs/distributed.md); train this run in one process");
     m->rank = rank, m->nproc = size, m->groups = G;
     const gan_sg2_shape sh = m->m->g->shape;
     m->real_l = gan_xmalloc((size_t)m->opts.d_steps * (B / size) * sh.img_channels * sh.resolution * sh.resolution *
                                 sizeof(float), "a process's real batches");
     if (cfg->model.num_classes > 0)
         m->labels_l = gan_xmalloc((size_t)m->opts.d_steps * (B / size) * sizeof(int32_t), "a process's real classes");
+    if (m->opts.aug.mode != GAN_AUG_OFF)  // room as the draws': 2 d_steps + 2 passes
+        m->aug_l = gan_xmalloc((size_t)(2 * m->opts.d_steps + 2) * GAN_AUG_NPARAMS * (B / size) * sizeof(float),
+                               "a process's augmentation parameters");
     return 0;
 }
 
