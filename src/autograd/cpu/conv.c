@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "pgemm.h"
 
 // One sample's image (C, H, W) seen through kh x kw windows at the given stride and padding:
 // a grid of (Ho, Wo) window positions. im2col lays the windows out as the columns of a
@@ -360,6 +361,136 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
     }
 }
 
+// --- implicit GEMM on our own AVX-512 kernel (cpu/pgemm_avx512.c) ------------------------
+// The same products as the im2col path, without its column matrix: the GEMM's right-hand side
+// is packed straight from each channel's phase planes into the kernel's panel layout (one copy,
+// where im2col and OpenBLAS's packing make two), and the weights are packed once per call
+// (OpenBLAS packs them again for every group of samples). Used when pgemm_enabled() (AVX-512,
+// GAN_CONV_KERNEL not "blas"); the im2col + OpenBLAS path is the fallback.
+
+// Phase plane rows [r0, r1) of one channel plane (H, W): each of the sw planes' rows written
+// whole, zero margins included (the rest of `phase` is left as it was).
+CPU_DISPATCH static void phase_split_rows(const conv_geom *g, phase_geom pg, const float *restrict plane,
+                                          float *restrict phase, int r0, int r1) {
+    const int sw = g->sw, W = g->W;
+    for (int r = r0; r < r1; r++) {
+        const float *src = plane + (int64_t)r * W;
+        for (int q = 0; q < sw; q++) memset(phase + ((int64_t)q * g->H + r) * pg.wp, 0, (size_t)pg.wp * sizeof(float));
+        if (sw == 1) {
+            memcpy(phase + (int64_t)r * pg.wp + pg.lm, src, (size_t)W * sizeof(float));
+        } else if (sw == 2) {
+            float *e = phase + (int64_t)r * pg.wp + pg.lm, *o = e + (int64_t)g->H * pg.wp;
+            for (int m = 0; m < W / 2; m++) {
+                e[m] = src[2 * m];
+                o[m] = src[2 * m + 1];
+            }
+            if (W % 2) e[W / 2] = src[W - 1];
+        } else {
+            for (int q = 0; q < sw; q++) {
+                float *dst = phase + ((int64_t)q * g->H + r) * pg.wp + pg.lm;
+                for (int m = 0; q + m * sw < W; m++) dst[m] = src[q + m * sw];
+            }
+        }
+    }
+}
+
+// Packed B rows of channels [ch0, ch1) of one sample for the window rows [oa, ob): row
+// (ch - ch0)*kh*kw + i*kw + j of `bpack` (kc rows) is tap (i, j) of channel ch, at columns
+// n0 + (oh - oa)*Wo + ow. `phase` is scratch of phase_floats(g) floats.
+static void pack_b_image(const conv_geom *g, const float *im, float *bpack, int kc, int64_t n0, float *phase, int ch0,
+                         int ch1, int oa, int ob) {
+    const phase_geom pg = phase_make(g);
+    const int taps = g->kh * g->kw;
+    int r0 = oa * g->sh - g->ph, r1 = (ob - 1) * g->sh - g->ph + g->kh;
+    if (r0 < 0) r0 = 0;
+    if (r1 > g->H) r1 = g->H;
+    for (int ch = ch0; ch < ch1; ch++) {
+        if (r1 > r0) phase_split_rows(g, pg, im + (int64_t)ch * g->H * g->W, phase, r0, r1);
+        for (int i = 0; i < g->kh; i++) {
+            int lo, hi;
+            tap_range(i, g->sh, g->ph, g->H, g->Ho, &lo, &hi);
+            if (lo < oa) lo = oa;
+            if (hi > ob) hi = ob;
+            if (hi < lo) hi = lo;
+            for (int j = 0; j < g->kw; j++) {
+                int q, d;
+                tap_phase(g, j, &q, &d);
+                const float *src = phase;
+                if (hi > lo) src = phase + (int64_t)q * g->H * pg.wp + pg.lm + d + (int64_t)(lo * g->sh - g->ph + i) * pg.wp;
+                pgemm_pack_b_rows(bpack, kc, (ch - ch0) * taps + i * g->kw + j, n0, ob - oa, g->Wo, lo - oa, hi - oa, src,
+                                  (int64_t)g->sh * pg.wp);
+            }
+        }
+    }
+}
+
+// Columns of one implicit GEMM (a block of samples, or of window rows of one sample).
+#define PGEMM_COLS 256
+
+// conv2d as implicit GEMMs: per block of columns (S samples whole, or R window rows of one
+// sample when a sample has more than PGEMM_COLS windows), conv group and block of input channels,
+// pack that block's taps from the image and multiply by the packed weights, accumulating into
+// y. An output panel of PGEMM_NR columns lies within one sample when P is a multiple of it, and
+// the kernel writes y in place; otherwise (P = 16: 4x4 outputs) the group's output goes through
+// a buffer and is scattered.
+static void conv2d_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
+    const ag_tensor *X = node->src[0], *Wt = node->src[1];
+    ag_tensor *Y = node->out;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cout = Y->shape.d[1], coutg = Cout / G;
+    const int taps = g->kh * g->kw, cing = g->C / G, K = cing * taps, P = g->Ho * g->Wo;
+    const int64_t xsz = (int64_t)g->C * g->H * g->W, ysz = (int64_t)Cout * P;
+    const int block_ch = col_block_channels(taps, cing), kc_max = block_ch * taps;
+    int S = 1, R = g->Ho;
+    if (P >= PGEMM_COLS) {
+        R = PGEMM_COLS / g->Wo;
+        if (R < 1) R = 1;
+        if (R > g->Ho) R = g->Ho;
+    } else {
+        S = group_size(N, chunks, P, 1);
+        if (S * P > PGEMM_COLS) S = PGEMM_COLS / P;
+    }
+    const bool in_place = S == 1 || P % PGEMM_NR == 0;
+    const int64_t cols_max = (int64_t)S * R * g->Wo;
+    const int64_t b_floats = padded(pgemm_bpack_floats(kc_max, (int)cols_max)), o_floats = in_place ? 0 : Cout * cols_max;
+    const int64_t stride = padded(b_floats + o_floats + phase_floats(g)), a_floats = padded((int64_t)Cout * K);
+    float *ws = ag_ctx_workspace(c, (size_t)(a_floats + chunks * stride) * sizeof(float)), *apack = ws;
+
+    // The weights, packed per conv group and block of channels: block [c0, c1) of group gr at
+    // apack + gr*coutg*K + coutg*c0*taps.
+    const int nblocks = (cing + block_ch - 1) / block_ch;
+#pragma omp parallel for schedule(static) if (chunks > 1 && (int64_t)Cout * K > CPU_PARALLEL_MIN)
+    for (int gb = 0; gb < G * nblocks; gb++) {
+        const int gr = gb / nblocks, c0 = gb % nblocks * block_ch, c1 = c0 + block_ch < cing ? c0 + block_ch : cing;
+        pgemm_pack_a(coutg, (c1 - c0) * taps, Wt->data + (int64_t)gr * coutg * K + c0 * taps, K,
+                     apack + (int64_t)gr * coutg * K + (int64_t)coutg * c0 * taps);
+    }
+
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int t = 0; t < chunks; t++) {
+        float *bpack = ws + a_floats + t * stride, *out_buf = bpack + b_floats, *phase = out_buf + o_floats;
+        const int n1 = chunk_start(t + 1, N, chunks);
+        for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
+            const int s_len = n1 - n0 < S ? n1 - n0 : S;
+            for (int oa = 0; oa < g->Ho; oa += R) {
+                const int ob = oa + R < g->Ho ? oa + R : g->Ho, seg = (ob - oa) * g->Wo, cols = s_len * seg;
+                for (int gr = 0; gr < G; gr++) {
+                    float *yg = in_place ? Y->data + n0 * ysz + (int64_t)gr * coutg * P + (int64_t)oa * g->Wo
+                                         : out_buf + (int64_t)gr * coutg * cols;
+                    for (int c0 = 0; c0 < cing; c0 += block_ch) {
+                        const int c1 = c0 + block_ch < cing ? c0 + block_ch : cing, kc = (c1 - c0) * taps;
+                        for (int s = 0; s < s_len; s++)
+                            pack_b_image(g, X->data + (n0 + s) * xsz, bpack, kc, (int64_t)s * seg, phase,
+                                         gr * cing + c0, gr * cing + c1, oa, ob);
+                        pgemm_compute(coutg, cols, kc, apack + (int64_t)gr * coutg * K + (int64_t)coutg * c0 * taps,
+                                      bpack, yg, in_place ? P : cols, c0 > 0, in_place ? seg : cols, ysz);
+                    }
+                }
+                if (!in_place) scatter_rows(out_buf, s_len, Cout, P, Y->data + n0 * ysz, ysz);
+            }
+        }
+    }
+}
+
 // x (N, Cin, H, W), w (Cout, Cin/G, kh, kw) -> y (N, Cout, Ho, Wo).
 // Per group of S samples and conv group: y_g (Cout/G, S*P) = w_g (Cout/G, K) @ col_g (K, S*P),
 // K = Cin/G*kh*kw, P = Ho*Wo.
@@ -379,6 +510,10 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     const int chunks = batch_chunks(N, (int64_t)N * Cout * P * K);
     if (conv_is_thin(coutg, K)) {
         conv2d_direct(c, node, &g, chunks);
+        return;
+    }
+    if (pgemm_enabled()) {
+        conv2d_implicit(c, node, &g, chunks);
         return;
     }
     // Per sample of a group: a block of its column rows and its slice of the GEMM's output.
@@ -429,6 +564,74 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
 // (the input, once per block) stays small next to the product.
 #define CONVT_BLOCK_MIN_ROWS 256
 
+// Rows of the GEMM's reduction (input channels) packed and multiplied at once by the
+// transposed conv's implicit GEMM.
+#define PGEMM_KC 512
+
+// conv_transpose2d on our kernel: as the im2col path below (per group of samples, conv group and
+// block of output channels, the GEMM writes a block of columns and col2im adds it onto y), but
+// the weights are packed once per call and the input once per group of samples, straight from
+// x (OpenBLAS packs the weights per group of samples and the gathered input again for every
+// block of output channels).
+static void conv_transpose2d_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks, int S,
+                                      int block_ch) {
+    const ag_tensor *X = node->src[0], *Wt = node->src[1];
+    ag_tensor *Y = node->out;
+    const int N = X->shape.d[0], G = node->p.conv.args.groups, Cin = X->shape.d[1], cing = Cin / G, coutg = g->C / G;
+    const int taps = g->kh * g->kw, Kt = coutg * taps, P = g->Ho * g->Wo;
+    const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g->C * g->H * g->W;
+    const int64_t b_floats = padded(pgemm_bpack_floats(cing, S * P)), col_floats = (int64_t)block_ch * taps * S * P;
+    const int64_t stride = padded(b_floats + col_floats + phase_floats(g)), a_floats = padded((int64_t)G * cing * Kt);
+    float *ws = ag_ctx_workspace(c, (size_t)(a_floats + chunks * stride) * sizeof(float)), *apack = ws;
+
+    // The weights: w_g^T's rows of output channels [c0, c1) (rows = (c1 - c0)*taps), the
+    // reduction in blocks of PGEMM_KC, at apack + gr*cing*Kt + c0*taps*cing + rows*k0.
+    const int nblocks = (coutg + block_ch - 1) / block_ch;
+#pragma omp parallel for schedule(static) if (chunks > 1 && (int64_t)G * cing * Kt > CPU_PARALLEL_MIN)
+    for (int gb = 0; gb < G * nblocks; gb++) {
+        const int gr = gb / nblocks, c0 = gb % nblocks * block_ch, c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg;
+        const int rows = (c1 - c0) * taps;
+        float *dst = apack + (int64_t)gr * cing * Kt + (int64_t)c0 * taps * cing;
+        for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
+            const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
+            pgemm_pack_at(rows, kc, Wt->data + (int64_t)gr * cing * Kt + (int64_t)k0 * Kt + c0 * taps, Kt,
+                          dst + (int64_t)rows * k0);
+        }
+    }
+
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int t = 0; t < chunks; t++) {
+        float *bpack = ws + a_floats + t * stride, *col_buf = bpack + b_floats, *phase = col_buf + col_floats;
+        const int n1 = chunk_start(t + 1, N, chunks);
+        for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
+            const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
+            const int64_t panel_rows = pgemm_bpack_floats(1, cols);  // floats of bpack per reduction row
+            float *y = Y->data + n0 * ysz;
+            for (int gr = 0; gr < G; gr++) {
+                // x_g (cing, cols), packed block by block of PGEMM_KC rows, straight from x.
+                for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
+                    const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
+                    for (int s = 0; s < s_len; s++)
+                        for (int k = 0; k < kc; k++)
+                            pgemm_pack_b_rows(bpack + panel_rows * k0, kc, k, (int64_t)s * P, g->Ho, g->Wo, 0, g->Ho,
+                                              X->data + (n0 + s) * xsz + (int64_t)(gr * cing + k0 + k) * P, g->Wo);
+                }
+                for (int c0 = 0; c0 < coutg; c0 += block_ch) {
+                    const int c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg, rows = (c1 - c0) * taps;
+                    const float *ab = apack + (int64_t)gr * cing * Kt + (int64_t)c0 * taps * cing;
+                    for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
+                        const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
+                        pgemm_compute(rows, cols, kc, ab + (int64_t)rows * k0, bpack + panel_rows * k0, col_buf, cols,
+                                      k0 > 0, cols, 0);
+                    }
+                    for (int s = 0; s < s_len; s++)
+                        col2im(g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
+                }
+            }
+        }
+    }
+}
+
 // x (N, Cin, H, W), w (Cin, Cout/G, kh, kw) -> y (N, Cout, Ho, Wo), the adjoint of conv2d from
 // y's size to x's. Per group of S samples, conv group and block of output channels [c0, c1):
 // col (rows, S*P) = w_g^T[rows] (rows, Cin/G) @ x_g (Cin/G, S*P) with rows = (c1 - c0)*kh*kw,
@@ -457,6 +660,10 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     int block_ch = (int)(CONVT_BLOCK_FLOATS / ((int64_t)S * P * taps));
     if (block_ch * taps < CONVT_BLOCK_MIN_ROWS) block_ch = (CONVT_BLOCK_MIN_ROWS + taps - 1) / taps;
     if (block_ch > coutg) block_ch = coutg;
+    if (pgemm_enabled() && !pointwise) {
+        conv_transpose2d_implicit(c, node, &g, chunks, S, block_ch);
+        return;
+    }
     const int64_t in_floats = S > 1 ? (int64_t)Cin * S * P : 0;
     const int64_t col_floats = pointwise && S == 1 ? 0 : (int64_t)block_ch * taps * S * P;
     const int64_t phase_size = col_floats ? phase_floats(&g) : 0;

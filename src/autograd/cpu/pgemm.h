@@ -1,0 +1,55 @@
+// Our own packed single-precision GEMM for AVX-512 (cpu/pgemm_avx512.c): the micro-kernel of
+// the implicit-GEMM convolutions in cpu/conv.c. The caller packs the operands itself, so a
+// convolution can pack the weights once per call and the right-hand side straight from its
+// image, with no column matrix in between.
+//
+// C (M, N) += A (M, kc) @ B (kc, N), row-major C, in tiles of up to PGEMM_MR rows of A (their
+// values broadcast) by PGEMM_NR columns of B (two 16-float vectors).
+//
+// Packed A ("apack"): the rows in tiles of PGEMM_MR (the last tile may be shorter, mr rows);
+// tile t holds kc x mr floats, column k's mr values contiguous: apack[t*PGEMM_MR*kc + k*mr + r]
+// = A[t*PGEMM_MR + r][k]. M*kc floats in all.
+// Packed B ("bpack"): the columns in panels of PGEMM_NR; panel p holds kc x PGEMM_NR floats,
+// row k's PGEMM_NR values contiguous: bpack[p*kc*PGEMM_NR + k*PGEMM_NR + j] = B[k][p*PGEMM_NR + j].
+// Columns past N in the last panel may hold anything: a column of C depends only on its own
+// column of B, and those of C are never written.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PGEMM_MR 12
+#define PGEMM_NR 32
+
+// True when the running CPU has AVX-512F and FMA and the environment does not ask for the
+// OpenBLAS path (GAN_CONV_KERNEL=blas). Read once.
+bool pgemm_enabled(void);
+// Whether the CPU could run it, whatever the environment says.
+bool pgemm_supported(void);
+// Turns the kernel on (where supported) or off for the whole process, overriding the
+// environment: for tests and benchmarks that compare both paths. Not while convolutions run.
+void pgemm_set_enabled(bool on);
+
+// Floats of a packed B of kc rows and n columns (whole panels).
+static inline int64_t pgemm_bpack_floats(int kc, int n) {
+    return (int64_t)kc * ((n + PGEMM_NR - 1) / PGEMM_NR) * PGEMM_NR;
+}
+
+// apack = rows [0, M) x columns [0, kc) of A (element (m, k) at a[m*lda + k]), packed.
+void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack);
+// apack from A^T: element (m, k) of A at at[k*ldat + m].
+void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack);
+// bpack = rows [0, kc) x columns [0, N) of B (element (k, n) at b[k*ldb + n]), packed.
+void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack);
+
+// One tap row of an implicit GEMM: row k of bpack (kc rows), columns n0 + oh*wo + [0, wo) for
+// oh in [0, ho), taken from src + (oh - lo)*src_ld for oh in [lo, hi) and zero outside (src
+// points at row lo's values).
+void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi, const float *src,
+                       int64_t src_ld);
+
+// C (M, N) = A @ B (accumulate false) or C + A @ B (accumulate true). C's columns come in
+// segments of `seg` (a multiple of PGEMM_NR, or >= N): column n of row m is at
+// c + m*ldc + (n / seg)*seg_stride + n % seg. One segment (seg = N) is a plain matrix; several
+// are the samples of a convolution's output, each (M, seg) at seg_stride floats from the last.
+void pgemm_compute(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
+                   bool accumulate, int64_t seg, int64_t seg_stride);

@@ -1,0 +1,233 @@
+// The packed GEMM of pgemm.h: an AVX-512 micro-kernel of up to 12 rows x 32 columns (24
+// accumulators, each k step two vector loads of B, 12 broadcasts of A from memory folded into
+// their FMAs) and the packing routines. Only this file's functions are compiled for AVX-512
+// (per-function target attributes), so the binary stays x86-64 baseline; callers check
+// pgemm_enabled() first. On a compiler or machine without x86 AVX-512 the functions exist but
+// pgemm_enabled() is false and nothing calls them.
+//
+// Rounding: each element of C is the sum over k, in order, of a[m][k] * b[k][n] by fused
+// multiply-adds from zero, added to C when accumulating: the same products as OpenBLAS's
+// kernel, in a summation order of the same kind.
+#include "pgemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define PGEMM_TARGET __attribute__((target("avx512f,fma")))
+
+static int pgemm_state = -1;  // -1 until read; racing first calls compute the same value
+
+bool pgemm_enabled(void) {
+    if (pgemm_state < 0) {
+        const char *env = getenv("GAN_CONV_KERNEL");
+        bool blas = env && strcmp(env, "blas") == 0;
+        __builtin_cpu_init();
+        pgemm_state = !blas && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    }
+    return pgemm_state == 1;
+}
+
+bool pgemm_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+}
+
+void pgemm_set_enabled(bool on) { pgemm_state = on && pgemm_supported(); }
+
+// The tile of mr rows (a compile-time constant once inlined) x 32 columns; m0, m1 mask the
+// columns of the two 16-float halves that exist in C.
+PGEMM_TARGET __attribute__((always_inline)) static inline void
+kernel_tile(const int mr, int kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
+            bool accumulate, __mmask16 m0, __mmask16 m1) {
+    __m512 c0[PGEMM_MR], c1[PGEMM_MR];
+#pragma GCC unroll 12
+    for (int r = 0; r < mr; r++) {
+        c0[r] = _mm512_setzero_ps();
+        c1[r] = _mm512_setzero_ps();
+    }
+#pragma GCC unroll 2
+    for (int k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+        for (int r = 0; r < mr; r++) {
+            const __m512 av = _mm512_set1_ps(a[r]);
+            c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+            c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+        }
+        a += mr;
+        b += PGEMM_NR;
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < mr; r++) {
+        float *cr = c + r * ldc;
+        if (accumulate) {
+            c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
+            c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
+        }
+        _mm512_mask_storeu_ps(cr, m0, c0[r]);
+        _mm512_mask_storeu_ps(cr + 16, m1, c1[r]);
+    }
+}
+
+#define PGEMM_KERNEL(MR)                                                                                   \
+    PGEMM_TARGET static void kernel_##MR(int kc, const float *a, const float *b, float *c, int64_t ldc,    \
+                                         bool accumulate, __mmask16 m0, __mmask16 m1) {                    \
+        kernel_tile(MR, kc, a, b, c, ldc, accumulate, m0, m1);                                             \
+    }
+PGEMM_KERNEL(1)
+PGEMM_KERNEL(2)
+PGEMM_KERNEL(3)
+PGEMM_KERNEL(4)
+PGEMM_KERNEL(5)
+PGEMM_KERNEL(6)
+PGEMM_KERNEL(7)
+PGEMM_KERNEL(8)
+PGEMM_KERNEL(9)
+PGEMM_KERNEL(10)
+PGEMM_KERNEL(11)
+PGEMM_KERNEL(12)
+#undef PGEMM_KERNEL
+
+typedef void (*kernel_fn)(int, const float *, const float *, float *, int64_t, bool, __mmask16, __mmask16);
+static const kernel_fn kernels[PGEMM_MR + 1] = {NULL,      kernel_1, kernel_2, kernel_3,  kernel_4,  kernel_5, kernel_6,
+                                               kernel_7,  kernel_8, kernel_9, kernel_10, kernel_11, kernel_12};
+
+PGEMM_TARGET void pgemm_compute(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
+                                bool accumulate, int64_t seg, int64_t seg_stride) {
+    const int panels = (N + PGEMM_NR - 1) / PGEMM_NR;
+    for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
+        const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
+        const kernel_fn kern = kernels[mr];
+        const float *a = apack + (int64_t)m0 * kc;
+        float *cm = c + m0 * ldc;
+        // The next tile's A (contiguous after this one's) is fetched into the cache a slice per
+        // panel while this tile runs: a large weight matrix comes from memory, and its first
+        // panel would otherwise wait for every line.
+        const char *next = (const char *)(a + (int64_t)mr * kc);
+        const int64_t next_bytes = m0 + mr < M ? (int64_t)(M - m0 - mr < PGEMM_MR ? M - m0 - mr : PGEMM_MR) * kc * 4 : 0;
+        const int64_t slice = (next_bytes / panels + 63) & ~(int64_t)63;
+        for (int p = 0; p < panels; p++) {
+            const int n = p * PGEMM_NR, nr = N - n < PGEMM_NR ? N - n : PGEMM_NR;
+            for (int64_t off = p * slice; off < (p + 1) * slice && off < next_bytes; off += 64)
+                _mm_prefetch(next + off, _MM_HINT_T0);
+            const __mmask16 k0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+            const __mmask16 k1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+            kern(kc, a, bpack + (int64_t)p * kc * PGEMM_NR, cm + n / seg * seg_stride + n % seg, ldc, accumulate, k0,
+                 k1);
+        }
+    }
+}
+
+void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
+    for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
+        const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
+        float *dst = apack + (int64_t)m0 * kc;
+        for (int r = 0; r < mr; r++) {
+            const float *src = a + (int64_t)(m0 + r) * lda;
+            for (int k = 0; k < kc; k++) dst[k * mr + r] = src[k];
+        }
+    }
+}
+
+void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
+    for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
+        const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
+        float *dst = apack + (int64_t)m0 * kc;
+        for (int k = 0; k < kc; k++)
+            for (int r = 0; r < mr; r++) dst[k * mr + r] = at[(int64_t)k * ldat + m0 + r];
+    }
+}
+
+// len <= PGEMM_NR floats from src (zeros when src is NULL) to dst.
+PGEMM_TARGET static inline void copy_run(float *dst, const float *src, int len) {
+    const __mmask16 k0 = len >= 16 ? 0xFFFF : (__mmask16)((1u << len) - 1);
+    const __mmask16 k1 = len >= 32 ? 0xFFFF : len <= 16 ? 0 : (__mmask16)((1u << (len - 16)) - 1);
+    __m512 v0 = src ? _mm512_maskz_loadu_ps(k0, src) : _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(dst, k0, v0);
+    if (k1) {
+        __m512 v1 = src ? _mm512_maskz_loadu_ps(k1, src + 16) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(dst + 16, k1, v1);
+    }
+}
+
+PGEMM_TARGET void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack) {
+    for (int k = 0; k < kc; k++)
+        for (int n = 0; n < N; n += PGEMM_NR)
+            copy_run(bpack + (int64_t)n * kc + k * PGEMM_NR, b + k * ldb + n, N - n < PGEMM_NR ? N - n : PGEMM_NR);
+}
+
+PGEMM_TARGET void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi,
+                                    const float *src, int64_t src_ld) {
+    const int64_t panel = (int64_t)kc * PGEMM_NR;
+    float *dst = bpack + n0 / PGEMM_NR * panel + (int64_t)k * PGEMM_NR;
+    int j = (int)(n0 % PGEMM_NR);
+    if (wo <= PGEMM_NR && PGEMM_NR % wo == 0 && j % wo == 0) {
+        // Runs never straddle a panel: one masked copy per window row, the masks fixed.
+        const __mmask16 k0 = wo >= 16 ? 0xFFFF : (__mmask16)((1u << wo) - 1);
+        const __mmask16 k1 = wo >= 32 ? 0xFFFF : wo <= 16 ? 0 : (__mmask16)((1u << (wo - 16)) - 1);
+        const __m512 zero = _mm512_setzero_ps();
+        for (int oh = 0; oh < ho; oh++) {
+            float *d = dst + j;
+            if (oh >= lo && oh < hi) {
+                const float *sr = src + (oh - lo) * src_ld;
+                _mm512_mask_storeu_ps(d, k0, _mm512_maskz_loadu_ps(k0, sr));
+                if (k1) _mm512_mask_storeu_ps(d + 16, k1, _mm512_maskz_loadu_ps(k1, sr + 16));
+            } else {
+                _mm512_mask_storeu_ps(d, k0, zero);
+                if (k1) _mm512_mask_storeu_ps(d + 16, k1, zero);
+            }
+            j += wo;
+            if (j == PGEMM_NR) {
+                j = 0;
+                dst += panel;
+            }
+        }
+        return;
+    }
+    for (int oh = 0; oh < ho; oh++) {
+        const float *s = oh >= lo && oh < hi ? src + (oh - lo) * src_ld : NULL;
+        for (int done = 0; done < wo;) {
+            const int len = wo - done < PGEMM_NR - j ? wo - done : PGEMM_NR - j;
+            copy_run(dst + j, s ? s + done : NULL, len);
+            done += len;
+            j += len;
+            if (j == PGEMM_NR) {
+                j = 0;
+                dst += panel;
+            }
+        }
+    }
+}
+
+#else  // no x86 AVX-512: never enabled, never called
+
+bool pgemm_enabled(void) { return false; }
+bool pgemm_supported(void) { return false; }
+void pgemm_set_enabled(bool on) { (void)on; }
+void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
+    (void)M, (void)kc, (void)a, (void)lda, (void)apack;
+    abort();
+}
+void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
+    (void)M, (void)kc, (void)at, (void)ldat, (void)apack;
+    abort();
+}
+void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack) {
+    (void)kc, (void)N, (void)b, (void)ldb, (void)bpack;
+    abort();
+}
+void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi, const float *src,
+                       int64_t src_ld) {
+    (void)bpack, (void)kc, (void)k, (void)n0, (void)ho, (void)wo, (void)lo, (void)hi, (void)src, (void)src_ld;
+    abort();
+}
+void pgemm_compute(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
+                   bool accumulate, int64_t seg, int64_t seg_stride) {
+    (void)M, (void)N, (void)kc, (void)apack, (void)bpack, (void)c, (void)ldc, (void)accumulate, (void)seg,
+        (void)seg_stride;
+    abort();
+}
+#endif

@@ -1,0 +1,131 @@
+// Our AVX-512 implicit-GEMM convolutions (cpu/pgemm_avx512.c, used by cpu/conv.c when the CPU
+// has AVX-512) against the im2col + OpenBLAS path they replace, on shapes that reach every edge
+// of the kernel and its packing: output rows and columns not multiples of the 12 x 32 tile,
+// one channel, a reduction over several blocks of channels, stride 1 and 2, padding 0/1/2,
+// window rows that do not divide a panel, outputs of more than one block of columns per
+// sample, several samples per GEMM with and without panels lined up on samples, groups, batch
+// 1 and 3 and the thread split. Also the packed GEMM alone against a double-precision product.
+// Skips (77) on a CPU without AVX-512.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autograd.h"
+#include "cpu/pgemm.h"
+#include "ops.h"
+#include "rng.h"
+#include "test.h"
+#include "test_backend.h"
+
+#define S AG_SHAPE
+
+typedef struct {
+    const char *name;
+    ag_shape x, w;
+    ag_conv_args a;
+} conv_case;
+
+// conv2d: x (N, Cin, H, W), w (Cout, Cin/G, kh, kw).
+static const conv_case conv_cases[] = {
+    {"1 channel 4x4 s2 p1, batch 1", S(1, 1, 9, 11), S(13, 1, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1, Wo 7, batch 3", S(3, 5, 6, 7), S(25, 5, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p0", S(3, 4, 10, 12), S(12, 4, 3, 3), {1, 1, 0, 0, 0, 0, 1}},
+    {"5x5 s2 p2", S(3, 6, 13, 9), S(7, 6, 5, 5), {2, 2, 2, 2, 0, 0, 1}},
+    {"4x4 s2 p1, 40 channels (two reduction blocks)", S(3, 40, 10, 10), S(27, 40, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 8x8 out (panels on samples)", S(3, 8, 16, 16), S(16, 8, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 4x4 out (panels across samples)", S(3, 16, 8, 8), S(20, 16, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1, 21x19 out (row blocks)", S(2, 3, 21, 19), S(14, 3, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 64x64 in (row blocks of 32)", S(3, 3, 64, 64), S(9, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x2 s(2,1) p(2,0) g2", S(3, 6, 9, 8), S(10, 3, 3, 2), {2, 1, 2, 0, 0, 0, 2}},
+    {"4x4 s2 p1, DCGAN-like, threads", S(3, 64, 16, 16), S(128, 64, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+};
+
+// conv_transpose2d: x (N, Cin, H, W), w (Cin, Cout/G, kh, kw).
+static const conv_case convt_cases[] = {
+    {"1 input channel 4x4 s2 p1, batch 1", S(1, 1, 5, 6), S(1, 7, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1, W 7, batch 3", S(3, 5, 6, 7), S(5, 9, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"3x3 s2 p0 op1", S(3, 4, 5, 5), S(4, 6, 3, 3), {2, 2, 0, 0, 1, 1, 1}},
+    {"5x5 s2 p2", S(3, 6, 7, 5), S(6, 5, 5, 5), {2, 2, 2, 2, 0, 0, 1}},
+    {"4x4 s2 p1, 600 input channels (two reduction blocks)", S(3, 600, 2, 3), S(600, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 50 output channels (channel blocks)", S(3, 6, 12, 12), S(6, 50, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 32x32 in", S(2, 8, 32, 32), S(8, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x2 s(2,1) p(1,0) g2", S(3, 6, 5, 4), S(6, 4, 3, 2), {2, 1, 1, 0, 0, 0, 2}},
+    {"4x4 s2 p1, DCGAN-like, threads", S(3, 128, 8, 8), S(128, 64, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+};
+
+#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
+
+static float *host_values(int64_t n, uint64_t seed) {
+    float *v = malloc((size_t)n * sizeof *v);
+    ag_philox_fill_normal(v, n, seed, 0, 0.0f, 1.0f);
+    return v;
+}
+
+// The op on the kernel (on = true) or on the OpenBLAS path, its output on the host.
+static float *run(ag_ctx *c, bool transposed, const conv_case *cc, const float *xv, const float *wv, bool on,
+                  int64_t *numel) {
+    pgemm_set_enabled(on);
+    ag_tensor *x = ag_from_host(c, cc->x, xv), *w = ag_from_host(c, cc->w, wv);
+    ag_tensor *y = transposed ? ag_conv_transpose2d(c, x, w, cc->a) : ag_conv2d(c, x, w, cc->a);
+    float *out = malloc((size_t)y->numel * sizeof *out);
+    ag_tensor_to_host(y, out);
+    *numel = y->numel;
+    ag_ctx_reset(c);
+    return out;
+}
+
+static void compare_paths(bool transposed, const conv_case *cases, size_t n) {
+    ag_ctx *c = ag_ctx_create(test_backend());
+    for (size_t k = 0; k < n; k++) {
+        const conv_case *cc = &cases[k];
+        float *xv = host_values(ag_shape_numel(cc->x), 100 + k), *wv = host_values(ag_shape_numel(cc->w), 200 + k);
+        int64_t na, nb;
+        float *want = run(c, transposed, cc, xv, wv, false, &na), *got = run(c, transposed, cc, xv, wv, true, &nb);
+        double scale = 0.0, err = 0.0;
+        for (int64_t i = 0; i < na && na == nb; i++) {
+            scale = test_nanmax(scale, fabs(want[i]));
+            err = test_nanmax(err, fabs((double)got[i] - want[i]));
+        }
+        TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale), "%s %s: max difference %.3g (values up to %.3g)",
+                   transposed ? "conv_transpose2d" : "conv2d", cc->name, err, scale);
+        free(xv), free(wv), free(want), free(got);
+    }
+    ag_ctx_free(c);
+}
+
+// The packed GEMM alone: every row count 1..30 (each tail kernel) and column counts around a
+// panel, accumulating onto a C that already holds values, in two segments.
+static void test_pgemm(void) {
+    const int ms[] = {1, 5, 11, 12, 13, 24, 30}, ns[] = {1, 17, 31, 32, 33, 64, 100}, kc = 37;
+    for (size_t a = 0; a < NCASES(ms); a++)
+        for (size_t b = 0; b < NCASES(ns); b++) {
+            const int M = ms[a], N = ns[b];
+            float *A = host_values((int64_t)M * kc, 1 + a), *B = host_values((int64_t)kc * N, 50 + b);
+            float *C = host_values((int64_t)M * N, 99), *C0 = malloc(sizeof(float) * M * N);
+            memcpy(C0, C, sizeof(float) * M * N);
+            float *ap = malloc(sizeof(float) * M * kc), *bp = malloc(sizeof(float) * pgemm_bpack_floats(kc, N));
+            pgemm_pack_a(M, kc, A, kc, ap);
+            pgemm_pack_b(kc, N, B, N, bp);
+            pgemm_compute(M, N, kc, ap, bp, C, N, true, N, 0);
+            double err = 0.0;
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++) {
+                    double s = C0[m * N + n];
+                    for (int k = 0; k < kc; k++) s += (double)A[m * kc + k] * B[k * N + n];
+                    err = test_nanmax(err, fabs(C[m * N + n] - s));
+                }
+            TEST_CHECK(err <= 1e-4, "pgemm %d x %d x %d: max error %.3g", M, N, kc, err);
+            free(A), free(B), free(C), free(C0), free(ap), free(bp);
+        }
+}
+
+int main(void) {
+    if (!pgemm_supported() || strcmp(ag_backend_name(test_backend()), "cpu") != 0) {
+        printf("no AVX-512 kernel here: skipped\n");
+        return TEST_SKIP;
+    }
+    test_pgemm();
+    compare_paths(false, conv_cases, NCASES(conv_cases));
+    compare_paths(true, convt_cases, NCASES(convt_cases));
+    return test_finish();
+}
