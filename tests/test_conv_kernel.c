@@ -4,7 +4,8 @@
 // one channel, a reduction over several blocks of channels, stride 1 and 2, padding 0/1/2,
 // window rows that do not divide a panel, outputs of more than one block of columns per
 // sample, several samples per GEMM with and without panels lined up on samples, groups, batch
-// 1 and 3 and the thread split. Also the packed GEMM alone against a double-precision product.
+// 1 and 3 and the thread split. The weight gradient on the conv2d shapes (those with at least
+// 256 taps x channels take our kernel). Also the packed GEMM alone against a double-precision product.
 // Skips (77) on a CPU without AVX-512.
 #include <math.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ static const conv_case conv_cases[] = {
     {"1 channel 4x4 s2 p1, batch 1", S(1, 1, 9, 11), S(13, 1, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
     {"3x3 s1 p1, Wo 7, batch 3", S(3, 5, 6, 7), S(25, 5, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
     {"3x3 s1 p0", S(3, 4, 10, 12), S(12, 4, 3, 3), {1, 1, 0, 0, 0, 0, 1}},
+    {"3x3 s1 p1, 37 channels (runs across panels)", S(3, 37, 9, 7), S(13, 37, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"5x5 s2 p2, 11 channels, batch 1", S(1, 11, 13, 9), S(7, 11, 5, 5), {2, 2, 2, 2, 0, 0, 1}},
+    {"4x4 s2 p0, 20 channels, 21x23 in", S(3, 20, 21, 23), S(5, 20, 4, 4), {2, 2, 0, 0, 0, 0, 1}},
     {"5x5 s2 p2", S(3, 6, 13, 9), S(7, 6, 5, 5), {2, 2, 2, 2, 0, 0, 1}},
     {"4x4 s2 p1, 40 channels (two reduction blocks)", S(3, 40, 10, 10), S(27, 40, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
     {"4x4 s2 p1, 8x8 out (panels on samples)", S(3, 8, 16, 16), S(16, 8, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
@@ -62,11 +66,16 @@ static float *host_values(int64_t n, uint64_t seed) {
 }
 
 // The op on the kernel (on = true) or on the OpenBLAS path, its output on the host.
-static float *run(ag_ctx *c, bool transposed, const conv_case *cc, const float *xv, const float *wv, bool on,
-                  int64_t *numel) {
+static float *run(ag_ctx *c, bool transposed, bool wgrad, const conv_case *cc, const float *xv, const float *wv,
+                  bool on, int64_t *numel) {
     pgemm_set_enabled(on);
     ag_tensor *x = ag_from_host(c, cc->x, xv), *w = ag_from_host(c, cc->w, wv);
     ag_tensor *y = transposed ? ag_conv_transpose2d(c, x, w, cc->a) : ag_conv2d(c, x, w, cc->a);
+    if (wgrad) {  // the weight gradient for a random output gradient of y's shape
+        float *gyv = host_values(y->numel, 300);
+        y = ag_conv2d_weight_grad(c, x, ag_from_host(c, y->shape, gyv), cc->w, cc->a);
+        free(gyv);
+    }
     float *out = malloc((size_t)y->numel * sizeof *out);
     ag_tensor_to_host(y, out);
     *numel = y->numel;
@@ -74,20 +83,21 @@ static float *run(ag_ctx *c, bool transposed, const conv_case *cc, const float *
     return out;
 }
 
-static void compare_paths(bool transposed, const conv_case *cases, size_t n) {
+static void compare_paths(bool transposed, bool wgrad, const conv_case *cases, size_t n) {
     ag_ctx *c = ag_ctx_create(test_backend());
     for (size_t k = 0; k < n; k++) {
         const conv_case *cc = &cases[k];
         float *xv = host_values(ag_shape_numel(cc->x), 100 + k), *wv = host_values(ag_shape_numel(cc->w), 200 + k);
         int64_t na, nb;
-        float *want = run(c, transposed, cc, xv, wv, false, &na), *got = run(c, transposed, cc, xv, wv, true, &nb);
+        float *want = run(c, transposed, wgrad, cc, xv, wv, false, &na);
+        float *got = run(c, transposed, wgrad, cc, xv, wv, true, &nb);
         double scale = 0.0, err = 0.0;
         for (int64_t i = 0; i < na && na == nb; i++) {
             scale = test_nanmax(scale, fabs(want[i]));
             err = test_nanmax(err, fabs((double)got[i] - want[i]));
         }
         TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale), "%s %s: max difference %.3g (values up to %.3g)",
-                   transposed ? "conv_transpose2d" : "conv2d", cc->name, err, scale);
+                   transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d", cc->name, err, scale);
         free(xv), free(wv), free(want), free(got);
     }
     ag_ctx_free(c);
@@ -125,7 +135,8 @@ int main(void) {
         return TEST_SKIP;
     }
     test_pgemm();
-    compare_paths(false, conv_cases, NCASES(conv_cases));
-    compare_paths(true, convt_cases, NCASES(convt_cases));
+    compare_paths(false, false, conv_cases, NCASES(conv_cases));
+    compare_paths(true, false, convt_cases, NCASES(convt_cases));
+    compare_paths(false, true, conv_cases, NCASES(conv_cases));
     return test_finish();
 }

@@ -36,6 +36,8 @@ static inline int64_t pgemm_bpack_floats(int kc, int n) {
 
 // apack = rows [0, M) x columns [0, kc) of A (element (m, k) at a[m*lda + k]), packed.
 void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack);
+// Columns [k0, k0 + len) of a packed A of kc columns, from element (m, k0 + k) at a[m*lda + k].
+void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack);
 // apack from A^T: element (m, k) of A at at[k*ldat + m].
 void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack);
 // bpack = rows [0, kc) x columns [0, N) of B (element (k, n) at b[k*ldb + n]), packed.
@@ -46,6 +48,10 @@ void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack);
 // points at row lo's values).
 void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi, const float *src,
                        int64_t src_ld);
+
+// Row k of bpack (kc rows): `runs` runs of `len` floats side by side from column 0, run r taken
+// from base + offs[r] (a convolution's patch: one run per channel and kernel row).
+void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs, int len);
 
 // C (M, N) = A @ B (accumulate false) or C + A @ B (accumulate true). C's columns come in
 // segments of `seg` (a multiple of PGEMM_NR, or >= N): column n of row m is at

@@ -121,15 +121,19 @@ PGEMM_TARGET void pgemm_compute(int M, int N, int kc, const float *apack, const 
     }
 }
 
-void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
+void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack) {
     for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
         const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
-        float *dst = apack + (int64_t)m0 * kc;
+        float *dst = apack + (int64_t)m0 * kc + (int64_t)k0 * mr;
         for (int r = 0; r < mr; r++) {
             const float *src = a + (int64_t)(m0 + r) * lda;
-            for (int k = 0; k < kc; k++) dst[k * mr + r] = src[k];
+            for (int k = 0; k < len; k++) dst[k * mr + r] = src[k];
         }
     }
+}
+
+void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
+    pgemm_pack_a_cols(M, kc, 0, kc, a, lda, apack);
 }
 
 void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
@@ -202,6 +206,38 @@ PGEMM_TARGET void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int
     }
 }
 
+PGEMM_TARGET void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs,
+                                      int len) {
+    const int64_t panel = (int64_t)kc * PGEMM_NR;
+    float *dst = bpack + (int64_t)k * PGEMM_NR;
+    int j = 0;
+    if (len <= 16 && PGEMM_NR % len == 0) {  // runs never straddle a panel
+        const __mmask16 m = (__mmask16)((1u << len) - 1);
+        for (int r = 0; r < runs; r++) {
+            _mm512_mask_storeu_ps(dst + j, m, _mm512_maskz_loadu_ps(m, base + offs[r]));
+            j += len;
+            if (j == PGEMM_NR) {
+                j = 0;
+                dst += panel;
+            }
+        }
+        return;
+    }
+    for (int r = 0; r < runs; r++) {
+        const float *src = base + offs[r];
+        for (int done = 0; done < len;) {
+            const int n = len - done < PGEMM_NR - j ? len - done : PGEMM_NR - j;
+            copy_run(dst + j, src + done, n);
+            done += n;
+            j += n;
+            if (j == PGEMM_NR) {
+                j = 0;
+                dst += panel;
+            }
+        }
+    }
+}
+
 #else  // no x86 AVX-512: never enabled, never called
 
 bool pgemm_enabled(void) { return false; }
@@ -209,6 +245,14 @@ bool pgemm_supported(void) { return false; }
 void pgemm_set_enabled(bool on) { (void)on; }
 void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
     (void)M, (void)kc, (void)a, (void)lda, (void)apack;
+    abort();
+}
+void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack) {
+    (void)M, (void)kc, (void)k0, (void)len, (void)a, (void)lda, (void)apack;
+    abort();
+}
+void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs, int len) {
+    (void)bpack, (void)kc, (void)k, (void)base, (void)offs, (void)runs, (void)len;
     abort();
 }
 void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
