@@ -375,7 +375,13 @@ CPU_DISPATCH static void phase_split_rows(const conv_geom *g, phase_geom pg, con
     const int sw = g->sw, W = g->W;
     for (int r = r0; r < r1; r++) {
         const float *src = plane + (int64_t)r * W;
-        for (int q = 0; q < sw; q++) memset(phase + ((int64_t)q * g->H + r) * pg.wp, 0, (size_t)pg.wp * sizeof(float));
+        // Zero each plane row's margins (its columns past the image, and lm on the left).
+        for (int q = 0; q < sw; q++) {
+            float *row = phase + ((int64_t)q * g->H + r) * pg.wp;
+            const int cnt = q < W ? (W - q + sw - 1) / sw : 0;
+            memset(row, 0, (size_t)pg.lm * sizeof(float));
+            memset(row + pg.lm + cnt, 0, (size_t)(pg.wp - pg.lm - cnt) * sizeof(float));
+        }
         if (sw == 1) {
             memcpy(phase + (int64_t)r * pg.wp + pg.lm, src, (size_t)W * sizeof(float));
         } else if (sw == 2) {

@@ -121,14 +121,26 @@ PGEMM_TARGET void pgemm_compute(int M, int N, int kc, const float *apack, const 
     }
 }
 
-void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack) {
+PGEMM_TARGET void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack) {
     for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
         const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
         float *dst = apack + (int64_t)m0 * kc + (int64_t)k0 * mr;
-        for (int r = 0; r < mr; r++) {
-            const float *src = a + (int64_t)(m0 + r) * lda;
-            for (int k = 0; k < len; k++) dst[k * mr + r] = src[k];
+        const float *src = a + (int64_t)m0 * lda;
+        int k = 0;
+        if (mr % 4 == 0) {  // 4 x 4 blocks transposed in registers
+            for (; k + 4 <= len; k += 4)
+                for (int r = 0; r < mr; r += 4) {
+                    __m128 r0 = _mm_loadu_ps(src + r * lda + k), r1 = _mm_loadu_ps(src + (r + 1) * lda + k);
+                    __m128 r2 = _mm_loadu_ps(src + (r + 2) * lda + k), r3 = _mm_loadu_ps(src + (r + 3) * lda + k);
+                    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                    _mm_storeu_ps(dst + k * mr + r, r0);
+                    _mm_storeu_ps(dst + (k + 1) * mr + r, r1);
+                    _mm_storeu_ps(dst + (k + 2) * mr + r, r2);
+                    _mm_storeu_ps(dst + (k + 3) * mr + r, r3);
+                }
         }
+        for (int r = 0; r < mr; r++)
+            for (int kk = k; kk < len; kk++) dst[kk * mr + r] = src[r * lda + kk];
     }
 }
 
@@ -173,6 +185,23 @@ PGEMM_TARGET void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int
         const __mmask16 k0 = wo >= 16 ? 0xFFFF : (__mmask16)((1u << wo) - 1);
         const __mmask16 k1 = wo >= 32 ? 0xFFFF : wo <= 16 ? 0 : (__mmask16)((1u << (wo - 16)) - 1);
         const __m512 zero = _mm512_setzero_ps();
+        if (wo == 4 || wo == 8) {  // plain 16- and 32-byte moves
+            for (int oh = 0; oh < ho; oh++) {
+                float *d = dst + j;
+                const bool in = oh >= lo && oh < hi;
+                const float *sr = src + (in ? (oh - lo) * src_ld : 0);
+                if (wo == 4)
+                    _mm_storeu_ps(d, in ? _mm_loadu_ps(sr) : _mm_setzero_ps());
+                else
+                    _mm256_storeu_ps(d, in ? _mm256_loadu_ps(sr) : _mm256_setzero_ps());
+                j += wo;
+                if (j == PGEMM_NR) {
+                    j = 0;
+                    dst += panel;
+                }
+            }
+            return;
+        }
         for (int oh = 0; oh < ho; oh++) {
             float *d = dst + j;
             if (oh >= lo && oh < hi) {
@@ -211,6 +240,17 @@ PGEMM_TARGET void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + (int64_t)k * PGEMM_NR;
     int j = 0;
+    if (len == 4) {  // 4x4 kernels: one 16-byte move a run
+        for (int r = 0; r < runs; r++) {
+            _mm_storeu_ps(dst + j, _mm_loadu_ps(base + offs[r]));
+            j += 4;
+            if (j == PGEMM_NR) {
+                j = 0;
+                dst += panel;
+            }
+        }
+        return;
+    }
     if (len <= 16 && PGEMM_NR % len == 0) {  // runs never straddle a panel
         const __mmask16 m = (__mmask16)((1u << len) - 1);
         for (int r = 0; r < runs; r++) {
