@@ -573,6 +573,8 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
 // Rows of the GEMM's reduction (input channels) packed and multiplied at once by the
 // transposed conv's implicit GEMM.
 #define PGEMM_KC 512
+// The most floats of a transposed conv's packed input (one group of samples): 1 MiB, the L2.
+#define PGEMM_CONVT_MAX_B (256 << 10)
 
 // conv_transpose2d on our kernel: as the im2col path below (per group of samples, conv group and
 // block of output channels, the GEMM writes a block of columns and col2im adds it onto y), but
@@ -666,7 +668,10 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     int block_ch = (int)(CONVT_BLOCK_FLOATS / ((int64_t)S * P * taps));
     if (block_ch * taps < CONVT_BLOCK_MIN_ROWS) block_ch = (CONVT_BLOCK_MIN_ROWS + taps - 1) / taps;
     if (block_ch > coutg) block_ch = coutg;
-    if (pgemm_enabled() && !pointwise) {
+    // Our kernel packs a group's whole input at once; beyond PGEMM_CONVT_MAX_B floats (a large
+    // image of many channels) that would not stay in the cache, and the im2col path, which
+    // OpenBLAS blocks, is kept.
+    if (pgemm_enabled() && !pointwise && pgemm_bpack_floats(cing, S * P) <= PGEMM_CONVT_MAX_B) {
         conv_transpose2d_implicit(c, node, &g, chunks, S, block_ch);
         return;
     }
