@@ -96,7 +96,8 @@ static void compare_paths(bool transposed, bool wgrad, const conv_case *cases, s
             scale = test_nanmax(scale, fabs(want[i]));
             err = test_nanmax(err, fabs((double)got[i] - want[i]));
         }
-        TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale), "%s %s: max difference %.3g (values up to %.3g)",
+        TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale),
+                   "%s %s: max difference %.3g (values up to %.3g)",
                    transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d", cc->name, err, scale);
         free(xv), free(wv), free(want), free(got);
     }

@@ -422,9 +422,10 @@ static void pack_b_image(const conv_geom *g, const float *im, float *bpack, int 
                 int q, d;
                 tap_phase(g, j, &q, &d);
                 const float *src = phase;
-                if (hi > lo) src = phase + (int64_t)q * g->H * pg.wp + pg.lm + d + (int64_t)(lo * g->sh - g->ph + i) * pg.wp;
-                pgemm_pack_b_rows(bpack, kc, (ch - ch0) * taps + i * g->kw + j, n0, ob - oa, g->Wo, lo - oa, hi - oa, src,
-                                  (int64_t)g->sh * pg.wp);
+                if (hi > lo)
+                    src = phase + (int64_t)q * g->H * pg.wp + pg.lm + d + (int64_t)(lo * g->sh - g->ph + i) * pg.wp;
+                pgemm_pack_b_rows(bpack, kc, (ch - ch0) * taps + i * g->kw + j, n0, ob - oa, g->Wo, lo - oa, hi - oa,
+                                  src, (int64_t)g->sh * pg.wp);
             }
         }
     }
@@ -457,41 +458,47 @@ static void conv2d_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, 
     }
     const bool in_place = S == 1 || P % PGEMM_NR == 0;
     const int64_t cols_max = (int64_t)S * R * g->Wo;
-    const int64_t b_floats = padded(pgemm_bpack_floats(kc_max, (int)cols_max)), o_floats = in_place ? 0 : Cout * cols_max;
+    const int64_t b_floats = padded(pgemm_bpack_floats(kc_max, (int)cols_max));
+    const int64_t o_floats = in_place ? 0 : Cout * cols_max;
     const int64_t stride = padded(b_floats + o_floats + phase_floats(g)), a_floats = padded((int64_t)Cout * K);
     float *ws = ag_ctx_workspace(c, (size_t)(a_floats + chunks * stride) * sizeof(float)), *apack = ws;
 
     // The weights, packed per conv group and block of channels: block [c0, c1) of group gr at
     // apack + gr*coutg*K + coutg*c0*taps.
     const int nblocks = (cing + block_ch - 1) / block_ch;
-#pragma omp parallel for schedule(static) if (chunks > 1 && (int64_t)Cout * K > CPU_PARALLEL_MIN)
-    for (int gb = 0; gb < G * nblocks; gb++) {
-        const int gr = gb / nblocks, c0 = gb % nblocks * block_ch, c1 = c0 + block_ch < cing ? c0 + block_ch : cing;
-        pgemm_pack_a(coutg, (c1 - c0) * taps, Wt->data + (int64_t)gr * coutg * K + c0 * taps, K,
-                     apack + (int64_t)gr * coutg * K + (int64_t)coutg * c0 * taps);
-    }
+    // One parallel region for the packing and the products (a region costs a wake-up of the team,
+    // and on a busy host a time slice).
+#pragma omp parallel if (chunks > 1)
+    {
+#pragma omp for schedule(static)
+        for (int gb = 0; gb < G * nblocks; gb++) {
+            const int gr = gb / nblocks, c0 = gb % nblocks * block_ch, c1 = c0 + block_ch < cing ? c0 + block_ch : cing;
+            pgemm_pack_a(coutg, (c1 - c0) * taps, Wt->data + (int64_t)gr * coutg * K + c0 * taps, K,
+                         apack + (int64_t)gr * coutg * K + (int64_t)coutg * c0 * taps);
+        }
 
-#pragma omp parallel for schedule(static) if (chunks > 1)
-    for (int t = 0; t < chunks; t++) {
-        float *bpack = ws + a_floats + t * stride, *out_buf = bpack + b_floats, *phase = out_buf + o_floats;
-        const int n1 = chunk_start(t + 1, N, chunks);
-        for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
-            const int s_len = n1 - n0 < S ? n1 - n0 : S;
-            for (int oa = 0; oa < g->Ho; oa += R) {
-                const int ob = oa + R < g->Ho ? oa + R : g->Ho, seg = (ob - oa) * g->Wo, cols = s_len * seg;
-                for (int gr = 0; gr < G; gr++) {
-                    float *yg = in_place ? Y->data + n0 * ysz + (int64_t)gr * coutg * P + (int64_t)oa * g->Wo
-                                         : out_buf + (int64_t)gr * coutg * cols;
-                    for (int c0 = 0; c0 < cing; c0 += block_ch) {
-                        const int c1 = c0 + block_ch < cing ? c0 + block_ch : cing, kc = (c1 - c0) * taps;
-                        for (int s = 0; s < s_len; s++)
-                            pack_b_image(g, X->data + (n0 + s) * xsz, bpack, kc, (int64_t)s * seg, phase,
-                                         gr * cing + c0, gr * cing + c1, oa, ob);
-                        pgemm_compute(coutg, cols, kc, apack + (int64_t)gr * coutg * K + (int64_t)coutg * c0 * taps,
-                                      bpack, yg, in_place ? P : cols, c0 > 0, in_place ? seg : cols, ysz);
+#pragma omp for schedule(static)
+        for (int t = 0; t < chunks; t++) {
+            float *bpack = ws + a_floats + t * stride, *out_buf = bpack + b_floats, *phase = out_buf + o_floats;
+            const int n1 = chunk_start(t + 1, N, chunks);
+            for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
+                const int s_len = n1 - n0 < S ? n1 - n0 : S;
+                for (int oa = 0; oa < g->Ho; oa += R) {
+                    const int ob = oa + R < g->Ho ? oa + R : g->Ho, seg = (ob - oa) * g->Wo, cols = s_len * seg;
+                    for (int gr = 0; gr < G; gr++) {
+                        float *yg = in_place ? Y->data + n0 * ysz + (int64_t)gr * coutg * P + (int64_t)oa * g->Wo
+                                             : out_buf + (int64_t)gr * coutg * cols;
+                        for (int c0 = 0; c0 < cing; c0 += block_ch) {
+                            const int c1 = c0 + block_ch < cing ? c0 + block_ch : cing, kc = (c1 - c0) * taps;
+                            for (int s = 0; s < s_len; s++)
+                                pack_b_image(g, X->data + (n0 + s) * xsz, bpack, kc, (int64_t)s * seg, phase,
+                                             gr * cing + c0, gr * cing + c1, oa, ob);
+                            pgemm_compute(coutg, cols, kc, apack + (int64_t)gr * coutg * K + (int64_t)coutg * c0 * taps,
+                                          bpack, yg, in_place ? P : cols, c0 > 0, in_place ? seg : cols, ysz);
+                        }
                     }
+                    if (!in_place) scatter_rows(out_buf, s_len, Cout, P, Y->data + n0 * ysz, ysz);
                 }
-                if (!in_place) scatter_rows(out_buf, s_len, Cout, P, Y->data + n0 * ysz, ysz);
             }
         }
     }
@@ -595,45 +602,54 @@ static void conv_transpose2d_implicit(ag_ctx *c, const ag_node *node, const conv
     // The weights: w_g^T's rows of output channels [c0, c1) (rows = (c1 - c0)*taps), the
     // reduction in blocks of PGEMM_KC, at apack + gr*cing*Kt + c0*taps*cing + rows*k0.
     const int nblocks = (coutg + block_ch - 1) / block_ch;
-#pragma omp parallel for schedule(static) if (chunks > 1 && (int64_t)G * cing * Kt > CPU_PARALLEL_MIN)
-    for (int gb = 0; gb < G * nblocks; gb++) {
-        const int gr = gb / nblocks, c0 = gb % nblocks * block_ch, c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg;
-        const int rows = (c1 - c0) * taps;
-        float *dst = apack + (int64_t)gr * cing * Kt + (int64_t)c0 * taps * cing;
-        for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
-            const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
-            pgemm_pack_at(rows, kc, Wt->data + (int64_t)gr * cing * Kt + (int64_t)k0 * Kt + c0 * taps, Kt,
-                          dst + (int64_t)rows * k0);
+    // One parallel region for the packing and the products (a region costs a wake-up of the team,
+    // and on a busy host a time slice).
+#pragma omp parallel if (chunks > 1)
+    {
+#pragma omp for schedule(static)
+        for (int gb = 0; gb < G * nblocks; gb++) {
+            const int gr = gb / nblocks, c0 = gb % nblocks * block_ch;
+            const int c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg;
+            const int rows = (c1 - c0) * taps;
+            float *dst = apack + (int64_t)gr * cing * Kt + (int64_t)c0 * taps * cing;
+            for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
+                const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
+                pgemm_pack_at(rows, kc, Wt->data + (int64_t)gr * cing * Kt + (int64_t)k0 * Kt + c0 * taps, Kt,
+                              dst + (int64_t)rows * k0);
+            }
         }
-    }
 
-#pragma omp parallel for schedule(static) if (chunks > 1)
-    for (int t = 0; t < chunks; t++) {
-        float *bpack = ws + a_floats + t * stride, *col_buf = bpack + b_floats, *phase = col_buf + col_floats;
-        const int n1 = chunk_start(t + 1, N, chunks);
-        for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
-            const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
-            const int64_t panel_rows = pgemm_bpack_floats(1, cols);  // floats of bpack per reduction row
-            float *y = Y->data + n0 * ysz;
-            for (int gr = 0; gr < G; gr++) {
-                // x_g (cing, cols), packed block by block of PGEMM_KC rows, straight from x.
-                for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
-                    const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
-                    for (int s = 0; s < s_len; s++)
-                        for (int k = 0; k < kc; k++)
-                            pgemm_pack_b_rows(bpack + panel_rows * k0, kc, k, (int64_t)s * P, g->Ho, g->Wo, 0, g->Ho,
-                                              X->data + (n0 + s) * xsz + (int64_t)(gr * cing + k0 + k) * P, g->Wo);
-                }
-                for (int c0 = 0; c0 < coutg; c0 += block_ch) {
-                    const int c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg, rows = (c1 - c0) * taps;
-                    const float *ab = apack + (int64_t)gr * cing * Kt + (int64_t)c0 * taps * cing;
+#pragma omp for schedule(static)
+        for (int t = 0; t < chunks; t++) {
+            float *bpack = ws + a_floats + t * stride, *col_buf = bpack + b_floats, *phase = col_buf + col_floats;
+            const int n1 = chunk_start(t + 1, N, chunks);
+            for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
+                const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
+                const int64_t panel_rows = pgemm_bpack_floats(1, cols);  // floats of bpack per reduction row
+                float *y = Y->data + n0 * ysz;
+                for (int gr = 0; gr < G; gr++) {
+                    // x_g (cing, cols), packed block by block of PGEMM_KC rows, straight from x.
                     for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
                         const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
-                        pgemm_compute(rows, cols, kc, ab + (int64_t)rows * k0, bpack + panel_rows * k0, col_buf, cols,
-                                      k0 > 0, cols, 0);
+                        float *bk = bpack + panel_rows * k0;
+                        for (int s = 0; s < s_len; s++) {
+                            const float *xs = X->data + (n0 + s) * xsz + (int64_t)(gr * cing + k0) * P;
+                            for (int k = 0; k < kc; k++)
+                                pgemm_pack_b_rows(bk, kc, k, (int64_t)s * P, g->Ho, g->Wo, 0, g->Ho,
+                                                  xs + (int64_t)k * P, g->Wo);
+                        }
                     }
-                    for (int s = 0; s < s_len; s++)
-                        col2im(g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
+                    for (int c0 = 0; c0 < coutg; c0 += block_ch) {
+                        const int c1 = c0 + block_ch < coutg ? c0 + block_ch : coutg, rows = (c1 - c0) * taps;
+                        const float *ab = apack + (int64_t)gr * cing * Kt + (int64_t)c0 * taps * cing;
+                        for (int k0 = 0; k0 < cing; k0 += PGEMM_KC) {
+                            const int kc = cing - k0 < PGEMM_KC ? cing - k0 : PGEMM_KC;
+                            pgemm_compute(rows, cols, kc, ab + (int64_t)rows * k0, bpack + panel_rows * k0, col_buf,
+                                          cols, k0 > 0, cols, 0);
+                        }
+                        for (int s = 0; s < s_len; s++)
+                            col2im(g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
+                    }
                 }
             }
         }
@@ -800,20 +816,22 @@ static void conv2d_weight_grad_implicit(ag_ctx *c, const ag_node *node, const co
                                           apack);
                     for (int c0 = 0; c0 < cing; c0 += block_ch) {
                         const int c1 = c0 + block_ch < cing ? c0 + block_ch : cing, runs = (c1 - c0) * g->kh;
-                        for (int r = 0; r < runs; r++) offs[r] = (int64_t)(r / g->kh) * hp * wp + (int64_t)(r % g->kh) * wp;
+                        for (int r = 0; r < runs; r++)
+                            offs[r] = (int64_t)(r / g->kh) * hp * wp + (int64_t)(r % g->kh) * wp;
                         for (int s = 0; s < s_len; s++) {
                             const float *im = X->data + (n0 + s) * xsz + (int64_t)(gr * cing + c0) * g->H * g->W;
                             for (int ch = 0; ch < c1 - c0; ch++)
                                 pad_rows(g, im + (int64_t)ch * g->H * g->W, pad + (int64_t)ch * hp * wp, pr0, pr1);
                             for (int oh = oa; oh < ob; oh++)
-                                for (int ow = 0; ow < g->Wo; ow++)
-                                    pgemm_pack_b_gather(bpack, cols, s * seg + (oh - oa) * g->Wo + ow,
-                                                        pad + (int64_t)oh * g->sh * wp + (int64_t)ow * g->sw, offs, runs,
-                                                        g->kw);
+                                for (int ow = 0; ow < g->Wo; ow++) {
+                                    const float *patch = pad + (int64_t)oh * g->sh * wp + (int64_t)ow * g->sw;
+                                    pgemm_pack_b_gather(bpack, cols, s * seg + (oh - oa) * g->Wo + ow, patch, offs,
+                                                        runs, g->kw);
+                                }
                         }
                         const int n = (c1 - c0) * taps;
-                        pgemm_compute(coutg, n, cols, apack, bpack, dw + (int64_t)gr * coutg * K + (int64_t)c0 * taps, K,
-                                      accumulate, n, 0);
+                        float *dwb = dw + (int64_t)gr * coutg * K + (int64_t)c0 * taps;
+                        pgemm_compute(coutg, n, cols, apack, bpack, dwb, K, accumulate, n, 0);
                     }
                 }
             }

@@ -107,7 +107,8 @@ PGEMM_TARGET void pgemm_compute(int M, int N, int kc, const float *apack, const 
         // panel while this tile runs: a large weight matrix comes from memory, and its first
         // panel would otherwise wait for every line.
         const char *next = (const char *)(a + (int64_t)mr * kc);
-        const int64_t next_bytes = m0 + mr < M ? (int64_t)(M - m0 - mr < PGEMM_MR ? M - m0 - mr : PGEMM_MR) * kc * 4 : 0;
+        const int next_rows = M - m0 - mr < PGEMM_MR ? M - m0 - mr : PGEMM_MR;  // 0 after the last tile
+        const int64_t next_bytes = (int64_t)next_rows * kc * (int64_t)sizeof(float);
         const int64_t slice = (next_bytes / panels + 63) & ~(int64_t)63;
         for (int p = 0; p < panels; p++) {
             const int n = p * PGEMM_NR, nr = N - n < PGEMM_NR ? N - n : PGEMM_NR;
