@@ -47,6 +47,10 @@ kernel_tile(const int mr, int kc, const float *restrict a, const float *restrict
     for (int r = 0; r < mr; r++) {
         c0[r] = _mm512_setzero_ps();
         c1[r] = _mm512_setzero_ps();
+        if (accumulate) {  // C's tile is read at the end: fetch it while the products run
+            _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
+        }
     }
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
