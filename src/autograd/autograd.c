@@ -36,13 +36,20 @@ static void accumulate(ag_ctx *c, ag_tensor *t, ag_tensor *g) {
         t->bw_grad = g;
         t->bw_epoch = c->epoch;
     } else {
-        t->bw_grad = ag_add(c, t->bw_grad, g);
+        ag_tensor *sum = ag_add(c, t->bw_grad, g);
+        ag_recycle_drop(c, t->bw_grad);
+        t->bw_grad = sum;
     }
+    ag_recycle_hold(c, t->bw_grad);
 }
 
 static void accumulate_leaf(ag_ctx *c, ag_tensor *leaf, ag_tensor *g) {
     if (!leaf->grad) {
+        // A per-iteration leaf's grad outlives the pass: made outside the recycling count.
+        const bool recycling = c->recycle.on;
+        c->recycle.on = false;
         leaf->grad = leaf->persistent ? ag_tensor_create(leaf->be, leaf->shape) : ag_zeros(c, leaf->shape);
+        c->recycle.on = recycling;
     }
     leaf->be->ops->axpy(leaf->be, leaf->grad->data, g->data, g->numel, 1.0f);
 }
@@ -98,6 +105,8 @@ static size_t run_backward(ag_ctx *c, int nout, ag_tensor *const *outs, ag_tenso
     }
 
     bool prev = ag_set_grad_enabled(c, create_graph);
+    // Without a graph no gradient is read again once its node's rule has run: reuse its memory.
+    if (!create_graph) ag_recycle_begin(c);
     for (size_t k = 0; k < count; k++) {
         ag_node *n = c->bw_nodes[k];
         if (!(n->need & NODE_LEADS) || n->out->bw_epoch != c->epoch) continue;
@@ -118,7 +127,11 @@ static size_t run_backward(ag_ctx *c, int nout, ag_tensor *const *outs, ag_tenso
             if (leaves && !s->node) accumulate_leaf(c, s, gin[i]);
             else accumulate(c, s, gin[i]);
         }
+        // ag_grad hands back a target's gradient even when the target has a node.
+        if (!is_target(c, n->out, leaves)) ag_recycle_drop(c, n->out->bw_grad);
+        ag_recycle_node_done(c);
     }
+    ag_recycle_end(c);
     ag_set_grad_enabled(c, prev);
     return count;
 }

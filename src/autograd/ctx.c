@@ -46,6 +46,7 @@ void ag_ctx_free(ag_ctx *c) {
     ag_arena_destroy(&c->data);
     if (c->workspace) c->be->ops->free(c->be, c->workspace);
     free(c->bw_nodes);
+    ag_recycle_destroy(&c->recycle);
     free(c);
 }
 
@@ -86,6 +87,8 @@ void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
 size_t ag_ctx_arena_bytes(const ag_ctx *c) { return c->meta.used + c->data.used; }
 size_t ag_ctx_arena_peak(const ag_ctx *c) { return c->meta.peak + c->data.peak; }
 size_t ag_ctx_workspace_bytes(const ag_ctx *c) { return c->workspace_size; }
+void ag_ctx_set_grad_recycling(ag_ctx *c, bool on) { c->recycle.disabled = !on; }
+size_t ag_ctx_recycled_bytes(const ag_ctx *c) { return c->recycle.reused_bytes; }
 uint64_t ag_ctx_flops(const ag_ctx *c) { return c->flops; }
 
 bool ag_set_grad_enabled(ag_ctx *c, bool on) {

@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "backend_impl.h"
 #include "ctx.h"
+#include "grad_recycle.h"
 
 struct ag_ctx {
     const ag_backend *be;
@@ -28,6 +29,7 @@ struct ag_ctx {
     // Reused buffers of the backward pass (grown on demand, never shrunk).
     struct ag_node **bw_nodes;
     size_t bw_cap;
+    ag_recycler recycle;  // gradient memory reused within a backward pass without a graph
 };
 
 // allreduce_sum's kernel on every backend (ops/collective.c): through the host and c->allreduce.

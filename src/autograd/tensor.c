@@ -44,7 +44,8 @@ ag_tensor *ag_new(ag_ctx *c, ag_shape shape) {
     t->shape = ag_shape_make(shape.ndim, shape.d);
     t->numel = ag_shape_numel(shape);
     t->be = c->be;
-    t->data = ag_arena_alloc(&c->data, (size_t)t->numel * sizeof(float));
+    const size_t bytes = (size_t)t->numel * sizeof(float);
+    t->data = c->recycle.on ? ag_recycle_alloc(c, bytes) : ag_arena_alloc(&c->data, bytes);
     return t;
 }
 

@@ -40,6 +40,12 @@ size_t ag_ctx_arena_peak(const ag_ctx *c);
 // Bytes of the kernels' scratch buffer (im2col and the like), which grows to the largest request
 // and stays: with the arena's peak, what one iteration needs on the backend.
 size_t ag_ctx_workspace_bytes(const ag_ctx *c);
+// A backward pass that builds no graph reuses the memory of gradients it has consumed for the
+// ones it makes next (on by default; grad_recycle.h). Off, every gradient of the pass stays in
+// the arena until the iteration ends, as before it existed. Recycled bytes: how much memory
+// passes have taken from such gradients since the context was created.
+void ag_ctx_set_grad_recycling(ag_ctx *c, bool on);
+size_t ag_ctx_recycled_bytes(const ag_ctx *c);
 // Floating-point operations (2 per multiply-add) of the matrix-product kernels run on this
 // context since it was created: convolutions and matmuls at their nominal size, forward and
 // backward. `gan bench` divides it by time.
