@@ -205,8 +205,23 @@ static void test_below(void) {
     TEST_CHECK(ag_rng_u32(&f1) != ag_rng_u32(&p1), "a forked stream repeats its parent");
 }
 
+// Any slice [first, first + n) of a seed's normal stream is what one fill from counter 0 wrote
+// there, for starts and ends inside a block of four.
+static void test_normal_range(void) {
+    float all[64], part[64];
+    ag_philox_fill_normal(all, 64, 77, 0, 0.0f, 1.0f);
+    const int cases[][2] = {{0, 64}, {1, 3}, {3, 10}, {6, 1}, {13, 50}, {63, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const int first = cases[k][0], n = cases[k][1];
+        ag_philox_normal_range(part, first, n, 77);
+        TEST_CHECK(!memcmp(part, all + first, (size_t)n * sizeof *part), "normal_range(%d, %d) is not the fill's slice",
+                   first, n);
+    }
+}
+
 int main(void) {
     test_known_answers();
+    test_normal_range();
     test_uniform_stats();
     test_normal_stats();
     test_reproducibility();

@@ -79,19 +79,31 @@ void ag_philox_fill_uniform(float *dst, int64_t n, uint64_t seed, uint64_t count
     }
 }
 
+// The four normals of one Philox block: Box-Muller on word pairs (0,1) and (2,3).
+static void block_normals(uint64_t seed, uint64_t counter, float z[4]) {
+    uint32_t w[4];
+    ag_philox_block(seed, counter, w);
+    for (int p = 0; p < 2; p++) {
+        double r = sqrt(-2.0 * log((double)u01_open0(w[2 * p])));
+        double theta = 6.283185307179586 * (double)u01(w[2 * p + 1]);
+        z[2 * p] = (float)(r * cos(theta));
+        z[2 * p + 1] = (float)(r * sin(theta));
+    }
+}
+
 void ag_philox_fill_normal(float *dst, int64_t n, uint64_t seed, uint64_t counter, float mean, float std) {
-    // Box-Muller on word pairs (0,1) and (2,3): each block gives four normals.
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t b = 0; b < (n + 3) / 4; b++) {
-        uint32_t w[4];
-        ag_philox_block(seed, counter + (uint64_t)b, w);
         float z[4];
-        for (int p = 0; p < 2; p++) {
-            double r = sqrt(-2.0 * log((double)u01_open0(w[2 * p])));
-            double theta = 6.283185307179586 * (double)u01(w[2 * p + 1]);
-            z[2 * p] = (float)(r * cos(theta));
-            z[2 * p + 1] = (float)(r * sin(theta));
-        }
+        block_normals(seed, counter + (uint64_t)b, z);
         for (int j = 0; j < 4 && b * 4 + j < n; j++) dst[b * 4 + j] = mean + std * z[j];
+    }
+}
+
+void ag_philox_normal_range(float *dst, int64_t first, int64_t n, uint64_t seed) {
+    for (int64_t i = first; i < first + n;) {
+        float z[4];
+        block_normals(seed, (uint64_t)(i / 4), z);
+        for (int j = (int)(i % 4); j < 4 && i < first + n; j++, i++) dst[i - first] = z[j];
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gan eval: one line and a JSON file of metrics, the same numbers on a second run, reference
-# statistics cached by a hash of the data, --samples and --ref, errors; evaluation during
+# statistics cached by a hash of the data, --samples and --ref, StyleGAN2's --noise, errors; evaluation during
 # training: metrics.jsonl lines, checkpoints/best.h5, and a resumed run still byte-identical.
 . "$(dirname "$0")/lib.sh"
 need_dataset
@@ -11,6 +11,9 @@ tiny_config exp.yaml
 
 # json FILE KEY: the number KEY holds in a one-object JSON file.
 json() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# close A B TOL / far A B TOL: |A - B| within / beyond TOL relative to |B|.
+close() { "$PY" -c 'import sys; a, b, t = map(float, sys.argv[1:]); sys.exit(not abs(a - b) <= t * abs(b))' "$@"; }
+far() { "$PY" -c 'import sys; a, b, t = map(float, sys.argv[1:]); sys.exit(not abs(a - b) > t * abs(b))' "$@"; }
 # in_range VALUE LO HI: LO <= VALUE <= HI (numbers).
 in_range() { "$PY" -c 'import sys; v, lo, hi = map(float, sys.argv[1:]); sys.exit(not (lo <= v <= hi))' "$@"; }
 
@@ -70,6 +73,25 @@ check "KID is null without the features" same_text "$(json pfid.json kid)" None
 expect_exit 2 "nosigma.npz: no array 'sigma.npy'" "$GAN" eval run --n 10 --ref nosigma.npz
 head -c 300 pfid.npz > cut.npz
 expect_exit 2 "cut.npz: not an .npz" "$GAN" eval run --n 10 --ref cut.npz
+
+# StyleGAN2's noise inputs: --noise random gives each image its own noise, so the score does not
+# depend on how the images are batched, and differs from the stored noise's; the JSON says which.
+tiny_sg2_config sg2.yaml
+check "a tiny StyleGAN2 run" "$GAN" train sg2.yaml --run-dir sg >/dev/null
+check "--noise random, batch 7" "$GAN" eval sg --n 60 --ref-n 100 --noise random --batch 7 --out r7.json >/dev/null
+check "--noise random, batch 32" "$GAN" eval sg --n 60 --ref-n 100 --noise random --batch 32 --out r32.json >/dev/null
+# (the same images up to the rounding of other batch shapes, as gan sample's below)
+check "the same images whatever the batch" close "$(json r7.json fid)" "$(json r32.json fid)" 1e-6
+check "the JSON says random" same_text "$(json r7.json noise)" random
+check "--noise const" "$GAN" eval sg --n 60 --ref-n 100 --out c.json >/dev/null
+# (a 6-step network has learnt little noise strength: 1e-4 apart here, 1e-8 across batches)
+check "the stored noise scores otherwise" far "$(json c.json fid)" "$(json r7.json fid)" 1e-5
+check "the JSON says const" same_text "$(json c.json noise)" const
+check "another seed, other noise" "$GAN" eval sg --n 60 --ref-n 100 --noise random --seed 1 --out r1.json >/dev/null
+check "... another score" far "$(json r1.json fid)" "$(json r7.json fid)" 1e-3
+expect_exit 2 "--noise: expected const or random, got 'fresh'" "$GAN" eval sg --noise fresh
+expect_exit 2 "--noise applies to StyleGAN2 generators, not dcgan" "$GAN" eval run --noise random --n 10
+expect_exit 2 "--noise applies to a generator" "$GAN" eval --samples s.npy --ref ref.h5 --noise random
 
 # Errors: each one line with the exit status.
 expect_exit 2 "no run or checkpoint given" "$GAN" eval

@@ -30,3 +30,6 @@ uint32_t ag_rng_below(ag_rng *r, uint32_t n);  // uniform in [0, n), unbiased
 // Host reference fills used by the CPU backend (and by tests of other backends).
 void ag_philox_fill_uniform(float *dst, int64_t n, uint64_t seed, uint64_t counter, float lo, float hi);
 void ag_philox_fill_normal(float *dst, int64_t n, uint64_t seed, uint64_t counter, float mean, float std);
+// Values [first, first + n) of seed's stream of N(0, 1) draws (the stream fill_normal writes
+// from counter 0, four values per counter): any slice of it, whatever slices came before.
+void ag_philox_normal_range(float *dst, int64_t first, int64_t n, uint64_t seed);

@@ -43,6 +43,8 @@ static const char usage[] =
     "  --out FILE         the JSON (default: RUN_DIR/eval-step-NNNNNNNN-NET.json, or eval.json)\n"
     "  --seed S           the latents' stream (default 0)\n"
     "  --truncation PSI   StyleGAN2: truncation toward the average W (default 1: none)\n"
+    "  --noise MODE       StyleGAN2 noise inputs: const (each layer's stored noise, default) or\n"
+    "                     random (image i's own noise from --seed's noise stream, whatever --batch)\n"
     "  --batch B          images per generator and feature-net pass (default 250)\n"
     "  --per-class        class-conditional checkpoints (model.num_classes K > 0): after the\n"
     "                     overall score (image i of class i mod K), score each class k alone:\n"
@@ -56,7 +58,7 @@ static const char usage[] =
     "by a hash of the images and the net's weights.\n";
 
 typedef struct eval_args {
-    const char *run, *ref, *features, *weights, *samples, *save_ref, *out, *device;
+    const char *run, *ref, *features, *weights, *samples, *save_ref, *out, *device, *noise;
     int64_t n, ref_n, seed;
     int batch;
     double psi;
@@ -68,7 +70,8 @@ typedef struct eval_args {
 // a value is never an option ("--ref --n 5" lacks the reference).
 static bool is_option(const char *o) {
     static const char *const names[] = {"--n", "--ref", "--ref-n", "--features", "--features-weights", "--samples",
-                                        "--save-ref", "--out", "--seed", "--truncation", "--batch", "--device"};
+                                        "--save-ref", "--out", "--seed", "--truncation", "--noise", "--batch",
+                                        "--device"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(o, names[i])) return true;
     return false;
@@ -115,6 +118,10 @@ static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
                 return gan_errf(err, GAN_EXIT_USAGE, "--features: expected auto, fmnist or inception, got '%s'",
                                 gan_config_clip(v).s);
             a->features = v;
+        } else if (!strcmp(o, "--noise")) {
+            if (strcmp(v, "const") && strcmp(v, "random"))
+                return gan_errf(err, GAN_EXIT_USAGE, "--noise: expected const or random, got '%s'", gan_config_clip(v).s);
+            a->noise = v;
         } else if (!strcmp(o, "--ref")) a->ref = v;
         else if (!strcmp(o, "--features-weights")) a->weights = v;
         else if (!strcmp(o, "--samples")) a->samples = v;
@@ -127,6 +134,9 @@ static int parse_args(int argc, char **argv, eval_args *a, gan_err *err) {
     if (a->per_class && !a->run)
         return gan_errf(err, GAN_EXIT_USAGE, "--per-class scores a conditional generator's classes: give its run or "
                         "checkpoint (not --samples)");
+    if (!a->run && (a->noise || a->psi_given))
+        return gan_errf(err, GAN_EXIT_USAGE, "%s applies to a generator: give its run or checkpoint (not --samples)",
+                        a->noise ? "--noise" : "--truncation");
     if (!a->run && !strcmp(a->ref, "data"))
         return gan_errf(err, GAN_EXIT_USAGE, "--samples without a run needs --ref (a dataset or a statistics file)");
     return 0;
@@ -194,6 +204,7 @@ static int write_json(const char *path, const eval_args *a, const gan_generator 
         gan_json_string(f, g->ckpt);
         fprintf(f, ", \"step\": %lld, \"seed\": %lld, \"truncation\": %g, ", (long long)g->step, (long long)a->seed,
                 a->psi);
+        if (g->family->style_layers) fprintf(f, "\"noise\": \"%s\", ", a->noise ? a->noise : "const");
     } else {
         fputs("\"samples\": ", f);
         gan_json_string(f, a->samples);
@@ -217,6 +228,14 @@ static int write_json(const char *path, const eval_args *a, const gan_generator 
     return gan_fs_commit(tmp, path, err);
 }
 
+// How the generator makes the images: --truncation, and --noise random with each image's own
+// noise, from a stream of its own beside the latents' (stream --seed XOR "noise").
+static gan_sample_opts sample_opts(const eval_args *a) {
+    const bool random = a->noise && !strcmp(a->noise, "random");
+    return (gan_sample_opts){.psi = (float)a->psi, .noise_mode = random, .noise_per_image = random,
+                             .noise_seed = (uint64_t)a->seed ^ 0x6e6f697365ull};
+}
+
 // --per-class: for each class k, n / K generated images of class k against --ref's images of
 // class k (the dataset loaded with its labels), into per[k].
 static int eval_per_class(const eval_args *a, gan_generator *g, gan_feature_net *net, ag_ctx *c,
@@ -233,7 +252,7 @@ static int eval_per_class(const eval_args *a, gan_generator *g, gan_feature_net 
         if (gan_refstats_of_class(&o, k, a->ref_n, net, c, &ref, err) != 0)
             return gan_err_prefix(err, "--per-class: ");
         gan_sample_source src = {.family = g->family, .model = g->model, .c = g->c, .cfg = &g->cfg,
-                                 .seed = (uint64_t)a->seed, .opts = {.psi = (float)a->psi, .noise_mode = 0},
+                                 .seed = (uint64_t)a->seed, .opts = sample_opts(a),
                                  .out_h = H, .out_w = W, .one_class = true, .klass = k};
         int rc = gan_evaluate(net, c, &ref, n, C, H, W, a->batch, gan_sample_source_images, &src, (uint64_t)a->seed,
                               started, &per[k], err);
@@ -255,8 +274,9 @@ static int run(const eval_args *a, gan_err *err) {
         if (gan_generator_open(a->run, a->device, &gen, err) != 0) return -1;
         g = &gen;
         C = g->cfg.model.channels, H = g->image_h, W = g->image_w;
-        if (a->psi_given && !g->family->style_layers)
-            rc = gan_errf(err, GAN_EXIT_USAGE, "--truncation applies to StyleGAN2 generators, not %s", g->family->type);
+        if ((a->psi_given || a->noise) && !g->family->style_layers)
+            rc = gan_errf(err, GAN_EXIT_USAGE, "%s applies to StyleGAN2 generators, not %s",
+                          a->psi_given ? "--truncation" : "--noise", g->family->type);
         const char *ref = a->ref;
         const size_t rl = strlen(ref);
         if (rc == 0 && a->per_class && g->cfg.model.num_classes == 0)
@@ -287,7 +307,7 @@ static int run(const eval_args *a, gan_err *err) {
     if (rc == 0) {
         if (g) {
             gan_sample_source src = {.family = g->family, .model = g->model, .c = g->c, .cfg = &g->cfg,
-                                     .seed = (uint64_t)a->seed, .opts = {.psi = (float)a->psi, .noise_mode = 0},
+                                     .seed = (uint64_t)a->seed, .opts = sample_opts(a),
                                      .out_h = H, .out_w = W};
             rc = gan_evaluate(net, c, &ref, a->n, C, H, W, a->batch, gan_sample_source_images, &src,
                               (uint64_t)a->seed, started, &r, err);

@@ -19,7 +19,13 @@
 typedef struct gan_sample_opts {
     float psi;       // truncation toward the average latent (StyleGAN2); 1 = none
     int noise_mode;  // StyleGAN2 noise inputs: 0 const (the layer's stored noise), 1 random
-    ag_rng *rng;     // random noise inputs
+    ag_rng *rng;     // random noise inputs, drawn in the order generate makes images
+    // Random noise per image instead (gan eval): image k of a generate call takes the noise of
+    // image noise_first + k of stream noise_seed (all its layers' noise one after the other), so
+    // an image's noise does not depend on the batches it is made in. rng is then unused.
+    bool noise_per_image;
+    uint64_t noise_seed;
+    int64_t noise_first;
     // Conditional models (model.num_classes K > 0): the class of each image generate makes (or
     // of each step interpolate makes), in [0, K); NULL: image i is of class i % K. A mixing grid
     // takes nrows + ncols: the row sources' classes, then the column sources'; NULL: row i of

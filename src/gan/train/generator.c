@@ -57,12 +57,7 @@ void gan_generator_images(gan_generator *g, const float *z, int n, const gan_sam
 }
 
 void gan_latents_of_seed(uint64_t seed, int64_t first, int n, int nz, float *z) {
-    // Philox hands out values in blocks of four: start at the block holding draw first * nz.
-    const int64_t start = first * nz, skip = start % 4, count = skip + (int64_t)n * nz;
-    float *draws = gan_xmalloc((size_t)count * sizeof *draws, "latents");
-    ag_philox_fill_normal(draws, count, seed, (uint64_t)(start / 4), 0.0f, 1.0f);
-    memcpy(z, draws + skip, (size_t)n * nz * sizeof *z);
-    free(draws);
+    ag_philox_normal_range(z, first * nz, (int64_t)n * nz, seed);
 }
 
 int gan_sample_source_images(void *source, int64_t first, int count, float *images, gan_err *err) {
@@ -75,6 +70,7 @@ int gan_sample_source_images(void *source, int64_t first, int count, float *imag
                       : gan_xmalloc((size_t)count * C * R * R * sizeof *full, "generated images");
     gan_latents_of_seed(s->seed, first, count, nz, z);
     gan_sample_opts o = s->opts;
+    o.noise_first = first;
     int32_t *labels = NULL;
     const int K = s->cfg->model.num_classes;
     if (K > 0) {  // numbered from `first`, so that any chunking gives the same classes

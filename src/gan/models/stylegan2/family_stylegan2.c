@@ -261,6 +261,26 @@ static ag_tensor *classes_of(ag_ctx *c, const gan_sg2_g *g, const int32_t *label
     return nn_one_hot(c, cls, n, K);
 }
 
+// Noise images of images [first, first + k) of o->noise_seed's stream (noise_per_image): each
+// image's draws are its layers' noise in layer order, so image j starts at draw j * total.
+static void noise_per_image(ag_ctx *c, const gan_sg2_g *g, const gan_sample_opts *o, int64_t first, int k,
+                            ag_tensor **images) {
+    int64_t total = 0;
+    for (int l = 0; l < g->num_layers; l++) total += (int64_t)gan_sg2_layer_res(g, l) * gan_sg2_layer_res(g, l);
+    float *draws = gan_xmalloc((size_t)(k * total) * sizeof *draws, "noise images");
+    float *layer = gan_xmalloc((size_t)(k * total) * sizeof *layer, "a layer's noise images");
+    ag_philox_normal_range(draws, first * total, k * total, o->noise_seed);
+    int64_t at = 0;
+    for (int l = 0; l < g->num_layers; l++) {
+        const int r = gan_sg2_layer_res(g, l);
+        for (int j = 0; j < k; j++) memcpy(layer + (int64_t)j * r * r, draws + j * total + at, (size_t)r * r * sizeof *layer);
+        images[l] = ag_from_host(c, AG_SHAPE(k, 1, r, r), layer);
+        at += (int64_t)r * r;
+    }
+    images[g->num_layers] = NULL;
+    free(draws), free(layer);
+}
+
 static void sg2_generate(gan_model *gm, ag_ctx *c, const float *z, int n, const gan_sample_opts *o, float *out) {
     gan_sg2_g *g = gm->m->g_ema;
     const gan_sg2_shape s = g->shape;
@@ -269,7 +289,17 @@ static void sg2_generate(gan_model *gm, ag_ctx *c, const float *z, int n, const 
         int k = n - i < CHUNK ? n - i : CHUNK;
         ag_tensor *zt = ag_from_host(c, AG_SHAPE(k, s.z_dim), z + (int64_t)i * s.z_dim);
         ag_tensor *y = classes_of(c, g, o->labels, i, k);
-        ag_tensor_to_host(gan_sg2_sample_cond(c, g, zt, y, o->psi, noise_mode(o), o->rng), out + i * per);
+        if (o->noise_mode && o->noise_per_image) {
+            ag_tensor *noise[GAN_SG2_MAX_LAYERS + 1];
+            noise_per_image(c, g, o, o->noise_first + i, k, noise);
+            const bool prev = ag_set_grad_enabled(c, false);
+            ag_tensor *ws = gan_sg2_sample_ws_cond(c, g, zt, y, o->psi);
+            ag_tensor_to_host(gan_sg2_synthesis(c, g, ws, (gan_sg2_noise){.mode = NN_NOISE_RANDOM, .images = noise}),
+                              out + i * per);
+            ag_set_grad_enabled(c, prev);
+        } else {
+            ag_tensor_to_host(gan_sg2_sample_cond(c, g, zt, y, o->psi, noise_mode(o), o->rng), out + i * per);
+        }
         ag_ctx_reset(c);
     }
 }
