@@ -55,6 +55,17 @@ for x, y in zip(a, b):
 EOF
 }
 
+# one_and_two NAME CONFIG [OVERRIDE...]: CONFIG trained by 1 process into NAME1 and by 2 ranks
+# into NAME2; both exit 0 and the losses of every step agree.
+one_and_two() {
+  local name=$1 cfg=$2 rc; shift 2
+  "$GAN" train "$cfg" --run-dir "${name}1" "$@" > "${name}1.log" 2>&1; rc=$?
+  check "$name, 1 process: exit 0 (got $rc): $(tail -n 3 "${name}1.log")" test "$rc" = 0
+  mpi 2 "$GAN" train "$cfg" --run-dir "${name}2" "$@" > "${name}2.log" 2>&1; rc=$?
+  check "$name, 2 ranks: exit 0 (got $rc): $(tail -n 5 "${name}2.log")" test "$rc" = 0
+  check "$name: the losses (and ADA's p) of every step agree" losses_close "${name}1/metrics.jsonl" "${name}2/metrics.jsonl"
+}
+
 # --- StyleGAN2 with R1, path length, mixing: 2 ranks = 1 process -------------------------------
 tiny_sg2_config sg2.yaml
 sed -i 's/batch_size: 4, threads: 2/batch_size: 8, threads: 1/; s/channel_max: 16}/channel_max: 16, mbstd_group_size: 2}/' sg2.yaml
@@ -74,12 +85,7 @@ check "path length ran" grep -q '"pl_penalty": [0-9]' two/metrics.jsonl
 # Conditional (one-hot classes sharded with their latents, the real classes with their images).
 labels="model.num_classes=10 data.labels=$(dirname "$FMNIST")/train-labels-idx1-ubyte.gz"
 # shellcheck disable=SC2086  # two overrides
-"$GAN" train sg2.yaml --run-dir cond1 $labels > cond1.log 2>&1; rc=$?
-check "conditional, 1 process: exit 0 (got $rc): $(tail -n 3 cond1.log)" test "$rc" = 0
-# shellcheck disable=SC2086
-mpi 2 "$GAN" train sg2.yaml --run-dir cond2 $labels > cond2.log 2>&1; rc=$?
-check "conditional, 2 ranks: exit 0 (got $rc): $(tail -n 5 cond2.log)" test "$rc" = 0
-check "conditional: the losses agree" losses_close cond1/metrics.jsonl cond2/metrics.jsonl
+one_and_two cond sg2.yaml $labels
 check "conditional: weights and optimizer state agree to 1e-4" close_datasets cond1/$ck cond2/$ck 1e-4 /G /G_ema /D /optim
 # Another number of processes continues the run (the data position and every draw are global).
 mpi 2 "$GAN" train sg2.yaml --run-dir half train.steps=3 > half.log 2>&1; rc=$?
@@ -90,12 +96,7 @@ check "... ends where the 1-process run ended (1e-4)" close_datasets one/$ck hal
 # ADA (every D pass's parameters in the D groups' rows; p from the signs of the global batch).
 ada="augment.ada=true augment.ada_p=0.5 augment.ada_interval=1 augment.ada_kimg=0.1"
 # shellcheck disable=SC2086  # several overrides
-"$GAN" train sg2.yaml --run-dir ada1 $ada > ada1.log 2>&1; rc=$?
-check "ADA, 1 process: exit 0 (got $rc): $(tail -n 3 ada1.log)" test "$rc" = 0
-# shellcheck disable=SC2086
-mpi 2 "$GAN" train sg2.yaml --run-dir ada2 $ada > ada2.log 2>&1; rc=$?
-check "ADA, 2 ranks: exit 0 (got $rc): $(tail -n 5 ada2.log)" test "$rc" = 0
-check "ADA: the losses and p of every step agree" losses_close ada1/metrics.jsonl ada2/metrics.jsonl
+one_and_two ada sg2.yaml $ada
 check "ADA: p moved" grep -q '"aug_p": 0.42' ada2/metrics.jsonl
 check "ADA: weights and optimizer state agree to 1e-4" close_datasets ada1/$ck ada2/$ck 1e-4 /G /G_ema /D /optim
 check "ADA: the checkpoint's p agrees" same_attr ada1/$ck ada2/$ck aug_p
@@ -119,22 +120,13 @@ check "resumed with 2 ranks: exit 0 (got $rc): $(tail -n 5 cut2.log)" test "$rc"
 check "... byte-identical to the unbroken run" same_datasets full/$ck cut/$ck /G /D /optim
 
 # --- DCGAN with train.sync_bn: batchnorm over the global batch, 2 ranks = 1 process ------------
-"$GAN" train dc.yaml --run-dir bn1 train.sync_bn=true > bn1.log 2>&1; rc=$?
-check "sync_bn, 1 process: exit 0 (got $rc): $(tail -n 3 bn1.log)" test "$rc" = 0
-mpi 2 "$GAN" train dc.yaml --run-dir bn2 train.sync_bn=true > bn2.log 2>&1; rc=$?
-check "sync_bn, 2 ranks: exit 0 (got $rc): $(tail -n 5 bn2.log)" test "$rc" = 0
-check "sync_bn: the losses of every step agree" losses_close bn1/metrics.jsonl bn2/metrics.jsonl
+one_and_two bn dc.yaml train.sync_bn=true
 check "sync_bn: weights, running statistics and optimizer state agree to 1e-4" \
   close_datasets bn1/$ck bn2/$ck 1e-4 /G /D /optim
 # DiffAugment with sync_bn: the same, each D input augmented with its rows' parameters.
 diff="train.sync_bn=true augment.diffaugment=color,translation,cutout"
 # shellcheck disable=SC2086
-"$GAN" train dc.yaml --run-dir da1 $diff > da1.log 2>&1; rc=$?
-check "DiffAugment, 1 process: exit 0 (got $rc): $(tail -n 3 da1.log)" test "$rc" = 0
-# shellcheck disable=SC2086
-mpi 2 "$GAN" train dc.yaml --run-dir da2 $diff > da2.log 2>&1; rc=$?
-check "DiffAugment, 2 ranks: exit 0 (got $rc): $(tail -n 5 da2.log)" test "$rc" = 0
-check "DiffAugment: the losses agree" losses_close da1/metrics.jsonl da2/metrics.jsonl
+one_and_two da dc.yaml $diff
 check "DiffAugment: weights and optimizer state agree to 1e-4" close_datasets da1/$ck da2/$ck 1e-4 /G /D /optim
 check "DiffAugment changed the run" different_datasets da2/$ck bn2/$ck /G
 check "without sync_bn the 2 ranks' statistics are their own (the runs differ)" different_datasets bn2/$ck full/$ck /G
