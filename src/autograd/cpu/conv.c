@@ -95,13 +95,20 @@ static void tap_phase(const conv_geom *g, int j, int *q, int *d) {
     *q = j - g->pw - g->sw * *d;
 }
 
-// One channel plane (H, W) -> its phase planes (sw, H, wp) with zero margins.
-CPU_DISPATCH static void phase_split(const conv_geom *g, phase_geom pg, const float *restrict plane,
-                                     float *restrict phase) {
+// Phase plane rows [r0, r1) of one channel plane (H, W): each of the sw planes' rows written
+// whole, zero margins included (the rest of `phase` is left as it was).
+CPU_DISPATCH static void phase_split_rows(const conv_geom *g, phase_geom pg, const float *restrict plane,
+                                          float *restrict phase, int r0, int r1) {
     const int sw = g->sw, W = g->W;
-    memset(phase, 0, (size_t)(sw * g->H * pg.wp) * sizeof(float));
-    for (int r = 0; r < g->H; r++) {
+    for (int r = r0; r < r1; r++) {
         const float *src = plane + (int64_t)r * W;
+        // Zero each plane row's margins (its columns past the image, and lm on the left).
+        for (int q = 0; q < sw; q++) {
+            float *row = phase + ((int64_t)q * g->H + r) * pg.wp;
+            const int cnt = q < W ? (W - q + sw - 1) / sw : 0;
+            memset(row, 0, (size_t)pg.lm * sizeof(float));
+            memset(row + pg.lm + cnt, 0, (size_t)(pg.wp - pg.lm - cnt) * sizeof(float));
+        }
         if (sw == 1) {
             memcpy(phase + (int64_t)r * pg.wp + pg.lm, src, (size_t)W * sizeof(float));
         } else if (sw == 2) {
@@ -118,6 +125,11 @@ CPU_DISPATCH static void phase_split(const conv_geom *g, phase_geom pg, const fl
             }
         }
     }
+}
+
+// One channel plane (H, W) -> its phase planes (sw, H, wp) with zero margins.
+static void phase_split(const conv_geom *g, phase_geom pg, const float *restrict plane, float *restrict phase) {
+    phase_split_rows(g, pg, plane, phase, 0, g->H);
 }
 
 // The inverse of phase_split for the columns inside the image (margins are dropped).
@@ -368,37 +380,6 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
 // (OpenBLAS packs them again for every group of samples). Used when pgemm_enabled() (AVX-512,
 // GAN_CONV_KERNEL not "blas"); the im2col + OpenBLAS path is the fallback.
 
-// Phase plane rows [r0, r1) of one channel plane (H, W): each of the sw planes' rows written
-// whole, zero margins included (the rest of `phase` is left as it was).
-CPU_DISPATCH static void phase_split_rows(const conv_geom *g, phase_geom pg, const float *restrict plane,
-                                          float *restrict phase, int r0, int r1) {
-    const int sw = g->sw, W = g->W;
-    for (int r = r0; r < r1; r++) {
-        const float *src = plane + (int64_t)r * W;
-        // Zero each plane row's margins (its columns past the image, and lm on the left).
-        for (int q = 0; q < sw; q++) {
-            float *row = phase + ((int64_t)q * g->H + r) * pg.wp;
-            const int cnt = q < W ? (W - q + sw - 1) / sw : 0;
-            memset(row, 0, (size_t)pg.lm * sizeof(float));
-            memset(row + pg.lm + cnt, 0, (size_t)(pg.wp - pg.lm - cnt) * sizeof(float));
-        }
-        if (sw == 1) {
-            memcpy(phase + (int64_t)r * pg.wp + pg.lm, src, (size_t)W * sizeof(float));
-        } else if (sw == 2) {
-            float *e = phase + (int64_t)r * pg.wp + pg.lm, *o = e + (int64_t)g->H * pg.wp;
-            for (int m = 0; m < W / 2; m++) {
-                e[m] = src[2 * m];
-                o[m] = src[2 * m + 1];
-            }
-            if (W % 2) e[W / 2] = src[W - 1];
-        } else {
-            for (int q = 0; q < sw; q++) {
-                float *dst = phase + ((int64_t)q * g->H + r) * pg.wp + pg.lm;
-                for (int m = 0; q + m * sw < W; m++) dst[m] = src[q + m * sw];
-            }
-        }
-    }
-}
 
 // Packed B rows of channels [ch0, ch1) of one sample for the window rows [oa, ob): row
 // (ch - ch0)*kh*kw + i*kw + j of `bpack` (kc rows) is tap (i, j) of channel ch, at columns
