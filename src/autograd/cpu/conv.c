@@ -415,6 +415,21 @@ static void pack_b_image(const conv_geom *g, const float *im, float *bpack, int 
 // Columns of one implicit GEMM (a block of samples, or of window rows of one sample).
 #define PGEMM_COLS 256
 
+// How an implicit GEMM cuts its columns: S whole samples when a sample's P output pixels are
+// fewer than PGEMM_COLS (S = 1 otherwise), or bands of R output rows of one sample.
+static void implicit_column_blocks(const conv_geom *g, int N, int chunks, int *S, int *R) {
+    const int P = g->Ho * g->Wo;
+    *S = 1, *R = g->Ho;
+    if (P >= PGEMM_COLS) {
+        *R = PGEMM_COLS / g->Wo;
+        if (*R < 1) *R = 1;
+        if (*R > g->Ho) *R = g->Ho;
+    } else {
+        *S = group_size(N, chunks, P, 1);
+        if (*S * P > PGEMM_COLS) *S = PGEMM_COLS / P;
+    }
+}
+
 // conv2d as implicit GEMMs: per block of columns (S samples whole, or R window rows of one
 // sample when a sample has more than PGEMM_COLS windows), conv group and block of input channels,
 // pack that block's taps from the image and multiply by the packed weights, accumulating into
@@ -428,15 +443,8 @@ static void conv2d_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, 
     const int taps = g->kh * g->kw, cing = g->C / G, K = cing * taps, P = g->Ho * g->Wo;
     const int64_t xsz = (int64_t)g->C * g->H * g->W, ysz = (int64_t)Cout * P;
     const int block_ch = col_block_channels(taps, cing), kc_max = block_ch * taps;
-    int S = 1, R = g->Ho;
-    if (P >= PGEMM_COLS) {
-        R = PGEMM_COLS / g->Wo;
-        if (R < 1) R = 1;
-        if (R > g->Ho) R = g->Ho;
-    } else {
-        S = group_size(N, chunks, P, 1);
-        if (S * P > PGEMM_COLS) S = PGEMM_COLS / P;
-    }
+    int S, R;
+    implicit_column_blocks(g, N, chunks, &S, &R);
     const bool in_place = S == 1 || P % PGEMM_NR == 0;
     const int64_t cols_max = (int64_t)S * R * g->Wo;
     const int64_t b_floats = padded(pgemm_bpack_floats(kc_max, (int)cols_max));
@@ -760,15 +768,8 @@ static void conv2d_weight_grad_implicit(ag_ctx *c, const ag_node *node, const co
     const int taps = g->kh * g->kw, cing = g->C / G, K = cing * taps, P = g->Ho * g->Wo;
     const int64_t xsz = (int64_t)g->C * g->H * g->W, ysz = (int64_t)Cout * P, wsz = DW->numel;
     const int hp = g->H + 2 * g->ph, wp = g->W + 2 * g->pw, block_ch = col_block_channels(taps, cing);
-    int S = 1, R = g->Ho;
-    if (P >= PGEMM_COLS) {
-        R = PGEMM_COLS / g->Wo;
-        if (R < 1) R = 1;
-        if (R > g->Ho) R = g->Ho;
-    } else {
-        S = group_size(N, chunks, P, 1);
-        if (S * P > PGEMM_COLS) S = PGEMM_COLS / P;
-    }
+    int S, R;
+    implicit_column_blocks(g, N, chunks, &S, &R);
     const int cols_max = S * R * g->Wo;
     const int64_t a_floats = padded((int64_t)coutg * cols_max);
     const int64_t b_floats = padded(pgemm_bpack_floats(cols_max, block_ch * taps));
