@@ -89,6 +89,14 @@ check "the stored noise scores otherwise" far "$(json c.json fid)" "$(json r7.js
 check "the JSON says const" same_text "$(json c.json noise)" const
 check "another seed, other noise" "$GAN" eval sg --n 60 --ref-n 100 --noise random --seed 1 --out r1.json >/dev/null
 check "... another score" far "$(json r1.json fid)" "$(json r7.json fid)" 1e-3
+# eval.noise: evaluation during training scores as gan eval --noise does.
+check "train with eval.noise random" "$GAN" train sg2.yaml --run-dir sgev eval.every=6 eval.n=60 eval.ref_n=100 \
+  eval.noise=random >/dev/null
+during=$("$PY" -c 'import json, sys; print([json.loads(l) for l in open(sys.argv[1]) if "fid" in l][-1]["fid"])' \
+  sgev/metrics.jsonl)
+check "gan eval of that run" "$GAN" eval sgev --n 60 --ref-n 100 --noise random --out ev-random.json >/dev/null
+check "eval.noise random scores as gan eval --noise random" close "$during" "$(json ev-random.json fid)" 1e-6
+expect_exit 2 "eval.noise" "$GAN" train exp.yaml --run-dir dcnoise eval.noise=random
 expect_exit 2 "--noise: expected const or random, got 'fresh'" "$GAN" eval sg --noise fresh
 expect_exit 2 "--noise applies to StyleGAN2 generators, not dcgan" "$GAN" eval run --noise random --n 10
 expect_exit 2 "--noise applies to a generator" "$GAN" eval --samples s.npy --ref ref.h5 --noise random

@@ -228,12 +228,9 @@ static int write_json(const char *path, const eval_args *a, const gan_generator 
     return gan_fs_commit(tmp, path, err);
 }
 
-// How the generator makes the images: --truncation, and --noise random with each image's own
-// noise, from a stream of its own beside the latents' (stream --seed XOR "noise").
+// How the generator makes the images: --truncation and --noise.
 static gan_sample_opts sample_opts(const eval_args *a) {
-    const bool random = a->noise && !strcmp(a->noise, "random");
-    return (gan_sample_opts){.psi = (float)a->psi, .noise_mode = random, .noise_per_image = random,
-                             .noise_seed = (uint64_t)a->seed ^ 0x6e6f697365ull};
+    return gan_eval_sample_opts((float)a->psi, a->noise && !strcmp(a->noise, "random"), (uint64_t)a->seed);
 }
 
 // --per-class: for each class k, n / K generated images of class k against --ref's images of

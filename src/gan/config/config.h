@@ -100,6 +100,7 @@ typedef struct gan_eval_config {
     char ref[GAN_PATH_MAX];              // "data" (the run's training data), a dataset path or a statistics file
     int64_t ref_n;                       // reference images drawn from a dataset; 0 = all
     int64_t seed;                        // the generated samples' latents: the same for every evaluation
+    char noise[GAN_CONFIG_ENUM_MAX];     // StyleGAN2's noise inputs: const or random (gan eval --noise)
 } gan_eval_config;
 
 // Augmentation of every image D sees (docs/variants.md "Augmentation").

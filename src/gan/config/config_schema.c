@@ -159,6 +159,8 @@ static const gan_cfg_key gan_config_keys[] = {
     {KEY(eval.ref), .def = "data", .help = "reference: data (the run's training data), a dataset path, a statistics file or a pytorch-fid .npz"},
     {KEY(eval.ref_n), .imin = 0, .imax = INT64_MAX, .def = "10000", .help = "reference images drawn from a dataset; 0 = all"},
     {KEY(eval.seed), .imin = 0, .imax = INT64_MAX, .def = "0", .help = "seed of the generated samples' latents"},
+    {ENUM(eval.noise), .choices = "const random", .def = "const", .when = SG2,
+     .help = "StyleGAN2's noise inputs: const (each layer's stored noise) or random (each image's own, as gan eval --noise random)"},
 };
 
 const gan_cfg_schema gan_config_schema = {

@@ -88,6 +88,11 @@ int gan_sample_source_images(void *source, int64_t first, int count, float *imag
     return 0;
 }
 
+gan_sample_opts gan_eval_sample_opts(float psi, bool random_noise, uint64_t seed) {
+    return (gan_sample_opts){.psi = psi, .noise_mode = random_noise, .noise_per_image = random_noise,
+                             .noise_seed = seed ^ 0x6e6f697365ull};
+}
+
 void gan_grid_row_labels(int n, int nrow, int classes, int32_t *labels) {
     int cols = nrow > 0 ? (nrow < n ? nrow : n) : 0;
     while (nrow <= 0 && cols * cols < n) cols++;  // ceil(sqrt(n)), as gan_grid_dims

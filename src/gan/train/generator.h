@@ -56,3 +56,7 @@ typedef struct gan_sample_source {
     int32_t klass;
 } gan_sample_source;
 int gan_sample_source_images(void *source, int64_t first, int count, float *images, gan_err *err);
+// The sampling options of an evaluation (gan eval, eval.every): truncation psi, and with
+// random_noise each image's own noise from a stream of its own beside the latents' (`seed`
+// XOR "noise"), so a score does not depend on how its images are batched.
+gan_sample_opts gan_eval_sample_opts(float psi, bool random_noise, uint64_t seed);

@@ -648,7 +648,9 @@ static int eval_now(gan_trainer *tr, metrics_log *m, gan_progress *prog, gan_err
     const int R = cfg->model.resolution;
     if (h > R || w > R) h = w = R;
     gan_sample_source src = {.family = tr->family, .model = tr->model, .c = tr->eval_c, .cfg = cfg,
-                             .seed = (uint64_t)cfg->eval.seed, .opts = {.psi = 1.0f, .noise_mode = 0},
+                             .seed = (uint64_t)cfg->eval.seed,
+                             .opts = gan_eval_sample_opts(1.0f, !strcmp(cfg->eval.noise, "random"),
+                                                          (uint64_t)cfg->eval.seed),
                              .out_h = h, .out_w = w};
     gan_eval_result r;
     if (gan_evaluate(tr->eval_net, tr->eval_c, &tr->eval_ref, cfg->eval.n, cfg->model.channels, h, w, 250,
