@@ -380,7 +380,6 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
 // (OpenBLAS packs them again for every group of samples). Used when pgemm_enabled() (AVX-512,
 // GAN_CONV_KERNEL not "blas"); the im2col + OpenBLAS path is the fallback.
 
-
 // Packed B rows of channels [ch0, ch1) of one sample for the window rows [oa, ob): row
 // (ch - ch0)*kh*kw + i*kw + j of `bpack` (kc rows) is tap (i, j) of channel ch, at columns
 // n0 + (oh - oa)*Wo + ow. `phase` is scratch of phase_floats(g) floats.
@@ -748,12 +747,6 @@ CPU_DISPATCH static void pad_rows(const conv_geom *g, const float *restrict plan
 // Most runs (channels x kernel rows) of one block of the weight gradient's patches.
 #define PGEMM_MAX_RUNS 512
 
-// conv2d_weight_grad as implicit GEMMs: dw_g (Cout/G, K) += gy_g (Cout/G, cols) @ patches
-// (cols, K), the reduction over the columns (window positions) of a block of samples or of
-// window rows. The left operand is the output gradient, packed per block of columns; the right
-// one is packed per block of input channels straight from zero-padded image rows, each
-// window's patch (channel, kernel row) a run of kw floats. Per thread partial sums as the
-// im2col path.
 static bool conv2d_weight_grad_implicit_fits(const conv_geom *g, int cing) {
     const int taps = g->kh * g->kw;
     // Below 256 taps x channels (8 panels) packing the patches costs more than OpenBLAS's
@@ -761,6 +754,12 @@ static bool conv2d_weight_grad_implicit_fits(const conv_geom *g, int cing) {
     return cing * taps >= 256 && (int64_t)col_block_channels(taps, cing) * g->kh <= PGEMM_MAX_RUNS;
 }
 
+// conv2d_weight_grad as implicit GEMMs: dw_g (Cout/G, K) += gy_g (Cout/G, cols) @ patches
+// (cols, K), the reduction over the columns (window positions) of a block of samples or of
+// window rows. The left operand is the output gradient, packed per block of columns; the right
+// one is packed per block of input channels straight from zero-padded image rows, each
+// window's patch (channel, kernel row) a run of kw floats. Per thread partial sums as the
+// im2col path.
 static void conv2d_weight_grad_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
     const ag_tensor *X = node->src[0], *GY = node->src[1];
     ag_tensor *DW = node->out;

@@ -265,10 +265,14 @@ static ag_tensor *classes_of(ag_ctx *c, const gan_sg2_g *g, const int32_t *label
 // image's draws are its layers' noise in layer order, so image j starts at draw j * total.
 static void noise_per_image(ag_ctx *c, const gan_sg2_g *g, const gan_sample_opts *o, int64_t first, int k,
                             ag_tensor **images) {
-    int64_t total = 0;
-    for (int l = 0; l < g->num_layers; l++) total += (int64_t)gan_sg2_layer_res(g, l) * gan_sg2_layer_res(g, l);
+    int64_t total = 0, largest = 0;
+    for (int l = 0; l < g->num_layers; l++) {
+        const int64_t rr = (int64_t)gan_sg2_layer_res(g, l) * gan_sg2_layer_res(g, l);
+        total += rr;
+        if (rr > largest) largest = rr;
+    }
     float *draws = gan_xmalloc((size_t)(k * total) * sizeof *draws, "noise images");
-    float *layer = gan_xmalloc((size_t)(k * total) * sizeof *layer, "a layer's noise images");
+    float *layer = gan_xmalloc((size_t)(k * largest) * sizeof *layer, "a layer's noise images");
     ag_philox_normal_range(draws, first * total, k * total, o->noise_seed);
     int64_t at = 0;
     for (int l = 0; l < g->num_layers; l++) {
