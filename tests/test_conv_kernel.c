@@ -5,7 +5,7 @@
 // window rows that do not divide a panel, outputs of more than one block of columns per
 // sample, several samples per GEMM with and without panels lined up on samples, groups, batch
 // 1 and 3 and the thread split. The weight gradient on the conv2d shapes (those with at least
-// 256 taps x channels take our kernel). Also the packed GEMM alone against a double-precision product.
+// 256 taps x channels take our kernel; output rows of 16 or 32 pack by transposes). Also the packed GEMM alone against a double-precision product.
 // Skips (77) on a CPU without AVX-512.
 #include <math.h>
 #include <stdlib.h>
@@ -42,6 +42,13 @@ static const conv_case conv_cases[] = {
     {"4x4 s2 p1, 64x64 in (row blocks of 32)", S(3, 3, 64, 64), S(9, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
     {"3x2 s(2,1) p(2,0) g2", S(3, 6, 9, 8), S(10, 3, 3, 2), {2, 1, 2, 0, 0, 0, 2}},
     {"4x4 s2 p1, DCGAN-like, threads", S(3, 64, 16, 16), S(128, 64, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    // Output rows of 16 and 32: the weight gradient packs its patches by 16 x 16 transposes.
+    {"3x3 s1 p1, 32 channels, 16x16 (StyleGAN2's)", S(3, 32, 16, 16), S(32, 32, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1, 61 channels, 32 wide (two blocks, partial tap groups)", S(2, 61, 5, 32), S(7, 61, 3, 3),
+     {1, 1, 1, 1, 0, 0, 1}},
+    {"3x3 s2 p1, 30 channels, 32 out wide", S(2, 30, 6, 64), S(5, 30, 3, 3), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 20 channels, 16 out wide", S(2, 20, 8, 32), S(6, 20, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1 g2, 16 wide (modulated conv)", S(2, 64, 4, 16), S(8, 32, 3, 3), {1, 1, 1, 1, 0, 0, 2}},
 };
 
 // conv_transpose2d: x (N, Cin, H, W), w (Cin, Cout/G, kh, kw).

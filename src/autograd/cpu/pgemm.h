@@ -53,6 +53,13 @@ void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, 
 // from base + offs[r] (a convolution's patch: one run per channel and kernel row).
 void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs, int len);
 
+// Rows [k, k + 16) x columns [n0, n0 + 16) of bpack (kc rows; n0 a multiple of 16), as a 16 x
+// 16 transpose: element (k + p, n0 + t) = base[offs[t] + p * step] for t < nt (step 1 or 2),
+// zero for t >= nt. A convolution's patches at 16 window positions of one output row, one
+// tap (channel, kernel row, kernel column) per column, in vector loads instead of runs.
+void pgemm_pack_b_transpose(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs, int nt,
+                            int step);
+
 // C (M, N) = A @ B (accumulate false) or C + A @ B (accumulate true). C's columns come in
 // segments of `seg` (a multiple of PGEMM_NR, or >= N): column n of row m is at
 // c + m*ldc + (n / seg)*seg_stride + n % seg. One segment (seg = N) is a plain matrix; several

@@ -240,6 +240,51 @@ PGEMM_TARGET void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int
     }
 }
 
+// 16 rows of 16 floats transposed in registers: r[i] lane j -> r[j] lane i. Three rounds of
+// shuffles (pairs, quads, 128-bit lanes), 64 in all.
+PGEMM_TARGET static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {  // r[4g + e], 128-bit lane L: element 4L + e of rows 4g..4g+3
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int e = 0; e < 4; e++) {
+        const __m512 ab_lo = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x44), ab_hi = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xEE);
+        const __m512 cd_lo = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0x44);
+        const __m512 cd_hi = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0xEE);
+        t[e] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88);
+        t[4 + e] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xDD);
+        t[8 + e] = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88);
+        t[12 + e] = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+PGEMM_TARGET void pgemm_pack_b_transpose(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs,
+                                         int nt, int step) {
+    __m512 r[16];
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    for (int t = 0; t < 16; t++) {
+        if (t >= nt) {
+            r[t] = _mm512_setzero_ps();
+        } else if (step == 1) {
+            r[t] = _mm512_loadu_ps(base + offs[t]);
+        } else {  // every other float of 31: the second load stops at the last one read
+            const float *src = base + offs[t];
+            r[t] = _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_maskz_loadu_ps(0x7FFF, src + 16));
+        }
+    }
+    transpose16(r);
+    float *dst = bpack + (int64_t)(n0 / PGEMM_NR) * kc * PGEMM_NR + (int64_t)k * PGEMM_NR + n0 % PGEMM_NR;
+    for (int p = 0; p < 16; p++) _mm512_storeu_ps(dst + p * PGEMM_NR, r[p]);
+}
+
 PGEMM_TARGET void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs,
                                       int len) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
@@ -302,6 +347,11 @@ void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const i
 }
 void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
     (void)M, (void)kc, (void)at, (void)ldat, (void)apack;
+    abort();
+}
+void pgemm_pack_b_transpose(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs, int nt,
+                            int step) {
+    (void)bpack, (void)kc, (void)k, (void)n0, (void)base, (void)offs, (void)nt, (void)step;
     abort();
 }
 void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack) {
