@@ -133,6 +133,9 @@ static const conv_case conv_cases[] = {
     {"3x3 s2 p1, batch 37", S(37, 3, 6, 6), S(4, 3, 3, 3), {2, 2, 1, 1, 0, 0, 1}},
     // The dense shape (one window over the whole unpadded image): one matmul over the batch.
     {"dense 4x4 -> 1x1", S(5, 6, 4, 4), S(3, 6, 4, 4), {1, 1, 0, 0, 0, 0, 1}},
+    // One-channel filters (StyleGAN2's FIR passes), summed a row of 16 at a time with a tail.
+    {"depthwise 1x4 s(1,2) p(0,1), rows of 17", S(2, 2, 3, 34), S(2, 1, 1, 4), {1, 2, 0, 1, 0, 0, 2}},
+    {"depthwise 4x1 s(2,1) p(1,0), rows of 16", S(2, 2, 8, 16), S(2, 1, 4, 1), {2, 1, 1, 0, 0, 0, 2}},
 };
 
 // conv_transpose2d configurations (weight (Cin, Cout/groups, kh, kw)), with output padding.
@@ -150,6 +153,8 @@ static const conv_case convt_cases[] = {
     {"3x3 s2 p1 op1, batch 29", S(29, 3, 3, 3), S(3, 2, 3, 3), {2, 2, 1, 1, 1, 1, 1}},
     // The dense shape: a 1x1 input lifted to the kernel's size (a DCGAN generator's first layer).
     {"dense 1x1 -> 4x4", S(6, 5, 1, 1), S(5, 3, 4, 4), {1, 1, 0, 0, 0, 0, 1}},
+    // A one-channel column filter (StyleGAN2's vertical upsampling pass), gathered row by row.
+    {"depthwise 4x1 s(2,1) p(1,0), rows of 17", S(2, 2, 5, 17), S(2, 1, 4, 1), {2, 1, 1, 0, 0, 0, 2}},
 };
 
 #define NCASES(a) (sizeof(a) / sizeof((a)[0]))

@@ -293,6 +293,121 @@ static int64_t padded(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 // A conv2d whose GEMM (M = Cout/G rows, K = Cin/G * kh * kw) is thin.
 static bool conv_is_thin(int coutg, int K) { return coutg <= 2 || K <= 8; }
 
+// A one-channel filter (cing = coutg = 1: StyleGAN2's FIR passes, each channel folded into the
+// batch) runs a row at a time: each output row is the sum over the taps whose input row lies
+// inside the image of w * that row, the sums kept in registers. That is the values of
+// axpy_block applied tap by tap onto zeros (each term a multiplication then an addition, taps
+// in order), in one pass instead of a memset and one read-modify-write pass per tap. The rows
+// are read from the channel's phase planes, or from the image itself when the width needs
+// neither a stride nor padding (the vertical passes).
+#define ROW_TAPS_MAX 16
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+
+// The taps of a one-channel filter's geometry (its weights differ per channel).
+typedef struct {
+    int ntaps, row[ROW_TAPS_MAX];  // kernel row of each tap
+    int64_t off[ROW_TAPS_MAX];     // offset of the tap's column in its phase plane (or image) row
+    bool split;                    // read phase planes (else the image)
+} channel_taps;
+
+static channel_taps channel_taps_make(const conv_geom *g, phase_geom pg) {
+    channel_taps ct = {.ntaps = g->kh * g->kw, .split = g->sw != 1 || g->pw != 0};
+    for (int i = 0, t = 0; i < g->kh; i++)
+        for (int j = 0; j < g->kw; j++, t++) {
+            int q, d;
+            tap_phase(g, j, &q, &d);
+            ct.row[t] = i;
+            ct.off[t] = ct.split ? (int64_t)q * g->H * pg.wp + pg.lm + d : j;
+        }
+    return ct;
+}
+
+// y[o] = the sum over taps t of w[t] * src[t][o], o < n.
+static inline __attribute__((always_inline)) void taps_run(float *restrict y, const float *const *src,
+                                                           const float *w, int nt, int64_t n) {
+    int64_t o = 0;
+    for (; o + 16 <= n; o += 16) {
+        v16f acc = {0};
+        for (int t = 0; t < nt; t++) {
+            v16f v;
+            memcpy(&v, src[t] + o, sizeof v);
+            acc += w[t] * v;
+        }
+        memcpy(y + o, &acc, sizeof acc);
+    }
+    for (; o + 8 <= n; o += 8) {
+        v8f acc = {0};
+        for (int t = 0; t < nt; t++) {
+            v8f v;
+            memcpy(&v, src[t] + o, sizeof v);
+            acc += w[t] * v;
+        }
+        memcpy(y + o, &acc, sizeof acc);
+    }
+    for (; o < n; o++) {
+        float acc = 0.0f;
+        for (int t = 0; t < nt; t++) acc += w[t] * src[t][o];
+        y[o] = acc;
+    }
+}
+
+// The output plane y (Ho, Wo) from `base`, the image or its phase planes, rows `ld` apart.
+// The rows whose taps all lie inside the image share one tap list; at stride 1 over the image
+// itself they are one contiguous run.
+CPU_DISPATCH static void channel_filter(const conv_geom *g, const channel_taps *ct, const float *w_in,
+                                        const float *base, int64_t ld, float *restrict y) {
+    const float *src[ROW_TAPS_MAX];
+    float w[ROW_TAPS_MAX];
+    const int n = g->Wo;
+    int ia = 0, ib = g->Ho;  // the interior rows [ia, ib)
+    for (int i = 0; i < g->kh; i++) {
+        int lo, hi;
+        tap_range(i, g->sh, g->ph, g->H, g->Ho, &lo, &hi);
+        ia = lo > ia ? lo : ia;
+        ib = hi < ib ? hi : ib;
+    }
+    if (ib < ia) ib = ia;
+    for (int oh = 0; oh < g->Ho; oh++) {
+        if (oh == ia && ib > ia) {
+            for (int t = 0; t < ct->ntaps; t++) {
+                src[t] = base + ct->off[t] + (int64_t)(ia * g->sh - g->ph + ct->row[t]) * ld;
+                w[t] = w_in[t];
+            }
+            if (g->sh == 1 && ld == n) {
+                taps_run(y + (int64_t)ia * n, src, w, ct->ntaps, (int64_t)(ib - ia) * n);
+            } else {
+                for (int r = ia; r < ib; r++) {
+                    taps_run(y + (int64_t)r * n, src, w, ct->ntaps, n);
+                    for (int t = 0; t < ct->ntaps; t++) src[t] += g->sh * ld;
+                }
+            }
+            oh = ib - 1;
+            continue;
+        }
+        int nt = 0;
+        for (int t = 0; t < ct->ntaps; t++) {
+            const int r = oh * g->sh - g->ph + ct->row[t];
+            if (r < 0 || r >= g->H) continue;
+            src[nt] = base + ct->off[t] + (int64_t)r * ld;
+            w[nt++] = w_in[t];
+        }
+        taps_run(y + (int64_t)oh * n, src, w, nt, n);
+    }
+}
+
+// One channel x (H, W) with its weights w (kh, kw) -> y (Ho, Wo).
+static void conv2d_direct_channel(const conv_geom *g, phase_geom pg, const channel_taps *ct, const float *x,
+                                  const float *w, float *y, float *phase) {
+    if (!ct->split) {
+        channel_filter(g, ct, w, x, g->W, y);
+        return;
+    }
+    phase_split(g, pg, x, phase);
+    channel_filter(g, ct, w, phase, pg.wp, y);
+}
+
 // Per sample: for each input channel, its phase planes, then every output channel of its group
 // takes w * each tap's rows.
 static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
@@ -302,12 +417,20 @@ static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, in
     const int taps = g->kh * g->kw, P = g->Ho * g->Wo;
     const int64_t xsz = (int64_t)g->C * g->H * g->W, ysz = (int64_t)Cout * P, stride = padded(phase_floats(g));
     const phase_geom pg = phase_make(g);
+    const bool one_channel = cing == 1 && coutg == 1 && taps <= ROW_TAPS_MAX;
+    const channel_taps ct = one_channel ? channel_taps_make(g, pg) : (channel_taps){0};
     float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
         float *phase = ws + t * stride;
         for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
             float *y = Y->data + n * ysz;
+            if (one_channel) {
+                for (int ch = 0; ch < g->C; ch++)
+                    conv2d_direct_channel(g, pg, &ct, X->data + n * xsz + (int64_t)ch * g->H * g->W,
+                                          Wt->data + (int64_t)ch * taps, y + (int64_t)ch * P, phase);
+                continue;
+            }
             memset(y, 0, (size_t)ysz * sizeof(float));
             for (int ch = 0; ch < g->C; ch++) {
                 const int gr = ch / cing;
@@ -333,6 +456,25 @@ static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, in
     }
 }
 
+// The transposed conv of one channel whose kernel is a column, without stride or padding in
+// width (the vertical passes of StyleGAN2's upsampling): output row r is the sum over the
+// kernel rows i that land on it, in order, of w[i] * input row (r + ph - i) / sh.
+CPU_DISPATCH static void channel_filter_transposed_rows(const conv_geom *g, const float *w, const float *x,
+                                                        float *restrict y) {
+    const float *src[ROW_TAPS_MAX];
+    float wt[ROW_TAPS_MAX];
+    for (int r = 0; r < g->H; r++) {
+        int nt = 0;
+        for (int i = 0; i < g->kh; i++) {
+            const int a = r + g->ph - i;
+            if (a < 0 || a % g->sh || a / g->sh >= g->Ho) continue;
+            src[nt] = x + (int64_t)(a / g->sh) * g->Wo;
+            wt[nt++] = w[i];
+        }
+        taps_run(y + (int64_t)r * g->W, src, wt, nt, g->W);
+    }
+}
+
 // The transposed conv as direct loops: per sample and output channel, its phase planes take
 // w * each input channel's rows at each tap, then are merged into the output plane.
 static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, int chunks) {
@@ -342,11 +484,18 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
     const int taps = g->kh * g->kw, P = g->Ho * g->Wo;
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g->C * g->H * g->W, stride = padded(phase_floats(g));
     const phase_geom pg = phase_make(g);
+    const bool column = cing == 1 && coutg == 1 && g->kw == 1 && g->sw == 1 && g->pw == 0 && g->kh <= ROW_TAPS_MAX;
     float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
         float *phase = ws + t * stride;
         for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
+            if (column) {
+                for (int co = 0; co < g->C; co++)
+                    channel_filter_transposed_rows(g, Wt->data + (int64_t)co * taps, X->data + n * xsz + (int64_t)co * P,
+                                                   Y->data + n * ysz + (int64_t)co * g->H * g->W);
+                continue;
+            }
             for (int co = 0; co < g->C; co++) {
                 const int gr = co / coutg;
                 memset(phase, 0, (size_t)(g->sw * g->H * pg.wp) * sizeof(float));
