@@ -95,11 +95,29 @@ static void tap_phase(const conv_geom *g, int j, int *q, int *d) {
     *q = j - g->pw - g->sw * *d;
 }
 
+// dst = `left` zeros, n floats of src, `right` zeros. Rows here are short (a few to 64 floats)
+// and the margins one or two: plain loops, which the empty asm statements keep GCC from
+// turning into memset and memcpy calls (each call costs more than the copy).
+static inline __attribute__((always_inline)) void row_pad_copy(float *restrict dst, const float *restrict src,
+                                                               int left, int n, int right) {
+    for (int i = 0; i < left; i++) dst[i] = 0.0f;
+    __asm__ volatile("" ::: "memory");
+    for (int i = 0; i < n; i++) dst[left + i] = src[i];
+    __asm__ volatile("" ::: "memory");
+    for (int i = 0; i < right; i++) dst[left + n + i] = 0.0f;
+    __asm__ volatile("" ::: "memory");
+}
+
 // Phase plane rows [r0, r1) of one channel plane (H, W): each of the sw planes' rows written
 // whole, zero margins included (the rest of `phase` is left as it was).
 CPU_DISPATCH static void phase_split_rows(const conv_geom *g, phase_geom pg, const float *restrict plane,
                                           float *restrict phase, int r0, int r1) {
     const int sw = g->sw, W = g->W;
+    if (sw == 1) {  // one plane: the rows with their margins
+        for (int r = r0; r < r1; r++)
+            row_pad_copy(phase + (int64_t)r * pg.wp, plane + (int64_t)r * W, pg.lm, W, pg.wp - pg.lm - W);
+        return;
+    }
     for (int r = r0; r < r1; r++) {
         const float *src = plane + (int64_t)r * W;
         // Zero each plane row's margins (its columns past the image, and lm on the left).
@@ -109,9 +127,7 @@ CPU_DISPATCH static void phase_split_rows(const conv_geom *g, phase_geom pg, con
             memset(row, 0, (size_t)pg.lm * sizeof(float));
             memset(row + pg.lm + cnt, 0, (size_t)(pg.wp - pg.lm - cnt) * sizeof(float));
         }
-        if (sw == 1) {
-            memcpy(phase + (int64_t)r * pg.wp + pg.lm, src, (size_t)W * sizeof(float));
-        } else if (sw == 2) {
+        if (sw == 2) {
             float *e = phase + (int64_t)r * pg.wp + pg.lm, *o = e + (int64_t)g->H * pg.wp;
             for (int m = 0; m < W / 2; m++) {
                 e[m] = src[2 * m];
@@ -887,9 +903,7 @@ CPU_DISPATCH static void pad_rows(const conv_geom *g, const float *restrict plan
             memset(dst, 0, (size_t)wp * sizeof(float));
             continue;
         }
-        memset(dst, 0, (size_t)g->pw * sizeof(float));
-        memcpy(dst + g->pw, plane + (int64_t)r * g->W, (size_t)g->W * sizeof(float));
-        memset(dst + g->pw + g->W, 0, (size_t)g->pw * sizeof(float));
+        row_pad_copy(dst, plane + (int64_t)r * g->W, g->pw, g->W, g->pw);
     }
 }
 
