@@ -96,16 +96,33 @@ static void tap_phase(const conv_geom *g, int j, int *q, int *d) {
 }
 
 // dst = `left` zeros, n floats of src, `right` zeros. Rows here are short (a few to 64 floats)
-// and the margins one or two: plain loops, which the empty asm statements keep GCC from
-// turning into memset and memcpy calls (each call costs more than the copy).
+// and the margins one or two: fixed-size vector moves and plain loops, which the empty asm
+// statements keep GCC from turning into memset and memcpy calls (each call costs more than
+// the copy).
+typedef float v16f __attribute__((vector_size(64)));
+
 static inline __attribute__((always_inline)) void row_pad_copy(float *restrict dst, const float *restrict src,
                                                                int left, int n, int right) {
-    for (int i = 0; i < left; i++) dst[i] = 0.0f;
-    __asm__ volatile("" ::: "memory");
-    for (int i = 0; i < n; i++) dst[left + i] = src[i];
-    __asm__ volatile("" ::: "memory");
-    for (int i = 0; i < right; i++) dst[left + n + i] = 0.0f;
-    __asm__ volatile("" ::: "memory");
+    for (int i = 0; i < left; i++) {
+        dst[i] = 0.0f;
+        __asm__ volatile("" ::: "memory");
+    }
+    dst += left;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v;
+        memcpy(&v, src + i, sizeof v);
+        memcpy(dst + i, &v, sizeof v);
+        __asm__ volatile("" ::: "memory");
+    }
+    for (; i < n; i++) {
+        dst[i] = src[i];
+        __asm__ volatile("" ::: "memory");
+    }
+    for (int j = 0; j < right; j++) {
+        dst[n + j] = 0.0f;
+        __asm__ volatile("" ::: "memory");
+    }
 }
 
 // Phase plane rows [r0, r1) of one channel plane (H, W): each of the sw planes' rows written
@@ -318,7 +335,6 @@ static bool conv_is_thin(int coutg, int K) { return coutg <= 2 || K <= 8; }
 // neither a stride nor padding (the vertical passes).
 #define ROW_TAPS_MAX 16
 
-typedef float v16f __attribute__((vector_size(64)));
 typedef float v8f __attribute__((vector_size(32)));
 
 // The taps of a one-channel filter's geometry (its weights differ per channel).
