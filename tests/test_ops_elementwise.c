@@ -165,7 +165,7 @@ static const op_case cases[] = {
 
 // sum_to at sizes where the CPU kernel takes each of its paths (long contiguous runs summed in
 // eight lanes with a tail, strided runs, whole rows into a row of sums over more than one
-// column block, one long sum over several chunks): values against a double sum computed here,
+// column block, with and without an outer kept dim, one long sum over several chunks): values against a double sum computed here,
 // and bit-identical results on 1 and 2 threads.
 static void test_sum_to_values(void) {
     ag_backend *be = test_backend();
@@ -176,7 +176,9 @@ static void test_sum_to_values(void) {
         {S(6, 3, 11, 13), S(6, 3, 1, 1)},  // per sample and channel
         {S(300, 2500), S(2500)},           // rows into a row of sums (three column blocks)
         {S(7, 40, 9), S(1, 40, 1)},        // per channel of a 3-D tensor
-        {S(9, 6, 5), S(9, 1, 5)},          // strided runs
+        {S(9, 6, 5), S(9, 1, 5)},          // reduced between kept dims: rows per outer index
+        {S(3, 4, 2100), S(3, 1, 2100)},    // ... over more than one column block
+        {S(3, 4, 6, 5), S(1, 4, 1, 5)},    // strided runs
         {S(70000), S(1)},                  // one long sum
     };
     for (size_t k = 0; k < sizeof sc / sizeof sc[0]; k++) {

@@ -99,18 +99,22 @@ static double sum_one(const rplan *p, const float *x, int64_t o) {
     return istr == 1 ? lanes_total(lanes) : s;
 }
 
-// x (R, C) -> out (C) with the reduced dim outermost and the kept one contiguous: rows added
-// into a row of double sums, in row order (the order sum_one would take, element by element),
-// so that the loop runs along contiguous memory. Columns are split over threads.
-static void sum_rows(ag_ctx *c, const float *x, int64_t rows, int64_t cols, float *out) {
-    const int64_t nblk = (cols + 1023) / 1024;
-    double *acc = ag_ctx_workspace(c, (size_t)cols * sizeof(double));
-#pragma omp parallel for schedule(static) if (rows * cols > CPU_PARALLEL_MIN && nblk > 1)
-    for (int64_t b = 0; b < nblk; b++) {
-        const int64_t j0 = b * 1024, n = cols - j0 < 1024 ? cols - j0 : 1024;
-        memset(acc + j0, 0, (size_t)n * sizeof(double));
-        for (int64_t r = 0; r < rows; r++) add_row_d(acc + j0, x + r * cols + j0, n);
-        for (int64_t j = 0; j < n; j++) out[j0 + j] = (float)acc[j0 + j];
+// x (O, R, C) -> out (O, C), the reduced dim between two kept ones (or outermost, O = 1), the
+// kept inner one contiguous: for each o, rows added into a row of double sums in row order
+// (the order sum_one would take, element by element), so that the loop runs along contiguous
+// memory instead of striding across rows (a (N, C, H, W) -> (N, 1, H, W) sum, the gradient of
+// a per-pixel noise added to every channel). Outer index and blocks of columns are split over
+// threads.
+static void sum_rows(const float *x, int64_t outer, int64_t rows, int64_t cols, float *out) {
+    const int64_t nblk = (cols + 1023) / 1024, ntask = outer * nblk;
+#pragma omp parallel for schedule(static) if (outer * rows * cols > CPU_PARALLEL_MIN && ntask > 1)
+    for (int64_t t = 0; t < ntask; t++) {
+        const int64_t o = t / nblk, j0 = t % nblk * 1024, n = cols - j0 < 1024 ? cols - j0 : 1024;
+        const float *xo = x + o * rows * cols + j0;
+        double acc[1024];
+        memset(acc, 0, (size_t)n * sizeof(double));
+        for (int64_t r = 0; r < rows; r++) add_row_d(acc, xo + r * cols, n);
+        for (int64_t j = 0; j < n; j++) out[o * cols + j0 + j] = (float)acc[j];
     }
 }
 
@@ -137,7 +141,11 @@ void cpu_sum_to(ag_ctx *c, const ag_node *node) {
     }
     rplan p = rplan_make(X->shape, node->out->shape);
     if (p.nd == 2 && p.red[0] && !p.red[1]) {
-        sum_rows(c, X->data, p.n[0], p.n[1], out);
+        sum_rows(X->data, 1, p.n[0], p.n[1], out);
+        return;
+    }
+    if (p.nd == 3 && !p.red[0] && p.red[1] && !p.red[2]) {
+        sum_rows(X->data, p.n[0], p.n[1], p.n[2], out);
         return;
     }
 #pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
