@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "broadcast.h"
 #include "gradcheck.h"
 #include "rng.h"
 #include "test.h"
@@ -267,7 +268,36 @@ static void test_bias_act_matches_unfused(void) {
     printf("%-26s done\n", "bias_act = add+lrelu+scale");
 }
 
+// The broadcasting plan merges every run of dims that all operands walk as one: same shapes
+// are one flat run, a per-channel operand leaves (N*C, H*W), a per-pixel one (N, C, H*W). The
+// kernels' speed depends on long inner runs (each outer index costs a division per dim).
+static void test_bplan_merges(void) {
+    const struct {
+        ag_shape out, a, b;
+        int nd;
+        int64_t inner, sa, sb;
+    } pc[] = {
+        {S(32, 64, 8, 8), S(32, 64, 8, 8), S(32, 64, 8, 8), 1, 131072, 1, 1},
+        {S(32, 64, 8, 8), S(32, 64, 8, 8), S(32, 64, 1, 1), 2, 64, 1, 0},
+        {S(32, 64, 8, 8), S(32, 64, 8, 8), S(32, 1, 8, 8), 3, 64, 1, 1},
+        {S(4, 2, 3, 5), S(4, 2, 3, 5), S(1), 1, 120, 1, 0},
+        {S(6, 7), S(6, 1), S(1, 7), 2, 7, 0, 1},
+    };
+    for (size_t k = 0; k < sizeof pc / sizeof pc[0]; k++) {
+        ag_shape in[2] = {pc[k].a, pc[k].b};
+        ag_bplan p = ag_bplan_make(pc[k].out, 2, in);
+        TEST_CHECK(p.nd == pc[k].nd && p.n[p.nd - 1] == pc[k].inner && p.s[0][p.nd - 1] == pc[k].sa &&
+                       p.s[1][p.nd - 1] == pc[k].sb,
+                   "bplan %s * %s: %d dims, inner %lld (strides %lld, %lld); want %d, %lld (%lld, %lld)",
+                   AG_SHAPE_STR(pc[k].a), AG_SHAPE_STR(pc[k].b), p.nd, (long long)p.n[p.nd - 1],
+                   (long long)p.s[0][p.nd - 1], (long long)p.s[1][p.nd - 1], pc[k].nd, (long long)pc[k].inner,
+                   (long long)pc[k].sa, (long long)pc[k].sb);
+    }
+    printf("%-26s done\n", "broadcast plans merge");
+}
+
 int main(void) {
+    test_bplan_merges();
     test_sum_to_values();
     test_bias_act_matches_unfused();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

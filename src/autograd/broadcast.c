@@ -21,7 +21,7 @@ ag_bplan ag_bplan_make(ag_shape out, int nin, const ag_shape *in) {
         if (p.nd > 0) {
             int q = p.nd - 1;
             // Merge into the previous dim when every operand walks both as one.
-            if (s[0][q] == s[0][d] * n[d] && s[1][q] == s[1][d] * n[d]) {
+            if (p.s[0][q] == s[0][d] * n[d] && p.s[1][q] == s[1][d] * n[d]) {
                 p.n[q] *= n[d];
                 p.s[0][q] = s[0][d];
                 p.s[1][q] = s[1][d];
