@@ -1,6 +1,7 @@
 // Finite-difference gradient and gradient-of-gradient checks of the elementwise, activation,
 // loss, reduction, shape and matmul ops, on small odd shapes with the broadcasts GANs use.
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broadcast.h"
@@ -296,8 +297,43 @@ static void test_bplan_merges(void) {
     printf("%-26s done\n", "broadcast plans merge");
 }
 
+// tanh against double-precision tanh over every 61st positive float up to 10 (from 9.02 on it
+// is 1), both signs, and the special values: within 1.5 ulp, the sign of zero kept, NaN kept,
+// exactly 1 at infinity.
+static void test_tanh_accuracy(void) {
+    const uint32_t top = 0x41200000u, step = 61;  // 10.0f
+    const int64_t n = 2 * (int64_t)((top + step - 1) / step) + 6;
+    float *xv = malloc((size_t)n * sizeof *xv), *yv = malloc((size_t)n * sizeof *yv);
+    int64_t k = 0;
+    for (uint32_t b = 0; b < top; b += step) {
+        memcpy(&xv[k], &b, sizeof(float));
+        xv[k + 1] = -xv[k];
+        k += 2;
+    }
+    const float special[6] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-45f};
+    memcpy(xv + k, special, sizeof special);
+    ag_ctx *c = ag_ctx_create(test_backend());
+    ag_tensor_to_host(ag_tanh(c, ag_from_host(c, AG_SHAPE(n), xv)), yv);
+    ag_ctx_free(c);
+    double worst = 0.0, worst_x = 0.0;
+    for (int64_t i = 0; i < k; i++) {
+        const float want = (float)tanh((double)xv[i]);
+        const double ulp = fabs((double)nextafterf(want, INFINITY) - (double)want);
+        const double err = fabs((double)yv[i] - tanh((double)xv[i])) / ulp;
+        if (!(err <= worst)) worst = err, worst_x = xv[i];
+    }
+    TEST_CHECK(worst <= 1.5, "tanh: %.2f ulp from double tanh at x = %.9g", worst, worst_x);
+    TEST_CHECK(yv[k] == 0.0f && !signbit(yv[k]) && yv[k + 1] == 0.0f && signbit(yv[k + 1]) && yv[k + 2] == 1.0f &&
+                   yv[k + 3] == -1.0f && isnan(yv[k + 4]) && yv[k + 5] == 1e-45f,
+               "tanh of 0, -0, inf, -inf, nan, 1e-45: %a %a %a %a %a %a", yv[k], yv[k + 1], yv[k + 2], yv[k + 3],
+               yv[k + 4], yv[k + 5]);
+    free(xv), free(yv);
+    printf("%-26s done (%.2f ulp)\n", "tanh accuracy", worst);
+}
+
 int main(void) {
     test_bplan_merges();
+    test_tanh_accuracy();
     test_sum_to_values();
     test_bias_act_matches_unfused();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
