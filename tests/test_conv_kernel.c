@@ -5,7 +5,8 @@
 // window rows that do not divide a panel, outputs of more than one block of columns per
 // sample, several samples per GEMM with and without panels lined up on samples, groups, batch
 // 1 and 3 and the thread split. The weight gradient on the conv2d shapes (those with at least
-// 256 taps x channels take our kernel; output rows of 16 or 32 pack by transposes). Also the packed GEMM alone against a double-precision product.
+// 256 taps x channels take our kernel; output rows of 16 or 32 pack by transposes). Also the
+// packed GEMM alone against a double-precision product.
 // Skips (77) on a CPU without AVX-512.
 #include <math.h>
 #include <stdlib.h>

@@ -167,8 +167,8 @@ static const op_case cases[] = {
 
 // sum_to at sizes where the CPU kernel takes each of its paths (long contiguous runs summed in
 // eight lanes with a tail, strided runs, whole rows into a row of sums over more than one
-// column block, with and without an outer kept dim, one long sum over several chunks): values against a double sum computed here,
-// and bit-identical results on 1 and 2 threads.
+// column block, with and without an outer kept dim, one long sum over several chunks): values
+// against a double sum computed here, and bit-identical results on 1 and 2 threads.
 static void test_sum_to_values(void) {
     ag_backend *be = test_backend();
     const struct {

@@ -524,7 +524,8 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
         for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
             if (column) {
                 for (int co = 0; co < g->C; co++)
-                    channel_filter_transposed_rows(g, Wt->data + (int64_t)co * taps, X->data + n * xsz + (int64_t)co * P,
+                    channel_filter_transposed_rows(g, Wt->data + (int64_t)co * taps,
+                                                   X->data + n * xsz + (int64_t)co * P,
                                                    Y->data + n * ysz + (int64_t)co * g->H * g->W);
                 continue;
             }
@@ -985,7 +986,8 @@ static void conv2d_weight_grad_implicit(ag_ctx *c, const ag_node *node, const co
                             offs[r] = (int64_t)(r / g->kh) * hp * wp + (int64_t)(r % g->kh) * wp;
                         if (transpose)
                             for (int tp = 0; tp < n; tp++)
-                                toffs[tp] = (int64_t)(tp / taps) * hp * wp + (int64_t)(tp % taps / g->kw) * wp + tp % g->kw;
+                                toffs[tp] = (int64_t)(tp / taps) * hp * wp + (int64_t)(tp % taps / g->kw) * wp +
+                                            tp % g->kw;
                         for (int s = 0; s < s_len; s++) {
                             const float *im = X->data + (n0 + s) * xsz + (int64_t)(gr * cing + c0) * g->H * g->W;
                             for (int ch = 0; ch < c1 - c0; ch++)

@@ -255,7 +255,8 @@ PGEMM_TARGET static inline void transpose16(__m512 r[16]) {
         r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
     for (int e = 0; e < 4; e++) {
-        const __m512 ab_lo = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x44), ab_hi = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xEE);
+        const __m512 ab_lo = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x44);
+        const __m512 ab_hi = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xEE);
         const __m512 cd_lo = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0x44);
         const __m512 cd_hi = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0xEE);
         t[e] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88);
