@@ -45,6 +45,8 @@ void ag_ctx_free(ag_ctx *c) {
     ag_arena_destroy(&c->meta);
     ag_arena_destroy(&c->data);
     if (c->workspace) c->be->ops->free(c->be, c->workspace);
+    for (int t = 0; t < c->thread_ws_count; t++) c->be->ops->free(c->be, c->thread_ws[t]);
+    free(c->thread_ws);
     free(c->bw_nodes);
     ag_recycle_destroy(&c->recycle);
     free(c);
@@ -84,9 +86,31 @@ void *ag_ctx_workspace(ag_ctx *c, size_t bytes) {
     return c->workspace;
 }
 
+void **ag_ctx_thread_workspaces(ag_ctx *c, int n, size_t bytes) {
+    if (n > c->thread_ws_count || bytes > c->thread_ws_size) {
+        for (int t = 0; t < c->thread_ws_count; t++) c->be->ops->free(c->be, c->thread_ws[t]);
+        const int count = n > c->thread_ws_count ? n : c->thread_ws_count;
+        const size_t size = bytes > c->thread_ws_size ? bytes : c->thread_ws_size;
+        void **ws = realloc(c->thread_ws, (size_t)count * sizeof *ws);
+        AG_CHECK(ws, "workspace: out of host memory for %d thread buffers", count);
+        c->thread_ws = ws;
+        c->thread_ws_count = 0;  // until every buffer is there
+        for (int t = 0; t < count; t++) {
+            ws[t] = c->be->ops->alloc(c->be, size);
+            AG_CHECK(ws[t], "workspace: out of %s memory allocating %zu bytes for thread %d%s", c->be->name, size, t,
+                     ag_backend_memory_note(c->be, (char[320]){0}, 320));
+            c->thread_ws_count = t + 1;
+        }
+        c->thread_ws_size = size;
+    }
+    return c->thread_ws;
+}
+
 size_t ag_ctx_arena_bytes(const ag_ctx *c) { return c->meta.used + c->data.used; }
 size_t ag_ctx_arena_peak(const ag_ctx *c) { return c->meta.peak + c->data.peak; }
-size_t ag_ctx_workspace_bytes(const ag_ctx *c) { return c->workspace_size; }
+size_t ag_ctx_workspace_bytes(const ag_ctx *c) {
+    return c->workspace_size + (size_t)c->thread_ws_count * c->thread_ws_size;
+}
 void ag_ctx_set_grad_recycling(ag_ctx *c, bool on) { c->recycle.disabled = !on; }
 size_t ag_ctx_recycled_bytes(const ag_ctx *c) { return c->recycle.reused_bytes; }
 uint64_t ag_ctx_flops(const ag_ctx *c) { return c->flops; }

@@ -20,6 +20,10 @@ struct ag_ctx {
     // Scratch for kernels (im2col columns, partial sums), reused across calls, grown on demand.
     void *workspace;
     size_t workspace_size;
+    // Per-thread scratch of the CPU kernels (ag_ctx_thread_workspaces), one allocation each.
+    void **thread_ws;
+    size_t thread_ws_size;  // bytes of each
+    int thread_ws_count;
     uint64_t flops;  // ag_ctx_flops: the backends add to it
     struct ag_op_profile *profile;  // NULL, or where ag_op_run times each kernel
     ag_allreduce_fn allreduce;      // NULL: one process
@@ -40,3 +44,8 @@ void ag_profile_run(ag_ctx *c, void (*kernel)(ag_ctx *, const struct ag_node *),
 
 // Backend scratch of at least `bytes`, valid until the next call. Kernels only.
 void *ag_ctx_workspace(ag_ctx *c, size_t bytes);
+// n scratch buffers of at least `bytes` each, one per thread of a parallel loop, valid until the
+// next call; taken before the loop. Kernels only. One allocation apiece, not regions of one
+// buffer: two threads' regions 676 KiB apart in one buffer made the CPU's implicit-GEMM conv on
+// 32x32 images gain 1.4x from a second thread, separate allocations 2.0x (docs/performance.md).
+void **ag_ctx_thread_workspaces(ag_ctx *c, int n, size_t bytes);

@@ -451,10 +451,10 @@ static void conv2d_direct(ag_ctx *c, const ag_node *node, const conv_geom *g, in
     const phase_geom pg = phase_make(g);
     const bool one_channel = cing == 1 && coutg == 1 && taps <= ROW_TAPS_MAX;
     const channel_taps ct = one_channel ? channel_taps_make(g, pg) : (channel_taps){0};
-    float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
+    void **tws = ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float));
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *phase = ws + t * stride;
+        float *phase = tws[t];
         for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
             float *y = Y->data + n * ysz;
             if (one_channel) {
@@ -517,10 +517,10 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g->C * g->H * g->W, stride = padded(phase_floats(g));
     const phase_geom pg = phase_make(g);
     const bool column = cing == 1 && coutg == 1 && g->kw == 1 && g->sw == 1 && g->pw == 0 && g->kh <= ROW_TAPS_MAX;
-    float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
+    void **tws = ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float));
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *phase = ws + t * stride;
+        float *phase = tws[t];
         for (int n = chunk_start(t, N, chunks); n < chunk_start(t + 1, N, chunks); n++) {
             if (column) {
                 for (int co = 0; co < g->C; co++)
@@ -631,7 +631,8 @@ static void conv2d_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, 
     const int64_t b_floats = padded(pgemm_bpack_floats(kc_max, (int)cols_max));
     const int64_t o_floats = in_place ? 0 : Cout * cols_max;
     const int64_t stride = padded(b_floats + o_floats + phase_floats(g)), a_floats = padded((int64_t)Cout * K);
-    float *ws = ag_ctx_workspace(c, (size_t)(a_floats + chunks * stride) * sizeof(float)), *apack = ws;
+    float *apack = ag_ctx_workspace(c, (size_t)a_floats * sizeof(float));
+    void **tws = ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float));
 
     // The weights, packed per conv group and block of channels: block [c0, c1) of group gr at
     // apack + gr*coutg*K + coutg*c0*taps.
@@ -649,7 +650,7 @@ static void conv2d_implicit(ag_ctx *c, const ag_node *node, const conv_geom *g, 
 
 #pragma omp for schedule(static)
         for (int t = 0; t < chunks; t++) {
-            float *bpack = ws + a_floats + t * stride, *out_buf = bpack + b_floats, *phase = out_buf + o_floats;
+            float *bpack = tws[t], *out_buf = bpack + b_floats, *phase = out_buf + o_floats;
             const int n1 = chunk_start(t + 1, N, chunks);
             for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
                 const int s_len = n1 - n0 < S ? n1 - n0 : S;
@@ -706,12 +707,12 @@ void cpu_conv2d(ag_ctx *c, const ag_node *node) {
     const int64_t col_floats = (int64_t)block_ch * taps * S * P, out_floats = S > 1 ? ysz * S : 0;
     const int64_t phase_size = direct ? 0 : phase_floats(&g);
     const int64_t stride = padded(col_floats + out_floats + phase_size);
-    float *ws = direct ? NULL : ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float));
+    void **tws = direct ? NULL : ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float));
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *col_buf = ws ? ws + t * stride : NULL, *out_buf = ws ? col_buf + col_floats : NULL;
-        float *phase = ws ? out_buf + out_floats : NULL;
+        float *col_buf = tws ? tws[t] : NULL, *out_buf = tws ? col_buf + col_floats : NULL;
+        float *phase = tws ? out_buf + out_floats : NULL;
         const int n1 = chunk_start(t + 1, N, chunks);
         for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
             const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
@@ -767,7 +768,8 @@ static void conv_transpose2d_implicit(ag_ctx *c, const ag_node *node, const conv
     const int64_t xsz = (int64_t)Cin * P, ysz = (int64_t)g->C * g->H * g->W;
     const int64_t b_floats = padded(pgemm_bpack_floats(cing, S * P)), col_floats = (int64_t)block_ch * taps * S * P;
     const int64_t stride = padded(b_floats + col_floats + phase_floats(g)), a_floats = padded((int64_t)G * cing * Kt);
-    float *ws = ag_ctx_workspace(c, (size_t)(a_floats + chunks * stride) * sizeof(float)), *apack = ws;
+    float *apack = ag_ctx_workspace(c, (size_t)a_floats * sizeof(float));
+    void **tws = ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float));
 
     // The weights: w_g^T's rows of output channels [c0, c1) (rows = (c1 - c0)*taps), the
     // reduction in blocks of PGEMM_KC, at apack + gr*cing*Kt + c0*taps*cing + rows*k0.
@@ -791,7 +793,7 @@ static void conv_transpose2d_implicit(ag_ctx *c, const ag_node *node, const conv
 
 #pragma omp for schedule(static)
         for (int t = 0; t < chunks; t++) {
-            float *bpack = ws + a_floats + t * stride, *col_buf = bpack + b_floats, *phase = col_buf + col_floats;
+            float *bpack = tws[t], *col_buf = bpack + b_floats, *phase = col_buf + col_floats;
             const int n1 = chunk_start(t + 1, N, chunks);
             for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
                 const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
@@ -865,12 +867,12 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
     const int64_t col_floats = pointwise && S == 1 ? 0 : (int64_t)block_ch * taps * S * P;
     const int64_t phase_size = col_floats ? phase_floats(&g) : 0;
     const int64_t stride = padded(in_floats + col_floats + phase_size);
-    float *ws = stride ? ag_ctx_workspace(c, (size_t)(chunks * stride) * sizeof(float)) : NULL;
+    void **tws = stride ? ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float)) : NULL;
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *in_buf = ws ? ws + t * stride : NULL, *col_buf = ws ? in_buf + in_floats : NULL;
-        float *phase = ws ? col_buf + col_floats : NULL;
+        float *in_buf = tws ? tws[t] : NULL, *col_buf = tws ? in_buf + in_floats : NULL;
+        float *phase = tws ? col_buf + col_floats : NULL;
         const int n1 = chunk_start(t + 1, N, chunks);
         for (int n0 = chunk_start(t, N, chunks); n0 < n1; n0 += S) {
             const int s_len = n1 - n0 < S ? n1 - n0 : S, cols = s_len * P;
@@ -954,8 +956,8 @@ static void conv2d_weight_grad_implicit(ag_ctx *c, const ag_node *node, const co
     const int64_t b_floats = padded(pgemm_bpack_floats(cols_max, block_ch * taps));
     const int64_t pad_floats = padded((int64_t)block_ch * hp * wp);
     const int64_t stride = a_floats + b_floats + pad_floats, part_stride = padded(wsz);
-    float *ws = ag_ctx_workspace(c, (size_t)(chunks * stride + (chunks - 1) * part_stride) * sizeof(float));
-    float *parts = ws + chunks * stride;
+    float *parts = chunks > 1 ? ag_ctx_workspace(c, (size_t)((chunks - 1) * part_stride) * sizeof(float)) : NULL;
+    void **tws = ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float));
     // Whole rows of 16 window positions at stride 1 or 2: the patches are packed 16 positions x
     // 16 taps at a time by transposes in registers, not tap row by tap row (runs of kw floats,
     // 3 for StyleGAN2's kernels, which made this packing 16% of its step).
@@ -963,7 +965,7 @@ static void conv2d_weight_grad_implicit(ag_ctx *c, const ag_node *node, const co
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *apack = ws + t * stride, *bpack = apack + a_floats, *pad = bpack + b_floats;
+        float *apack = tws[t], *bpack = apack + a_floats, *pad = bpack + b_floats;
         float *dw = t == 0 ? DW->data : parts + (t - 1) * part_stride;
         int64_t offs[PGEMM_MAX_RUNS], toffs[COL_BLOCK_ROWS];
         const int n_first = chunk_start(t, N, chunks), n1 = chunk_start(t + 1, N, chunks);
@@ -1053,14 +1055,13 @@ void cpu_conv2d_weight_grad(ag_ctx *c, const ag_node *node) {
     const int64_t stride = padded(col_floats + gy_floats + phase_size), part_stride = padded(wsz);
     // Per chunk: the buffers and, for every chunk but the first, which accumulates straight into
     // dw, a partial sum.
-    const int64_t total = chunks * stride + (chunks - 1) * part_stride;
-    float *ws = total ? ag_ctx_workspace(c, (size_t)total * sizeof(float)) : NULL;
-    float *parts = ws ? ws + chunks * stride : NULL;
+    float *parts = chunks > 1 ? ag_ctx_workspace(c, (size_t)((chunks - 1) * part_stride) * sizeof(float)) : NULL;
+    void **tws = stride ? ag_ctx_thread_workspaces(c, chunks, (size_t)stride * sizeof(float)) : NULL;
 
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int t = 0; t < chunks; t++) {
-        float *col_buf = ws ? ws + t * stride : NULL, *gy_buf = ws ? col_buf + col_floats : NULL;
-        float *phase = ws ? gy_buf + gy_floats : NULL;
+        float *col_buf = tws ? tws[t] : NULL, *gy_buf = tws ? col_buf + col_floats : NULL;
+        float *phase = tws ? gy_buf + gy_floats : NULL;
         float *dw = t == 0 ? DW->data : parts + (t - 1) * part_stride;
         const int n_first = chunk_start(t, N, chunks), n1 = chunk_start(t + 1, N, chunks);
         for (int n0 = n_first; n0 < n1; n0 += S) {
