@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "autograd.h"
+#include "cpu/col2im.h"
 #include "cpu/pgemm.h"
 #include "ops.h"
 #include "rng.h"
@@ -65,6 +66,24 @@ static const conv_case convt_cases[] = {
     {"4x4 s2 p1, DCGAN-like, threads", S(3, 128, 8, 8), S(128, 64, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
 };
 
+// conv_transpose2d whose image is exactly 1 or 2 times its input (col2im by whole tap planes,
+// cpu/col2im.h): planes 4, 8, 16 and 32 wide, planes whose size is no multiple of 16, one tap
+// per phase, phases no tap reaches, taps that reach only part of a plane, groups.
+static const conv_case convt_plane_cases[] = {
+    {"4x4 s2 p1, 4 wide, 3 rows", S(3, 20, 3, 4), S(20, 16, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 8 wide, 5 rows", S(2, 24, 5, 8), S(24, 13, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 16 wide", S(2, 16, 6, 16), S(16, 14, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"4x4 s2 p1, 32 wide, 2 rows", S(2, 12, 2, 32), S(12, 5, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"2x2 s2 p0 (one tap per phase)", S(2, 16, 4, 8), S(16, 12, 2, 2), {2, 2, 0, 0, 0, 0, 1}},
+    {"1x1 s2 op1 (phases no tap reaches)", S(2, 16, 4, 4), S(16, 20, 1, 1), {2, 2, 0, 0, 1, 1, 1}},
+    {"5x5 s2 p2 op1", S(2, 10, 4, 8), S(10, 9, 5, 5), {2, 2, 2, 2, 1, 1, 1}},
+    {"3x3 s1 p1, 4x4 (StyleGAN2's input gradient)", S(3, 32, 4, 4), S(32, 32, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1, 8 wide, 3 rows", S(2, 20, 3, 8), S(20, 11, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"3x3 s1 p1, 32x32", S(2, 16, 32, 32), S(16, 8, 3, 3), {1, 1, 1, 1, 0, 0, 1}},
+    {"5x5 s1 p2, 16 wide", S(2, 12, 5, 16), S(12, 7, 5, 5), {1, 1, 2, 2, 0, 0, 1}},
+    {"3x3 s1 p1 g2, 8 wide (modulated conv)", S(2, 32, 8, 8), S(32, 8, 3, 3), {1, 1, 1, 1, 0, 0, 2}},
+};
+
 #define NCASES(a) (sizeof(a) / sizeof((a)[0]))
 
 static float *host_values(int64_t n, uint64_t seed) {
@@ -112,6 +131,27 @@ static void compare_paths(bool transposed, bool wgrad, const conv_case *cases, s
     ag_ctx_free(c);
 }
 
+// col2im by whole tap planes against the generic col2im, both on our kernel: the same sums in the
+// same order, so bit for bit.
+static void test_col2im_planes(void) {
+    ag_ctx *c = ag_ctx_create(test_backend());
+    for (size_t k = 0; k < NCASES(convt_plane_cases); k++) {
+        const conv_case *cc = &convt_plane_cases[k];
+        float *xv = host_values(ag_shape_numel(cc->x), 400 + k), *wv = host_values(ag_shape_numel(cc->w), 500 + k);
+        int64_t na, nb;
+        col2im_planes_set_enabled(false);
+        float *want = run(c, true, false, cc, xv, wv, true, &na);
+        col2im_planes_set_enabled(true);
+        float *got = run(c, true, false, cc, xv, wv, true, &nb);
+        int64_t differ = 0;
+        for (int64_t i = 0; i < na && na == nb; i++) differ += memcmp(&want[i], &got[i], sizeof(float)) != 0;
+        TEST_CHECK(na == nb && differ == 0, "col2im by planes, %s: %lld of %lld values differ from the generic col2im",
+                   cc->name, (long long)differ, (long long)na);
+        free(xv), free(wv), free(want), free(got);
+    }
+    ag_ctx_free(c);
+}
+
 // The packed GEMM alone: every row count 1..30 (each tail kernel) and column counts around a
 // panel, accumulating onto a C that already holds values, in two segments.
 static void test_pgemm(void) {
@@ -146,6 +186,8 @@ int main(void) {
     test_pgemm();
     compare_paths(false, false, conv_cases, NCASES(conv_cases));
     compare_paths(true, false, convt_cases, NCASES(convt_cases));
+    compare_paths(true, false, convt_plane_cases, NCASES(convt_plane_cases));
+    test_col2im_planes();
     compare_paths(false, true, conv_cases, NCASES(conv_cases));
     return test_finish();
 }

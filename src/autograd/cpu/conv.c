@@ -23,6 +23,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "col2im.h"
 #include "cpu.h"
 #include "pgemm.h"
 
@@ -262,6 +263,21 @@ static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, 
         }
         phase_merge(g, pg, phase, im + (int64_t)ch * g->H * g->W);
     }
+}
+
+// col2im of channels [ch0, ch1) as above, by whole tap planes where the geometry allows
+// (col2im.h: the same sums in the same order, without a pass per row of each tap).
+static void col2im_channels(const conv_geom *g, const float *col, int64_t ld, float *im, float *phase, int ch0,
+                            int ch1) {
+    if (!pgemm_enabled() || !col2im_planes_enabled() ||
+        !col2im_planes_fits(g->H, g->W, g->Ho, g->Wo, g->kh, g->kw, g->sh, g->sw)) {
+        col2im(g, col, ld, im, phase, ch0, ch1);
+        return;
+    }
+    const int64_t rows = (int64_t)g->kh * g->kw * ld;
+    for (int ch = ch0; ch < ch1; ch++)
+        col2im_planes(col + (ch - ch0) * rows, ld, im + (int64_t)ch * g->H * g->W, g->Ho, g->Wo, g->kh, g->kw, g->sh,
+                      g->ph, g->pw);
 }
 
 // S samples' (rows, P) blocks, `stride` floats apart, side by side as one (rows, S*P) matrix.
@@ -820,7 +836,7 @@ static void conv_transpose2d_implicit(ag_ctx *c, const ag_node *node, const conv
                                           cols, k0 > 0, cols, 0);
                         }
                         for (int s = 0; s < s_len; s++)
-                            col2im(g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
+                            col2im_channels(g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
                     }
                 }
             }
@@ -893,7 +909,8 @@ void cpu_conv_transpose2d(ag_ctx *c, const ag_node *node) {
                     cpu_sgemm(1, 0, (c1 - c0) * taps, cols, cing, 1.0f, wg + (int64_t)c0 * taps, Kt, xg, cols, 0.0f,
                               col_buf, cols);
                     for (int s = 0; s < s_len; s++)
-                        col2im(&g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0, gr * coutg + c1);
+                        col2im_channels(&g, col_buf + s * P, cols, y + s * ysz, phase, gr * coutg + c0,
+                                        gr * coutg + c1);
                 }
             }
         }
