@@ -34,8 +34,12 @@ Environment of the benchmark commands (only theirs: tests and CI keep theirs):
     hold OpenBLAS to its AVX2 kernels. The kernel OpenBLAS picks is reported (blas_core).
   - PyTorch runs in its fastest setting found on this machine: torch.set_num_threads(T) with
     OPENBLAS_NUM_THREADS=1 (its transposed convolutions call OpenBLAS inside its own OpenMP
-    pool; two pools on the same cores fight). --torch-env adds variables (e.g.
-    OMP_WAIT_POLICY=passive) to try other settings.
+    pool; two pools on the same cores fight), and glibc's malloc told to keep freed memory
+    (TORCH_MALLOC below): PyTorch frees and allocates its large tensors every step, and where
+    the first touch of a fresh page is slow (a VM whose host takes freed pages back) that
+    costs it more than its arithmetic. gan.c keeps its memory in arenas either way (the same
+    setting changes nothing there). --torch-env adds or overrides variables (e.g.
+    OMP_WAIT_POLICY=passive, or GLIBC_TUNABLES= for glibc's defaults) to try other settings.
 """
 import argparse
 import json
@@ -44,6 +48,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+# glibc malloc settings for PyTorch: large blocks from the heap, never trimmed back to the system.
+TORCH_MALLOC = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -127,7 +134,8 @@ def main():
     ap.add_argument("--peak", action="store_true", help="measure the FMA peak and print each workload's share")
     a = ap.parse_args()
 
-    torch_env = bench_env(dict([("OPENBLAS_NUM_THREADS", "1")] + [kv.split("=", 1) for kv in a.torch_env]))
+    torch_env = bench_env(dict([("OPENBLAS_NUM_THREADS", "1"), ("GLIBC_TUNABLES", TORCH_MALLOC)] +
+                               [kv.split("=", 1) for kv in a.torch_env]))
     gan_env = bench_env(dict(kv.split("=", 1) for kv in a.gan_env))
     log = open(a.json, "a") if a.json else None
     peaks = fma_peak([int(t) for t in a.threads.split(",")]) if a.peak else {}
