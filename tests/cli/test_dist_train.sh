@@ -40,30 +40,34 @@ close_datasets() {
     [ "$rc" = 0 ] || { echo "$obj: differences above $tol:"$'\n'"$(grep -B3 'differences found' <<<"$out" | head -20)" >&2; return 1; }
   done
 }
-# losses_close A B: the two runs' metrics.jsonl have the same steps, and each loss within 1e-5
-# relative (the step statistics are means over the ranks' shares of the batch).
+# losses_close A B [TOL]: the two runs' metrics.jsonl have the same steps, ADA's p the same at
+# every step, and each loss within 1e-5 relative at the first step and within TOL (1e-5 unless
+# given) after it (the step statistics are means over the ranks' shares of the batch).
 losses_close() {
-  python3 - "$1" "$2" <<'EOF'
+  python3 - "$1" "$2" "${3:-1e-5}" <<'EOF'
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1]) if '"loss_d"' in l]
 b = [json.loads(l) for l in open(sys.argv[2]) if '"loss_d"' in l]
 assert a and [r["step"] for r in a] == [r["step"] for r in b], "steps differ: %s vs %s" % (len(a), len(b))
 for x, y in zip(a, b):
-    for k in ("loss_d", "loss_g", "r1_penalty", "pl_penalty", "pl_mean", "scores_real", "scores_fake", "aug_p"):
+    assert x.get("aug_p") == y.get("aug_p"), (x["step"], "aug_p", x.get("aug_p"), y.get("aug_p"))
+    tol = 1e-5 if x is a[0] else float(sys.argv[3])
+    for k in ("loss_d", "loss_g", "r1_penalty", "pl_penalty", "pl_mean", "scores_real", "scores_fake"):
         if k in x and x[k] is not None:
-            assert y[k] is not None and abs(x[k] - y[k]) <= 1e-5 * max(1, abs(x[k])), (x["step"], k, x[k], y[k])
+            assert y[k] is not None and abs(x[k] - y[k]) <= tol * max(1, abs(x[k])), (x["step"], k, x[k], y[k])
 EOF
 }
 
 # one_and_two NAME CONFIG [OVERRIDE...]: CONFIG trained by 1 process into NAME1 and by 2 ranks
-# into NAME2; both exit 0 and the losses of every step agree.
+# into NAME2; both exit 0 and the losses of every step agree (to $loss_tol after the first step,
+# when set).
 one_and_two() {
   local name=$1 cfg=$2 rc; shift 2
   "$GAN" train "$cfg" --run-dir "${name}1" "$@" > "${name}1.log" 2>&1; rc=$?
   check "$name, 1 process: exit 0 (got $rc): $(tail -n 3 "${name}1.log")" test "$rc" = 0
   mpi 2 "$GAN" train "$cfg" --run-dir "${name}2" "$@" > "${name}2.log" 2>&1; rc=$?
   check "$name, 2 ranks: exit 0 (got $rc): $(tail -n 5 "${name}2.log")" test "$rc" = 0
-  check "$name: the losses (and ADA's p) of every step agree" losses_close "${name}1/metrics.jsonl" "${name}2/metrics.jsonl"
+  check "$name: the losses (and ADA's p) of every step agree" losses_close "${name}1/metrics.jsonl" "${name}2/metrics.jsonl" "${loss_tol:-1e-5}"
 }
 
 # --- StyleGAN2 with R1, path length, mixing: 2 ranks = 1 process -------------------------------
@@ -94,11 +98,17 @@ check "2 ranks, 3 steps: exit 0 (got $rc)" test "$rc" = 0
 check "resumed by 1 process: exit 0 (got $rc): $(tail -n 3 resume1.log)" test "$rc" = 0
 check "... ends where the 1-process run ended (1e-4)" close_datasets one/$ck half/$ck 1e-4 /G /G_ema /D /optim
 # ADA (every D pass's parameters in the D groups' rows; p from the signs of the global batch).
+# OpenBLAS rounds a row of a product differently with the number of rows in the call (its
+# AVX-512 kernels as a user's machine picks them: 4 rows per rank against 8 in one process), and
+# here a leaky ReLU input lay within that rounding of zero: the runs part by 1e-5 at the second
+# step and Adam carries it to 8e-4 in the losses and 3e-3 in the weights by the sixth (with every
+# product by a fixed-order loop they agreed to the printed digits). So ADA's p and the first
+# step's losses are held to the rest's tolerance, later steps to what rounding can reach.
 ada="augment.ada=true augment.ada_p=0.5 augment.ada_interval=1 augment.ada_kimg=0.1"
 # shellcheck disable=SC2086  # several overrides
-one_and_two ada sg2.yaml $ada
+loss_tol=3e-3 one_and_two ada sg2.yaml $ada
 check "ADA: p moved" grep -q '"aug_p": 0.42' ada2/metrics.jsonl
-check "ADA: weights and optimizer state agree to 1e-4" close_datasets ada1/$ck ada2/$ck 1e-4 /G /G_ema /D /optim
+check "ADA: weights and optimizer state agree to 1e-2" close_datasets ada1/$ck ada2/$ck 1e-2 /G /G_ema /D /optim
 check "ADA: the checkpoint's p agrees" same_attr ada1/$ck ada2/$ck aug_p
 expect_exit 2 "stylegan2.pl_batch_shrink: the path-length batch, 8 / 8 = 1, does not split over 2 processes" \
   mpi 2 "$GAN" train sg2.yaml --run-dir pl stylegan2.pl_batch_shrink=8
