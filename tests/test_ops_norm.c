@@ -82,6 +82,13 @@ static void test_gradients(void) {
     fails = gc_check_grad("batchnorm2d train 1x1", f_train, 3, in1, NULL, (gc_opts){0});
     printf("%-34s %s\n", "batchnorm2d train: 1x1 spatial", fails ? "FAIL" : "ok");
     gc_free_inputs(3, in1);
+
+    // Runs of 77 = 2 x 32 + 8 + 5: every part of the kernels' sums (four vectors, one, the tail).
+    ag_tensor *in2[3] = {gc_input(AG_SHAPE(2, 2, 7, 11), 24, 1.0f, 0.4f), gc_input(AG_SHAPE(2), 25, 0.3f, 1.0f),
+                         gc_input(AG_SHAPE(2), 26, 1.0f, 0.0f)};
+    fails = gc_check_grad("batchnorm2d train 7x11", f_train, 3, in2, NULL, (gc_opts){0});
+    printf("%-34s %s\n", "batchnorm2d train: 7x11 spatial", fails ? "FAIL" : "ok");
+    gc_free_inputs(3, in2);
 }
 
 static void test_eval_gradgrad(void) {
@@ -117,7 +124,7 @@ static void test_eval_gradgrad(void) {
 // (mean 0, var 1), against the formulas of torch.nn.BatchNorm2d.
 static void test_forward_and_running_stats(void) {
     ag_backend *be = test_backend();
-    enum { N = 4, C = 3, H = 5, W = 3 };
+    enum { N = 4, C = 3, H = 7, W = 11 };  // runs of 77: the sums' four vectors, one, and a tail
     ag_shape xs = AG_SHAPE(N, C, H, W);
     ag_tensor *rm = ag_tensor_create(be, AG_SHAPE(C)), *rv = ag_tensor_create(be, AG_SHAPE(C));
     ag_tensor_fill(rv, 1.0f);
@@ -298,6 +305,13 @@ static void test_fused_gradients(void) {
         gc_free_inputs(3, ev);
         ag_tensor_free(a.running_mean), ag_tensor_free(a.running_var);
     }
+    // Runs of 77 = 2 x 32 + 8 + 5: every part of the backward's sums (four vectors, one, the tail).
+    act_user a = {.slope = 0.2f};
+    ag_tensor *in[3] = {gc_input(AG_SHAPE(2, 2, 7, 11), 79, 1.0f, 0.2f), gc_input(AG_SHAPE(2), 73, 0.3f, 1.0f),
+                        gc_input(AG_SHAPE(2), 74, 1.0f, 0.0f)};
+    int fails = gc_check_grad("batchnorm2d_act train 7x11", f_train_act, 3, in, &a, (gc_opts){.kinks = true});
+    printf("%-34s %s\n", "batchnorm2d_act train: 7x11", fails ? "FAIL" : "ok");
+    gc_free_inputs(3, in);
 }
 
 // The fused op and the two ops it replaces, side by side: outputs, running statistics and the

@@ -2,59 +2,78 @@
 // no activation at all), and the per-channel affine map + activation of eval mode.
 //
 // Per-channel statistics are summed in double, one channel per OpenMP iteration, in a fixed
-// order that does not depend on the number of threads: eight running sums per channel (element
-// i of each (n, channel) run goes to sum i % 8), added together at the end. Eight lanes make
-// the sums vectorise; the order is still fixed, so results are deterministic on any thread
-// count. The formulas and rounding points follow PyTorch's CPU batch_norm kernels (statistics
-// in double, mean and invstd rounded to float, then y = x * alpha + beta).
+// order that does not depend on the number of threads: 32 running sums per channel (four
+// vectors of eight lanes), added in a fixed tree at the end. Of each (n, channel) run, element
+// i goes to sum i % 32 while 32 elements remain, then to sum i % 8 (the first vector), and the
+// last n % 8 to sums 0, 1, ... Four vectors and not one, because with one each addition waits
+// for the one before (the backward's sums took four times its dx pass); the order is still
+// fixed, so results are deterministic on any thread count. The formulas and rounding points
+// follow PyTorch's CPU batch_norm kernels (statistics in double, mean and invstd rounded to
+// float, then y = x * alpha + beta).
 #include <math.h>
 
 #include "cpu.h"
 
 #define LANES 8
+#define SUMS 32  // running sums per channel: SUMS / LANES vectors
 
 // Eight-lane vectors (GCC vector extensions): one source, compiled for each CPU_DISPATCH
-// target (one AVX-512 register of doubles, two AVX2 ones, four SSE2 ones). Lane l of a running
-// sum takes elements l, l + 8, l + 16, ... of a run, whatever the target.
+// target (one AVX-512 register of doubles, two AVX2 ones, four SSE2 ones).
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef double v8d __attribute__((vector_size(64)));
 #define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
+// Eight floats at p (any alignment), widened to double.
+typedef float v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
+#define LOADF(p) ((v8f) * (const v8f_u *)(p))
+#define WIDEN(p) __builtin_convertvector(LOADF(p), v8d)
 
-static double lanes_total(const double *acc) {
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+static double sums_total(const double *acc) {
+    double part[SUMS / LANES];
+    for (int v = 0; v < SUMS / LANES; v++) {
+        const double *a = acc + v * LANES;
+        part[v] = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    }
+    return (part[0] + part[1]) + (part[2] + part[3]);
 }
 
-// acc[i % 8] += x[i]
+// acc[sum of i] += x[i]
 CPU_DISPATCH static void sum_run(const float *restrict x, int64_t n, double *restrict acc) {
-    v8d a;
-    LOAD8(a, acc);
+    v8d a0, a1, a2, a3;
+    LOAD8(a0, acc), LOAD8(a1, acc + 8), LOAD8(a2, acc + 16), LOAD8(a3, acc + 24);
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        v8f xv;
-        LOAD8(xv, x + i);
-        a += __builtin_convertvector(xv, v8d);
+    for (; i + SUMS <= n; i += SUMS) {
+        a0 += WIDEN(x + i);
+        a1 += WIDEN(x + i + 8);
+        a2 += WIDEN(x + i + 16);
+        a3 += WIDEN(x + i + 24);
     }
-    for (int l = 0; i < n; i++, l++) a[l] += (double)x[i];
-    memcpy(acc, &a, sizeof a);
+    for (; i + LANES <= n; i += LANES) a0 += WIDEN(x + i);
+    memcpy(acc, &a0, sizeof a0), memcpy(acc + 8, &a1, sizeof a1);
+    memcpy(acc + 16, &a2, sizeof a2), memcpy(acc + 24, &a3, sizeof a3);
+    for (int l = 0; i < n; i++, l++) acc[l] += (double)x[i];
 }
 
-// acc[i % 8] += (x[i] - mean)^2
+// acc[sum of i] += (x[i] - mean)^2
 CPU_DISPATCH static void ssd_run(const float *restrict x, int64_t n, double mean, double *restrict acc) {
-    v8d a, m = (v8d){0} + mean;
-    LOAD8(a, acc);
+    const v8d m = (v8d){0} + mean;
+    v8d a0, a1, a2, a3, d0, d1, d2, d3;
+    LOAD8(a0, acc), LOAD8(a1, acc + 8), LOAD8(a2, acc + 16), LOAD8(a3, acc + 24);
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        v8f xv;
-        LOAD8(xv, x + i);
-        v8d d = __builtin_convertvector(xv, v8d) - m;
-        a += d * d;
+    for (; i + SUMS <= n; i += SUMS) {
+        d0 = WIDEN(x + i) - m, d1 = WIDEN(x + i + 8) - m, d2 = WIDEN(x + i + 16) - m, d3 = WIDEN(x + i + 24) - m;
+        a0 += d0 * d0, a1 += d1 * d1, a2 += d2 * d2, a3 += d3 * d3;
     }
+    for (; i + LANES <= n; i += LANES) {
+        d0 = WIDEN(x + i) - m;
+        a0 += d0 * d0;
+    }
+    memcpy(acc, &a0, sizeof a0), memcpy(acc + 8, &a1, sizeof a1);
+    memcpy(acc + 16, &a2, sizeof a2), memcpy(acc + 24, &a3, sizeof a3);
     for (int l = 0; i < n; i++, l++) {
         double d = (double)x[i] - mean;
-        a[l] += d * d;
+        acc[l] += d * d;
     }
-    memcpy(acc, &a, sizeof a);
 }
 
 // y = leaky_relu(x * alpha + shift, slope); slope 1 leaves the affine map alone.
@@ -73,38 +92,43 @@ CPU_DISPATCH static void affine_act_run(const float *restrict x, int64_t n, floa
 // The gradient through the activation, read from its output y: g where y > 0, g * slope
 // elsewhere (for slope >= 0, y > 0 exactly when the activation's input was).
 static inline float act_grad(float g, float y, float slope) { return cpu_select(y > 0.0f, g, g * slope); }
+// The same on eight lanes (a macro: a vector-valued helper would change the ABI between targets).
+#define act_grad8(g, y, zero, sl) ((v8f)(((v8i)(g) & ((y) > (zero))) | ((v8i)((g) * (sl)) & ~((y) > (zero)))))
 
 // With ga the gradient through the activation (y: its output, NULL without one):
-// sum[i % 8] += ga, dot[i % 8] += ga * (x - mean).
+// sum[sum of i] += ga, dot[sum of i] += ga * (x - mean).
 CPU_DISPATCH static void grad_sums_run(const float *restrict g, const float *restrict x, const float *restrict y,
                                        int64_t n, float mean, float slope, double *restrict sum,
                                        double *restrict dot) {
-    v8d s, d, md = (v8d){0} + (double)mean;
-    LOAD8(s, sum);
-    LOAD8(d, dot);
+    const v8d md = (v8d){0} + (double)mean;
     const v8f zero = {0}, sl = zero + slope;
+    v8d s0, s1, s2, s3, d0, d1, d2, d3;
+    LOAD8(s0, sum), LOAD8(s1, sum + 8), LOAD8(s2, sum + 16), LOAD8(s3, sum + 24);
+    LOAD8(d0, dot), LOAD8(d1, dot + 8), LOAD8(d2, dot + 16), LOAD8(d3, dot + 24);
+    // ga of the 8 elements at k, widened
+#define GA(k) __builtin_convertvector(y ? act_grad8(LOADF(g + (k)), LOADF(y + (k)), zero, sl) : LOADF(g + (k)), v8d)
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        v8f gv, xv;
-        LOAD8(gv, g + i);
-        LOAD8(xv, x + i);
-        if (y) {
-            v8f yv;
-            LOAD8(yv, y + i);
-            v8i pos = yv > zero;
-            gv = (v8f)(((v8i)gv & pos) | ((v8i)(gv * sl) & ~pos));
-        }
-        v8d gd = __builtin_convertvector(gv, v8d);
-        s += gd;
-        d += gd * (__builtin_convertvector(xv, v8d) - md);
+    for (; i + SUMS <= n; i += SUMS) {
+        const v8d g0 = GA(i), g1 = GA(i + 8), g2 = GA(i + 16), g3 = GA(i + 24);
+        s0 += g0, s1 += g1, s2 += g2, s3 += g3;
+        d0 += g0 * (WIDEN(x + i) - md), d1 += g1 * (WIDEN(x + i + 8) - md);
+        d2 += g2 * (WIDEN(x + i + 16) - md), d3 += g3 * (WIDEN(x + i + 24) - md);
     }
+    for (; i + LANES <= n; i += LANES) {
+        const v8d g0 = GA(i);
+        s0 += g0;
+        d0 += g0 * (WIDEN(x + i) - md);
+    }
+#undef GA
+    memcpy(sum, &s0, sizeof s0), memcpy(sum + 8, &s1, sizeof s1);
+    memcpy(sum + 16, &s2, sizeof s2), memcpy(sum + 24, &s3, sizeof s3);
+    memcpy(dot, &d0, sizeof d0), memcpy(dot + 8, &d1, sizeof d1);
+    memcpy(dot + 16, &d2, sizeof d2), memcpy(dot + 24, &d3, sizeof d3);
     for (int l = 0; i < n; i++, l++) {
         float ga = y ? act_grad(g[i], y[i], slope) : g[i];
-        s[l] += (double)ga;
-        d[l] += (double)ga * ((double)x[i] - mean);
+        sum[l] += (double)ga;
+        dot[l] += (double)ga * ((double)x[i] - mean);
     }
-    memcpy(sum, &s, sizeof s);
-    memcpy(dot, &d, sizeof d);
 }
 
 // dx = (ga - grad_mean - (x - mean) * k) * w
@@ -133,14 +157,14 @@ static void batchnorm_forward(const ag_node *node, float slope) {
 
 #pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
     for (int ch = 0; ch < C; ch++) {
-        double acc[LANES] = {0};
+        double acc[SUMS] = {0};
         for (int n = 0; n < N; n++) sum_run(x + ((int64_t)n * C + ch) * HW, HW, acc);
-        const double mean = lanes_total(acc) / (double)count;
+        const double mean = sums_total(acc) / (double)count;
         // Two passes: the variance is a sum of squares about the mean, not E[x^2] - E[x]^2,
         // which cancels badly for large activations.
-        double ssd_acc[LANES] = {0};
+        double ssd_acc[SUMS] = {0};
         for (int n = 0; n < N; n++) ssd_run(x + ((int64_t)n * C + ch) * HW, HW, mean, ssd_acc);
-        const double ssd = lanes_total(ssd_acc);
+        const double ssd = sums_total(ssd_acc);
         const float mean_f = (float)mean;
         const float invstd_f = (float)(1.0 / sqrt(ssd / (double)count + (double)eps));
         mean_out[ch] = mean_f;
@@ -175,12 +199,12 @@ static void batchnorm_backward(const ag_node *node, const float *y, float slope)
 #pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
     for (int ch = 0; ch < C; ch++) {
         const float m = mean[ch], is = invstd[ch];
-        double sum_acc[LANES] = {0}, dot_acc[LANES] = {0};  // sum(ga), sum(ga * (x - mean))
+        double sum_acc[SUMS] = {0}, dot_acc[SUMS] = {0};  // sum(ga), sum(ga * (x - mean))
         for (int n = 0; n < N; n++) {
             const int64_t off = ((int64_t)n * C + ch) * HW;
             grad_sums_run(gy + off, x + off, y ? y + off : NULL, HW, m, slope, sum_acc, dot_acc);
         }
-        const double sum = lanes_total(sum_acc), dot = lanes_total(dot_acc);
+        const double sum = sums_total(sum_acc), dot = sums_total(dot_acc);
         dbeta[ch] = (float)sum;
         dgamma[ch] = (float)(dot * is);
         const float k = (float)(dot * is * is / (double)count);
