@@ -125,6 +125,9 @@ static const conv_case conv_cases[] = {
     {"1x1 g2", S(3, 4, 3, 5), S(6, 2, 1, 1), {1, 1, 0, 0, 0, 0, 2}},
     {"1x1 s2", S(2, 3, 5, 5), S(2, 3, 1, 1), {2, 2, 0, 0, 0, 0, 1}},
     {"4x4 s2 p1 (DCGAN)", S(2, 3, 8, 8), S(4, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    // Stride-2 rows of 32 columns or more are split into phase planes 32 at a time, then a tail.
+    {"4x4 s2 p1, rows of 64", S(2, 3, 3, 64), S(4, 3, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
+    {"3x3 s2 p1, rows of 95 (32, 32, 16, a tail)", S(2, 2, 4, 95), S(3, 2, 3, 3), {2, 2, 1, 1, 0, 0, 1}},
     // More channels than one block of column rows (the CPU kernels im2col 512 taps at a time):
     // the reduction over channel blocks, and per conv group.
     {"4x4 s2 p1, 40 channels", S(3, 40, 6, 6), S(5, 40, 4, 4), {2, 2, 1, 1, 0, 0, 1}},
