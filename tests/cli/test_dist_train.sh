@@ -101,9 +101,10 @@ check "... ends where the 1-process run ended (1e-4)" close_datasets one/$ck hal
 # OpenBLAS rounds a row of a product differently with the number of rows in the call (its
 # AVX-512 kernels as a user's machine picks them: 4 rows per rank against 8 in one process), and
 # here a leaky ReLU input lay within that rounding of zero: the runs part by 1e-5 at the second
-# step and Adam carries it to 8e-4 in the losses and 3e-3 in the weights by the sixth (with every
-# product by a fixed-order loop they agreed to the printed digits). So ADA's p and the first
-# step's losses are held to the rest's tolerance, later steps to what rounding can reach.
+# step and Adam carries it to 8e-4 in the losses and 3e-3 in the weights by the sixth (with the
+# products by a fixed-order loop, or by OpenBLAS's Haswell kernels, they happened to agree: the
+# batch sums round differently on 2 ranks whatever the products do). So ADA's p and the first
+# step's losses are held to the rest's tolerance, later steps to about 3x the worst seen.
 ada="augment.ada=true augment.ada_p=0.5 augment.ada_interval=1 augment.ada_kimg=0.1"
 # shellcheck disable=SC2086  # several overrides
 loss_tol=3e-3 one_and_two ada sg2.yaml $ada
