@@ -96,19 +96,25 @@ static void tap_phase(const conv_geom *g, int j, int *q, int *d) {
     *q = j - g->pw - g->sw * *d;
 }
 
-// dst = `left` zeros, n floats of src, `right` zeros. Rows here are short (a few to 64 floats)
+// Copies and zeros of the phase planes' rows. Rows here are short (a few to 64 floats)
 // and the margins one or two: fixed-size vector moves and plain loops, which the empty asm
 // statements keep GCC from turning into memset and memcpy calls (each call costs more than
 // the copy).
 typedef float v16f __attribute__((vector_size(64)));
 typedef float v8f __attribute__((vector_size(32)));
 
-static inline __attribute__((always_inline)) void row_pad_copy(float *restrict dst, const float *restrict src,
-                                                               int left, int n, int right) {
-    for (int i = 0; i < left; i++) {
+// n zeros at dst (a margin of a float or two).
+static inline __attribute__((always_inline)) void zero_floats(float *dst, int n) {
+    for (int i = 0; i < n; i++) {
         dst[i] = 0.0f;
         __asm__ volatile("" ::: "memory");
     }
+}
+
+// dst = `left` zeros, n floats of src, `right` zeros.
+static inline __attribute__((always_inline)) void row_pad_copy(float *restrict dst, const float *restrict src,
+                                                               int left, int n, int right) {
+    zero_floats(dst, left);
     dst += left;
     int i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -121,18 +127,7 @@ static inline __attribute__((always_inline)) void row_pad_copy(float *restrict d
         dst[i] = src[i];
         __asm__ volatile("" ::: "memory");
     }
-    for (int j = 0; j < right; j++) {
-        dst[n + j] = 0.0f;
-        __asm__ volatile("" ::: "memory");
-    }
-}
-
-// n zeros at dst: a margin of a float or two, where a memset call costs more than the row's copy.
-static inline __attribute__((always_inline)) void zero_floats(float *dst, int n) {
-    for (int i = 0; i < n; i++) {
-        dst[i] = 0.0f;
-        __asm__ volatile("" ::: "memory");
-    }
+    zero_floats(dst + n, right);
 }
 
 // Phase plane rows [r0, r1) of one channel plane (H, W): each of the sw planes' rows written

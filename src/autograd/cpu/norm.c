@@ -23,6 +23,11 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef double v8d __attribute__((vector_size(64)));
 #define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
+// The four running-sum vectors at acc, loaded into / stored from a0..a3.
+#define LOAD4(a0, a1, a2, a3, acc) LOAD8(a0, acc), LOAD8(a1, (acc) + 8), LOAD8(a2, (acc) + 16), LOAD8(a3, (acc) + 24)
+#define STORE4(acc, a0, a1, a2, a3) \
+    memcpy(acc, &(a0), sizeof(a0)), memcpy((acc) + 8, &(a1), sizeof(a1)), memcpy((acc) + 16, &(a2), sizeof(a2)), \
+        memcpy((acc) + 24, &(a3), sizeof(a3))
 // Eight floats at p (any alignment), widened to double.
 typedef float v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
 #define LOADF(p) ((v8f) * (const v8f_u *)(p))
@@ -40,7 +45,7 @@ static double sums_total(const double *acc) {
 // acc[sum of i] += x[i]
 CPU_DISPATCH static void sum_run(const float *restrict x, int64_t n, double *restrict acc) {
     v8d a0, a1, a2, a3;
-    LOAD8(a0, acc), LOAD8(a1, acc + 8), LOAD8(a2, acc + 16), LOAD8(a3, acc + 24);
+    LOAD4(a0, a1, a2, a3, acc);
     int64_t i = 0;
     for (; i + SUMS <= n; i += SUMS) {
         a0 += WIDEN(x + i);
@@ -49,8 +54,7 @@ CPU_DISPATCH static void sum_run(const float *restrict x, int64_t n, double *res
         a3 += WIDEN(x + i + 24);
     }
     for (; i + LANES <= n; i += LANES) a0 += WIDEN(x + i);
-    memcpy(acc, &a0, sizeof a0), memcpy(acc + 8, &a1, sizeof a1);
-    memcpy(acc + 16, &a2, sizeof a2), memcpy(acc + 24, &a3, sizeof a3);
+    STORE4(acc, a0, a1, a2, a3);
     for (int l = 0; i < n; i++, l++) acc[l] += (double)x[i];
 }
 
@@ -58,7 +62,7 @@ CPU_DISPATCH static void sum_run(const float *restrict x, int64_t n, double *res
 CPU_DISPATCH static void ssd_run(const float *restrict x, int64_t n, double mean, double *restrict acc) {
     const v8d m = (v8d){0} + mean;
     v8d a0, a1, a2, a3, d0, d1, d2, d3;
-    LOAD8(a0, acc), LOAD8(a1, acc + 8), LOAD8(a2, acc + 16), LOAD8(a3, acc + 24);
+    LOAD4(a0, a1, a2, a3, acc);
     int64_t i = 0;
     for (; i + SUMS <= n; i += SUMS) {
         d0 = WIDEN(x + i) - m, d1 = WIDEN(x + i + 8) - m, d2 = WIDEN(x + i + 16) - m, d3 = WIDEN(x + i + 24) - m;
@@ -68,8 +72,7 @@ CPU_DISPATCH static void ssd_run(const float *restrict x, int64_t n, double mean
         d0 = WIDEN(x + i) - m;
         a0 += d0 * d0;
     }
-    memcpy(acc, &a0, sizeof a0), memcpy(acc + 8, &a1, sizeof a1);
-    memcpy(acc + 16, &a2, sizeof a2), memcpy(acc + 24, &a3, sizeof a3);
+    STORE4(acc, a0, a1, a2, a3);
     for (int l = 0; i < n; i++, l++) {
         double d = (double)x[i] - mean;
         acc[l] += d * d;
@@ -103,8 +106,8 @@ CPU_DISPATCH static void grad_sums_run(const float *restrict g, const float *res
     const v8d md = (v8d){0} + (double)mean;
     const v8f zero = {0}, sl = zero + slope;
     v8d s0, s1, s2, s3, d0, d1, d2, d3;
-    LOAD8(s0, sum), LOAD8(s1, sum + 8), LOAD8(s2, sum + 16), LOAD8(s3, sum + 24);
-    LOAD8(d0, dot), LOAD8(d1, dot + 8), LOAD8(d2, dot + 16), LOAD8(d3, dot + 24);
+    LOAD4(s0, s1, s2, s3, sum);
+    LOAD4(d0, d1, d2, d3, dot);
     // ga of the 8 elements at k, widened
 #define GA(k) __builtin_convertvector(y ? act_grad8(LOADF(g + (k)), LOADF(y + (k)), zero, sl) : LOADF(g + (k)), v8d)
     int64_t i = 0;
@@ -120,10 +123,8 @@ CPU_DISPATCH static void grad_sums_run(const float *restrict g, const float *res
         d0 += g0 * (WIDEN(x + i) - md);
     }
 #undef GA
-    memcpy(sum, &s0, sizeof s0), memcpy(sum + 8, &s1, sizeof s1);
-    memcpy(sum + 16, &s2, sizeof s2), memcpy(sum + 24, &s3, sizeof s3);
-    memcpy(dot, &d0, sizeof d0), memcpy(dot + 8, &d1, sizeof d1);
-    memcpy(dot + 16, &d2, sizeof d2), memcpy(dot + 24, &d3, sizeof d3);
+    STORE4(sum, s0, s1, s2, s3);
+    STORE4(dot, d0, d1, d2, d3);
     for (int l = 0; i < n; i++, l++) {
         float ga = y ? act_grad(g[i], y[i], slope) : g[i];
         sum[l] += (double)ga;
