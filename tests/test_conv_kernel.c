@@ -1,13 +1,14 @@
-// Our AVX-512 implicit-GEMM convolutions (cpu/pgemm_avx512.c, used by cpu/conv.c when the CPU
-// has AVX-512) against the im2col + OpenBLAS path they replace, on shapes that reach every edge
+// Our implicit-GEMM convolutions (cpu/pgemm.h, used by cpu/conv.c when the CPU has AVX-512 or
+// AVX2), on each kernel the CPU has, against the im2col + OpenBLAS path they replace, on shapes that reach every edge
 // of the kernel and its packing: output rows and columns not multiples of the 12 x 32 tile,
 // one channel, a reduction over several blocks of channels, stride 1 and 2, padding 0/1/2,
 // window rows that do not divide a panel, outputs of more than one block of columns per
 // sample, several samples per GEMM with and without panels lined up on samples, groups, batch
 // 1 and 3 and the thread split. The weight gradient on the conv2d shapes (those with at least
 // 256 taps x channels take our kernel; output rows of 16 or 32 pack by transposes). Also the
-// packed GEMM alone against a double-precision product.
-// Skips (77) on a CPU without AVX-512.
+// packed GEMM alone against a double-precision product. Where the CPU has both, AVX2 against
+// AVX-512 bit for bit (the same fused multiply-adds in the same order).
+// Skips (77) on a CPU without AVX2.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +93,13 @@ static float *host_values(int64_t n, uint64_t seed) {
     return v;
 }
 
-// The op on the kernel (on = true) or on the OpenBLAS path, its output on the host.
+// The kernel under test (main sets it for each the CPU has).
+static pgemm_isa isa_under_test;
+
+// The op on the kernel under test (on = true) or on the OpenBLAS path, its output on the host.
 static float *run(ag_ctx *c, bool transposed, bool wgrad, const conv_case *cc, const float *xv, const float *wv,
                   bool on, int64_t *numel) {
-    pgemm_set_enabled(on);
+    pgemm_set_kernel(on ? isa_under_test : PGEMM_OFF);
     ag_tensor *x = ag_from_host(c, cc->x, xv), *w = ag_from_host(c, cc->w, wv);
     ag_tensor *y = transposed ? ag_conv_transpose2d(c, x, w, cc->a) : ag_conv2d(c, x, w, cc->a);
     if (wgrad) {  // the weight gradient for a random output gradient of y's shape
@@ -124,7 +128,7 @@ static void compare_paths(bool transposed, bool wgrad, const conv_case *cases, s
             err = test_nanmax(err, fabs((double)got[i] - want[i]));
         }
         TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale),
-                   "%s %s: max difference %.3g (values up to %.3g)",
+                   "%s %s %s: max difference %.3g (values up to %.3g)", pgemm_isa_name(isa_under_test),
                    transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d", cc->name, err, scale);
         free(xv), free(wv), free(want), free(got);
     }
@@ -163,6 +167,7 @@ static void test_pgemm(void) {
             float *C = host_values((int64_t)M * N, 99), *C0 = malloc(sizeof(float) * M * N);
             memcpy(C0, C, sizeof(float) * M * N);
             float *ap = malloc(sizeof(float) * M * kc), *bp = malloc(sizeof(float) * pgemm_bpack_floats(kc, N));
+            pgemm_set_kernel(isa_under_test);
             pgemm_pack_a(M, kc, A, kc, ap);
             pgemm_pack_b(kc, N, B, N, bp);
             pgemm_compute(M, N, kc, ap, bp, C, N, true, N, 0);
@@ -173,21 +178,59 @@ static void test_pgemm(void) {
                     for (int k = 0; k < kc; k++) s += (double)A[m * kc + k] * B[k * N + n];
                     err = test_nanmax(err, fabs(C[m * N + n] - s));
                 }
-            TEST_CHECK(err <= 1e-4, "pgemm %d x %d x %d: max error %.3g", M, N, kc, err);
+            TEST_CHECK(err <= 1e-4, "pgemm %s %d x %d x %d: max error %.3g", pgemm_isa_name(isa_under_test), M, N, kc,
+                       err);
             free(A), free(B), free(C), free(C0), free(ap), free(bp);
         }
 }
 
+// AVX2 against AVX-512 on every case of every op: no value may differ by a bit (AVX-512's
+// col2im by planes against AVX2's generic col2im included: the same sums, test_col2im_planes).
+static void compare_kernels(bool transposed, bool wgrad, const conv_case *cases, size_t n) {
+    ag_ctx *c = ag_ctx_create(test_backend());
+    for (size_t k = 0; k < n; k++) {
+        const conv_case *cc = &cases[k];
+        float *xv = host_values(ag_shape_numel(cc->x), 600 + k), *wv = host_values(ag_shape_numel(cc->w), 700 + k);
+        int64_t na, nb;
+        isa_under_test = PGEMM_AVX512;
+        float *want = run(c, transposed, wgrad, cc, xv, wv, true, &na);
+        isa_under_test = PGEMM_AVX2;
+        float *got = run(c, transposed, wgrad, cc, xv, wv, true, &nb);
+        int64_t differ = 0;
+        for (int64_t i = 0; i < na && na == nb; i++) differ += memcmp(&want[i], &got[i], sizeof(float)) != 0;
+        TEST_CHECK(na == nb && differ == 0, "avx2 against avx512, %s %s: %lld of %lld values differ",
+                   transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d", cc->name,
+                   (long long)differ, (long long)na);
+        free(xv), free(wv), free(want), free(got);
+    }
+    ag_ctx_free(c);
+}
+
 int main(void) {
     if (!pgemm_supported() || strcmp(ag_backend_name(test_backend()), "cpu") != 0) {
-        printf("no AVX-512 kernel here: skipped\n");
+        printf("no AVX2 or AVX-512 kernel here: skipped\n");
         return TEST_SKIP;
     }
-    test_pgemm();
-    compare_paths(false, false, conv_cases, NCASES(conv_cases));
-    compare_paths(true, false, convt_cases, NCASES(convt_cases));
-    compare_paths(true, false, convt_plane_cases, NCASES(convt_plane_cases));
-    test_col2im_planes();
-    compare_paths(false, true, conv_cases, NCASES(conv_cases));
+    const pgemm_isa isas[] = {PGEMM_AVX2, PGEMM_AVX512};
+    for (size_t i = 0; i < NCASES(isas); i++) {
+        if (!pgemm_isa_supported(isas[i])) {
+            printf("%s: not on this CPU\n", pgemm_isa_name(isas[i]));
+            continue;
+        }
+        isa_under_test = isas[i];
+        test_pgemm();
+        compare_paths(false, false, conv_cases, NCASES(conv_cases));
+        compare_paths(true, false, convt_cases, NCASES(convt_cases));
+        compare_paths(true, false, convt_plane_cases, NCASES(convt_plane_cases));
+        compare_paths(false, true, conv_cases, NCASES(conv_cases));
+    }
+    if (pgemm_isa_supported(PGEMM_AVX512)) {
+        isa_under_test = PGEMM_AVX512;
+        test_col2im_planes();
+        compare_kernels(false, false, conv_cases, NCASES(conv_cases));
+        compare_kernels(true, false, convt_cases, NCASES(convt_cases));
+        compare_kernels(true, false, convt_plane_cases, NCASES(convt_plane_cases));
+        compare_kernels(false, true, conv_cases, NCASES(conv_cases));
+    }
     return test_finish();
 }

@@ -9,6 +9,7 @@
 #include "backend_impl.h"
 #include "check.h"
 #include "cpu.h"
+#include "pgemm.h"
 #include "rng.h"
 
 static void *cpu_alloc(const ag_backend *be, size_t bytes) {
@@ -127,7 +128,8 @@ static void cpu_describe(const ag_backend *be, ag_backend_desc *d) {
     snprintf(d->device, sizeof d->device, "%d logical cores", omp_get_num_procs());
     // openblas_get_config: "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
     snprintf(d->library, sizeof d->library, "%s", openblas_get_config());
-    snprintf(d->kernels, sizeof d->kernels, "%s", openblas_get_corename());
+    // OpenBLAS's core, then ours under the convolutions: "Zen, conv avx2"
+    snprintf(d->kernels, sizeof d->kernels, "%s, conv %s", openblas_get_corename(), pgemm_isa_name(pgemm_kernel()));
     d->threads = be->threads;
 }
 

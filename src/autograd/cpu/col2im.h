@@ -23,7 +23,7 @@ void col2im_planes_set_enabled(bool on);
 
 // Whether col2im_planes handles this geometry: image (Hy, Wy) = (s*Hx, s*Wx) for stride s in
 // {1, 2} in both dimensions, Wx 4, 8 or a multiple of 16, at most 64 taps. Callers check
-// pgemm_enabled() too (AVX-512).
+// that pgemm_kernel() is PGEMM_AVX512 too.
 bool col2im_planes_fits(int Hy, int Wy, int Hx, int Wx, int kh, int kw, int sh, int sw);
 
 // One channel: im (s*Hx, s*Wx) = the sum of the kh*kw tap planes of (Hx, Wx) floats, tap (i, j)'s

@@ -1,5 +1,5 @@
 // col2im by whole tap planes (col2im.h), on AVX-512. Compiled for AVX-512 per function, as
-// cpu/pgemm_avx512.c; callers check pgemm_enabled() first.
+// cpu/pgemm_avx512.c; callers check pgemm_kernel() == PGEMM_AVX512 first.
 #include "col2im.h"
 
 #include <stdlib.h>

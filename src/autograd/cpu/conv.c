@@ -303,7 +303,7 @@ static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, 
 // (col2im.h: the same sums in the same order, without a pass per row of each tap).
 static void col2im_channels(const conv_geom *g, const float *col, int64_t ld, float *im, float *phase, int ch0,
                             int ch1) {
-    if (!pgemm_enabled() || !col2im_planes_enabled() ||
+    if (pgemm_kernel() != PGEMM_AVX512 || !col2im_planes_enabled() ||
         !col2im_planes_fits(g->H, g->W, g->Ho, g->Wo, g->kh, g->kw, g->sh, g->sw)) {
         col2im(g, col, ld, im, phase, ch0, ch1);
         return;
@@ -605,12 +605,12 @@ static void conv_transpose2d_direct(ag_ctx *c, const ag_node *node, const conv_g
     }
 }
 
-// --- implicit GEMM on our own AVX-512 kernel (cpu/pgemm_avx512.c) ------------------------
+// --- implicit GEMM on our own kernel (cpu/pgemm.h: AVX-512 or AVX2) ---------------------
 // The same products as the im2col path, without its column matrix: the GEMM's right-hand side
 // is packed straight from each channel's phase planes into the kernel's panel layout (one copy,
 // where im2col and OpenBLAS's packing make two), and the weights are packed once per call
-// (OpenBLAS packs them again for every group of samples). Used when pgemm_enabled() (AVX-512,
-// GAN_CONV_KERNEL not "blas"); the im2col + OpenBLAS path is the fallback.
+// (OpenBLAS packs them again for every group of samples). Used when pgemm_enabled() (AVX-512 or
+// AVX2, GAN_CONV_KERNEL not "blas"); the im2col + OpenBLAS path is the fallback.
 
 // Packed B rows of channels [ch0, ch1) of one sample for the window rows [oa, ob): row
 // (ch - ch0)*kh*kw + i*kw + j of `bpack` (kc rows) is tap (i, j) of channel ch, at columns

@@ -1,10 +1,13 @@
-// Our own packed single-precision GEMM for AVX-512 (cpu/pgemm_avx512.c): the micro-kernel of
-// the implicit-GEMM convolutions in cpu/conv.c. The caller packs the operands itself, so a
-// convolution can pack the weights once per call and the right-hand side straight from its
-// image, with no column matrix in between.
+// Our own packed single-precision GEMM: the micro-kernel of the implicit-GEMM convolutions in
+// cpu/conv.c, on AVX-512 (cpu/pgemm_avx512.c) or AVX2 + FMA (cpu/pgemm_avx2.c), picked at run
+// time. The caller packs the operands itself, so a convolution can pack the weights once per
+// call and the right-hand side straight from its image, with no column matrix in between.
 //
 // C (M, N) += A (M, kc) @ B (kc, N), row-major C, in tiles of up to PGEMM_MR rows of A (their
-// values broadcast) by PGEMM_NR columns of B (two 16-float vectors).
+// values broadcast) by PGEMM_NR columns of B. The packed layouts are the same for both
+// instruction sets (AVX-512 runs a 12 x 32 tile as one block of registers, AVX2 as four of 6 x
+// 16), and so are the sums: each element of C is zero plus a[m][k] * b[k][n] by fused
+// multiply-adds in k order, added to C when accumulating, so the two give the same bits.
 //
 // Packed A ("apack"): the rows in tiles of PGEMM_MR (the last tile may be shorter, mr rows);
 // tile t holds kc x mr floats, column k's mr values contiguous: apack[t*PGEMM_MR*kc + k*mr + r]
@@ -20,13 +23,25 @@
 #define PGEMM_MR 12
 #define PGEMM_NR 32
 
-// True when the running CPU has AVX-512F and FMA and the environment does not ask for the
-// OpenBLAS path (GAN_CONV_KERNEL=blas). Read once.
+// The kernels: none (the im2col + OpenBLAS path), AVX2 + FMA, AVX-512.
+typedef enum { PGEMM_OFF, PGEMM_AVX2, PGEMM_AVX512 } pgemm_isa;
+
+// The kernel the convolutions use, read once: the best the running CPU has, unless the
+// environment asks for another (GAN_CONV_KERNEL=blas, avx2 or avx512; one the CPU lacks falls
+// back to the best it has, with a warning on stderr).
+pgemm_isa pgemm_kernel(void);
+// pgemm_kernel() != PGEMM_OFF.
 bool pgemm_enabled(void);
-// Whether the CPU could run it, whatever the environment says.
+// Whether the CPU could run this kernel (PGEMM_OFF always), whatever the environment says.
+bool pgemm_isa_supported(pgemm_isa isa);
+// Whether it could run any of ours.
 bool pgemm_supported(void);
-// Turns the kernel on (where supported) or off for the whole process, overriding the
-// environment: for tests and benchmarks that compare both paths. Not while convolutions run.
+// "blas", "avx2", "avx512".
+const char *pgemm_isa_name(pgemm_isa isa);
+// Sets the kernel for the whole process, overriding the environment: for tests and benchmarks
+// that compare them. An ISA the CPU lacks turns the kernel off. Not while convolutions run.
+void pgemm_set_kernel(pgemm_isa isa);
+// pgemm_set_kernel(the best the CPU has) or pgemm_set_kernel(PGEMM_OFF).
 void pgemm_set_enabled(bool on);
 
 // Floats of a packed B of kc rows and n columns (whole panels).

@@ -1,41 +1,18 @@
-// The packed GEMM of pgemm.h: an AVX-512 micro-kernel of up to 12 rows x 32 columns (24
+// The packed GEMM of pgemm.h on AVX-512: a micro-kernel of up to 12 rows x 32 columns (24
 // accumulators, each k step two vector loads of B, 12 broadcasts of A from memory folded into
-// their FMAs) and the packing routines. Only this file's functions are compiled for AVX-512
-// (per-function target attributes), so the binary stays x86-64 baseline; callers check
-// pgemm_enabled() first. On a compiler or machine without x86 AVX-512 the functions exist but
-// pgemm_enabled() is false and nothing calls them.
+// their FMAs) and the packing of B. Only this file's functions are compiled for AVX-512
+// (per-function target attributes), so the binary stays x86-64 baseline; cpu/pgemm.c calls them
+// only on a CPU with AVX-512, and not at all where the compiler has no x86 intrinsics.
 //
 // Rounding: each element of C is the sum over k, in order, of a[m][k] * b[k][n] by fused
 // multiply-adds from zero, added to C when accumulating: the same products as OpenBLAS's
 // kernel, in a summation order of the same kind.
-#include "pgemm.h"
-
-#include <stdlib.h>
-#include <string.h>
+#include "pgemm_isa.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
 #define PGEMM_TARGET __attribute__((target("avx512f,fma")))
-
-static int pgemm_state = -1;  // -1 until read; racing first calls compute the same value
-
-bool pgemm_enabled(void) {
-    if (pgemm_state < 0) {
-        const char *env = getenv("GAN_CONV_KERNEL");
-        bool blas = env && strcmp(env, "blas") == 0;
-        __builtin_cpu_init();
-        pgemm_state = !blas && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-    }
-    return pgemm_state == 1;
-}
-
-bool pgemm_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-}
-
-void pgemm_set_enabled(bool on) { pgemm_state = on && pgemm_supported(); }
 
 // The tile of mr rows (a compile-time constant once inlined) x 32 columns; m0, m1 mask the
 // columns of the two 16-float halves that exist in C.
@@ -99,7 +76,7 @@ typedef void (*kernel_fn)(int, const float *, const float *, float *, int64_t, b
 static const kernel_fn kernels[PGEMM_MR + 1] = {NULL,      kernel_1, kernel_2, kernel_3,  kernel_4,  kernel_5, kernel_6,
                                                kernel_7,  kernel_8, kernel_9, kernel_10, kernel_11, kernel_12};
 
-PGEMM_TARGET void pgemm_compute(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
+PGEMM_TARGET void pgemm_compute_avx512(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
                                 bool accumulate, int64_t seg, int64_t seg_stride) {
     const int panels = (N + PGEMM_NR - 1) / PGEMM_NR;
     for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
@@ -126,42 +103,6 @@ PGEMM_TARGET void pgemm_compute(int M, int N, int kc, const float *apack, const 
     }
 }
 
-PGEMM_TARGET void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack) {
-    for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
-        const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
-        float *dst = apack + (int64_t)m0 * kc + (int64_t)k0 * mr;
-        const float *src = a + (int64_t)m0 * lda;
-        int k = 0;
-        if (mr % 4 == 0) {  // 4 x 4 blocks transposed in registers
-            for (; k + 4 <= len; k += 4)
-                for (int r = 0; r < mr; r += 4) {
-                    __m128 r0 = _mm_loadu_ps(src + r * lda + k), r1 = _mm_loadu_ps(src + (r + 1) * lda + k);
-                    __m128 r2 = _mm_loadu_ps(src + (r + 2) * lda + k), r3 = _mm_loadu_ps(src + (r + 3) * lda + k);
-                    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-                    _mm_storeu_ps(dst + k * mr + r, r0);
-                    _mm_storeu_ps(dst + (k + 1) * mr + r, r1);
-                    _mm_storeu_ps(dst + (k + 2) * mr + r, r2);
-                    _mm_storeu_ps(dst + (k + 3) * mr + r, r3);
-                }
-        }
-        for (int r = 0; r < mr; r++)
-            for (int kk = k; kk < len; kk++) dst[kk * mr + r] = src[r * lda + kk];
-    }
-}
-
-void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
-    pgemm_pack_a_cols(M, kc, 0, kc, a, lda, apack);
-}
-
-void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
-    for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
-        const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
-        float *dst = apack + (int64_t)m0 * kc;
-        for (int k = 0; k < kc; k++)
-            for (int r = 0; r < mr; r++) dst[k * mr + r] = at[(int64_t)k * ldat + m0 + r];
-    }
-}
-
 // len <= PGEMM_NR floats from src (zeros when src is NULL) to dst.
 PGEMM_TARGET static inline void copy_run(float *dst, const float *src, int len) {
     const __mmask16 k0 = len >= 16 ? 0xFFFF : (__mmask16)((1u << len) - 1);
@@ -174,13 +115,13 @@ PGEMM_TARGET static inline void copy_run(float *dst, const float *src, int len) 
     }
 }
 
-PGEMM_TARGET void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack) {
+PGEMM_TARGET void pgemm_pack_b_avx512(int kc, int N, const float *b, int64_t ldb, float *bpack) {
     for (int k = 0; k < kc; k++)
         for (int n = 0; n < N; n += PGEMM_NR)
             copy_run(bpack + (int64_t)n * kc + k * PGEMM_NR, b + k * ldb + n, N - n < PGEMM_NR ? N - n : PGEMM_NR);
 }
 
-PGEMM_TARGET void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi,
+PGEMM_TARGET void pgemm_pack_b_rows_avx512(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi,
                                     const float *src, int64_t src_ld) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + n0 / PGEMM_NR * panel + (int64_t)k * PGEMM_NR;
@@ -267,7 +208,7 @@ PGEMM_TARGET static inline void transpose16(__m512 r[16]) {
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-PGEMM_TARGET void pgemm_pack_b_transpose(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs,
+PGEMM_TARGET void pgemm_pack_b_transpose_avx512(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs,
                                          int nt, int step) {
     __m512 r[16];
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -286,7 +227,7 @@ PGEMM_TARGET void pgemm_pack_b_transpose(float *bpack, int kc, int k, int n0, co
     for (int p = 0; p < 16; p++) _mm512_storeu_ps(dst + p * PGEMM_NR, r[p]);
 }
 
-PGEMM_TARGET void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs,
+PGEMM_TARGET void pgemm_pack_b_gather_avx512(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs,
                                       int len) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + (int64_t)k * PGEMM_NR;
@@ -329,45 +270,4 @@ PGEMM_TARGET void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *
     }
 }
 
-#else  // no x86 AVX-512: never enabled, never called
-
-bool pgemm_enabled(void) { return false; }
-bool pgemm_supported(void) { return false; }
-void pgemm_set_enabled(bool on) { (void)on; }
-void pgemm_pack_a(int M, int kc, const float *a, int64_t lda, float *apack) {
-    (void)M, (void)kc, (void)a, (void)lda, (void)apack;
-    abort();
-}
-void pgemm_pack_a_cols(int M, int kc, int k0, int len, const float *a, int64_t lda, float *apack) {
-    (void)M, (void)kc, (void)k0, (void)len, (void)a, (void)lda, (void)apack;
-    abort();
-}
-void pgemm_pack_b_gather(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs, int len) {
-    (void)bpack, (void)kc, (void)k, (void)base, (void)offs, (void)runs, (void)len;
-    abort();
-}
-void pgemm_pack_at(int M, int kc, const float *at, int64_t ldat, float *apack) {
-    (void)M, (void)kc, (void)at, (void)ldat, (void)apack;
-    abort();
-}
-void pgemm_pack_b_transpose(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs, int nt,
-                            int step) {
-    (void)bpack, (void)kc, (void)k, (void)n0, (void)base, (void)offs, (void)nt, (void)step;
-    abort();
-}
-void pgemm_pack_b(int kc, int N, const float *b, int64_t ldb, float *bpack) {
-    (void)kc, (void)N, (void)b, (void)ldb, (void)bpack;
-    abort();
-}
-void pgemm_pack_b_rows(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi, const float *src,
-                       int64_t src_ld) {
-    (void)bpack, (void)kc, (void)k, (void)n0, (void)ho, (void)wo, (void)lo, (void)hi, (void)src, (void)src_ld;
-    abort();
-}
-void pgemm_compute(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
-                   bool accumulate, int64_t seg, int64_t seg_stride) {
-    (void)M, (void)N, (void)kc, (void)apack, (void)bpack, (void)c, (void)ldc, (void)accumulate, (void)seg,
-        (void)seg_stride;
-    abort();
-}
-#endif
+#endif  // on other compilers and machines cpu/pgemm.c never calls this file
