@@ -8,10 +8,14 @@ cd "$SCRATCH"
 tiny_config exp.yaml
 
 # gan --version: the version, the commit and the built backends (cpu is always one) on its
-# first line, then each backend's math libraries; the commit is this checkout's when built
-# from one.
+# first line, then each backend's math libraries and kernels (the CPU's: OpenBLAS's core, then
+# the convolutions' kernel, which GAN_CONV_KERNEL chooses); the commit is this checkout's when
+# built from one.
 expect_exit 0 "^gan.c [0-9.]+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\), backends: cpu(, [a-z]+)*$" "$GAN" --version
-expect_exit 0 "^cpu: OpenBLAS [0-9.]+.*; kernels [A-Za-z0-9]+; [0-9]+ logical cores$" "$GAN" --version
+expect_exit 0 "^cpu: OpenBLAS [0-9.]+.*; kernels [A-Za-z0-9]+, conv (blas|avx2|avx512); [0-9]+ logical cores$" "$GAN" --version
+expect_exit 0 "; kernels [A-Za-z0-9]+, conv blas;" env GAN_CONV_KERNEL=blas "$GAN" --version
+expect_exit 0 "GAN_CONV_KERNEL=avx9: expected blas, avx2, avx512 or auto; the convolutions use" \
+  env GAN_CONV_KERNEL=avx9 "$GAN" --version
 if head=$(git -C "$(dirname "$0")" rev-parse --short=12 HEAD 2>/dev/null); then
   check "--version names commit $head" bash -c "'$GAN' --version | head -1 | grep -q 'commit $head'"
 fi

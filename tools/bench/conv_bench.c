@@ -1,5 +1,5 @@
-// Times the convolution kernels on the DCGAN 64x64 batch-64 step's shapes, our AVX-512
-// implicit GEMM (cpu/pgemm_avx512.c) against the im2col + OpenBLAS path, interleaved, by the
+// Times the convolution kernels on the DCGAN 64x64 batch-64 step's shapes, our implicit GEMM
+// (cpu/pgemm.h, the best kernel the CPU has) against the im2col + OpenBLAS path, interleaved, by the
 // process's CPU time (so other processes' time slices do not count). Links the engine's
 // static library from a build directory:
 //   gcc -O2 -std=c11 -fopenmp -Isrc/autograd -Isrc/autograd/include -Isrc/autograd/cpu

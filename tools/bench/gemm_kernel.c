@@ -1,8 +1,10 @@
-// Our packed AVX-512 GEMM (src/autograd/cpu/pgemm_avx512.c) against OpenBLAS's cblas_sgemm on
+// Our packed GEMM (src/autograd/cpu/pgemm.h: the AVX-512 or AVX2 kernel, as the CPU and
+// GAN_CONV_KERNEL pick) against OpenBLAS's cblas_sgemm on
 // the GEMM shapes of the DCGAN 64x64 step's forward convolutions, one thread, best of several
 // repetitions by the thread's CPU time.
 //   gcc -O3 -std=c11 -Wall -Wextra -Isrc/autograd/cpu tools/bench/gemm_kernel.c
-//       src/autograd/cpu/pgemm_avx512.c -lopenblas -o /tmp/gemm_kernel
+//       src/autograd/cpu/pgemm.c src/autograd/cpu/pgemm_avx2.c src/autograd/cpu/pgemm_avx512.c
+//       -lopenblas -o /tmp/gemm_kernel
 //   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/gemm_kernel [kc]
 // Columns: blas = cblas_sgemm of the whole (M, N, K) product (its own packing included, as the
 // im2col path calls it, in K blocks of 512 accumulating with beta 1); pack+gemm = ours with B
@@ -31,7 +33,7 @@ typedef struct {
 int main(int argc, char **argv) {
     int KC = argc > 1 ? atoi(argv[1]) : 256;
     if (!pgemm_enabled()) {
-        printf("no AVX-512 (or GAN_CONV_KERNEL=blas)\n");
+        printf("no AVX2 or AVX-512 (or GAN_CONV_KERNEL=blas)\n");
         return 77;
     }
     openblas_set_num_threads(1);
@@ -40,7 +42,7 @@ int main(int argc, char **argv) {
         {"D3 128->256 @8x8 x4", 256, 256, 2048}, {"D4 256->512 @4x4 x16", 512, 256, 4096},
         {"G-dx 512->256 8x8 x4", 256, 256, 8192}, {"square 512", 512, 512, 512},
     };
-    printf("kc %d\n%-24s %6s %6s %6s  %9s %9s %9s  %s\n", KC, "shape", "M", "N", "K", "blas", "pack+gemm", "gemm",
+    printf("kernel %s, kc %d\n%-24s %6s %6s %6s  %9s %9s %9s  %s\n", pgemm_isa_name(pgemm_kernel()), KC, "shape", "M", "N", "K", "blas", "pack+gemm", "gemm",
            "max|diff|/max|c|");
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         const shape s = shapes[si];

@@ -303,7 +303,7 @@ static void col2im(const conv_geom *g, const float *col, int64_t ld, float *im, 
 // (col2im.h: the same sums in the same order, without a pass per row of each tap).
 static void col2im_channels(const conv_geom *g, const float *col, int64_t ld, float *im, float *phase, int ch0,
                             int ch1) {
-    if (pgemm_kernel() != PGEMM_AVX512 || !col2im_planes_enabled() ||
+    if (!pgemm_enabled() || !col2im_planes_enabled() ||
         !col2im_planes_fits(g->H, g->W, g->Ho, g->Wo, g->kh, g->kw, g->sh, g->sw)) {
         col2im(g, col, ld, im, phase, ch0, ch1);
         return;
