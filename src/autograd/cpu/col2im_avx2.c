@@ -12,9 +12,10 @@
 #define COL2IM_TARGET __attribute__((target("avx2")))
 
 // A tap's columns as masks of an 8-float step: `first` for a step that starts a row, `last` for
-// one that ends it (for Wx of 4 or 8 every step does both).
+// one that ends it (for Wx of 4 or 8 every step does both); `full` when it reaches every column.
 typedef struct {
     __m256i first, last;
+    bool full;
 } tap_masks;
 
 // The 8 plane values at f..f+7 (f a multiple of 8) of a phase plane, summed over its n taps in
@@ -27,6 +28,12 @@ COL2IM_TARGET static inline __m256 plane_sum(const plane_tap *taps, const tap_ma
     for (int t = 0; t < n; t++) {
         const plane_tap *tp = &taps[t];
         if (f + 8 <= tp->f_lo || f >= tp->f_hi) continue;
+        // A plain load where every lane is wanted: a masked one costs more (Zen 1: 3% more
+        // time in a 4x4 transposed convolution than the generic col2im, against 1-2% less).
+        if ((masks[t].full || (!starts && !ends)) && (Wx >= 8 || (f >= tp->f_lo && f + 8 <= tp->f_hi))) {
+            acc = _mm256_add_ps(acc, _mm256_loadu_ps(tp->src + f - tp->shift));
+            continue;
+        }
         __m256i m = _mm256_and_si256(starts ? masks[t].first : all, ends ? masks[t].last : all);
         if (Wx < 8)  // two rows a step: the lanes of the rows the tap reaches
             m = _mm256_and_si256(m, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)(tp->f_hi - f)), lanes),
@@ -47,6 +54,7 @@ COL2IM_TARGET void col2im_planes_avx2(const plane_taps *pt, float *im, int Hx, i
             // Columns b_lo.. from a row's first step, ..b_hi from its last (step Wx - 8).
             masks[q][t].first = _mm256_cmpgt_epi32(lane_cols, _mm256_set1_epi32(tp->b_lo - 1));
             masks[q][t].last = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wx < 8 ? tp->b_hi : tp->b_hi - (Wx - 8)), lane_cols);
+            masks[q][t].full = tp->b_lo == 0 && tp->b_hi == Wx;
         }
     if (s == 1) {
         for (int64_t f = 0; f < P; f += 8) {
