@@ -124,78 +124,32 @@ AVX2_TARGET static inline void copy_run(float *dst, const float *src, int len) {
     }
 }
 
+#define PGEMM_PACK_TARGET AVX2_TARGET
+#include "pgemm_pack_runs.h"
+
 AVX2_TARGET void pgemm_pack_b_avx2(int kc, int N, const float *b, int64_t ldb, float *bpack) {
-    for (int k = 0; k < kc; k++)
-        for (int n = 0; n < N; n += PGEMM_NR)
-            copy_run(bpack + (int64_t)n * kc + k * PGEMM_NR, b + k * ldb + n, N - n < PGEMM_NR ? N - n : PGEMM_NR);
+    pack_matrix(kc, N, b, ldb, bpack);
 }
 
 AVX2_TARGET void pgemm_pack_b_rows_avx2(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi,
                                         const float *src, int64_t src_ld) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + n0 / PGEMM_NR * panel + (int64_t)k * PGEMM_NR;
-    int j = (int)(n0 % PGEMM_NR);
-    if ((wo == 4 || wo == 8) && j % wo == 0) {  // runs never straddle a panel: plain 16- and 32-byte moves
-        for (int oh = 0; oh < ho; oh++) {
-            float *d = dst + j;
-            const bool in = oh >= lo && oh < hi;
-            const float *sr = src + (in ? (oh - lo) * src_ld : 0);
-            if (wo == 4)
-                _mm_storeu_ps(d, in ? _mm_loadu_ps(sr) : _mm_setzero_ps());
-            else
-                _mm256_storeu_ps(d, in ? _mm256_loadu_ps(sr) : _mm256_setzero_ps());
-            j += wo;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
-        return;
-    }
-    for (int oh = 0; oh < ho; oh++) {
-        const float *s = oh >= lo && oh < hi ? src + (oh - lo) * src_ld : NULL;
-        for (int done = 0; done < wo;) {
-            const int len = wo - done < PGEMM_NR - j ? wo - done : PGEMM_NR - j;
-            copy_run(dst + j, s ? s + done : NULL, len);
-            done += len;
-            j += len;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
-    }
+    const int j = (int)(n0 % PGEMM_NR);
+    if ((wo == 4 || wo == 8) && j % wo == 0)
+        pack_rows_small(dst, panel, j, ho, wo, lo, hi, src, src_ld);
+    else
+        pack_rows_runs(dst, panel, j, ho, wo, lo, hi, src, src_ld);
 }
 
 AVX2_TARGET void pgemm_pack_b_gather_avx2(float *bpack, int kc, int k, const float *base, const int64_t *offs,
                                           int runs, int len) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + (int64_t)k * PGEMM_NR;
-    int j = 0;
-    if (len == 4) {  // 4x4 kernels: one 16-byte move a run
-        for (int r = 0; r < runs; r++) {
-            _mm_storeu_ps(dst + j, _mm_loadu_ps(base + offs[r]));
-            j += 4;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
-        return;
-    }
-    for (int r = 0; r < runs; r++) {
-        const float *src = base + offs[r];
-        for (int done = 0; done < len;) {
-            const int n = len - done < PGEMM_NR - j ? len - done : PGEMM_NR - j;
-            copy_run(dst + j, src + done, n);
-            done += n;
-            j += n;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
-    }
+    if (len == 4)
+        pack_gather_4(dst, panel, base, offs, runs);
+    else
+        pack_gather_runs(dst, panel, base, offs, runs, len);
 }
 
 // 8 rows of 8 floats transposed in registers: r[i] lane j -> r[j] lane i.

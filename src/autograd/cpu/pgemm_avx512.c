@@ -115,39 +115,27 @@ PGEMM_TARGET static inline void copy_run(float *dst, const float *src, int len) 
     }
 }
 
+#define PGEMM_PACK_TARGET PGEMM_TARGET
+#include "pgemm_pack_runs.h"
+
 PGEMM_TARGET void pgemm_pack_b_avx512(int kc, int N, const float *b, int64_t ldb, float *bpack) {
-    for (int k = 0; k < kc; k++)
-        for (int n = 0; n < N; n += PGEMM_NR)
-            copy_run(bpack + (int64_t)n * kc + k * PGEMM_NR, b + k * ldb + n, N - n < PGEMM_NR ? N - n : PGEMM_NR);
+    pack_matrix(kc, N, b, ldb, bpack);
 }
 
 PGEMM_TARGET void pgemm_pack_b_rows_avx512(float *bpack, int kc, int k, int64_t n0, int ho, int wo, int lo, int hi,
-                                    const float *src, int64_t src_ld) {
+                                           const float *src, int64_t src_ld) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + n0 / PGEMM_NR * panel + (int64_t)k * PGEMM_NR;
     int j = (int)(n0 % PGEMM_NR);
+    if ((wo == 4 || wo == 8) && j % wo == 0) {
+        pack_rows_small(dst, panel, j, ho, wo, lo, hi, src, src_ld);
+        return;
+    }
     if (wo <= PGEMM_NR && PGEMM_NR % wo == 0 && j % wo == 0) {
         // Runs never straddle a panel: one masked copy per window row, the masks fixed.
         const __mmask16 k0 = wo >= 16 ? 0xFFFF : (__mmask16)((1u << wo) - 1);
         const __mmask16 k1 = wo >= 32 ? 0xFFFF : wo <= 16 ? 0 : (__mmask16)((1u << (wo - 16)) - 1);
         const __m512 zero = _mm512_setzero_ps();
-        if (wo == 4 || wo == 8) {  // plain 16- and 32-byte moves
-            for (int oh = 0; oh < ho; oh++) {
-                float *d = dst + j;
-                const bool in = oh >= lo && oh < hi;
-                const float *sr = src + (in ? (oh - lo) * src_ld : 0);
-                if (wo == 4)
-                    _mm_storeu_ps(d, in ? _mm_loadu_ps(sr) : _mm_setzero_ps());
-                else
-                    _mm256_storeu_ps(d, in ? _mm256_loadu_ps(sr) : _mm256_setzero_ps());
-                j += wo;
-                if (j == PGEMM_NR) {
-                    j = 0;
-                    dst += panel;
-                }
-            }
-            return;
-        }
         for (int oh = 0; oh < ho; oh++) {
             float *d = dst + j;
             if (oh >= lo && oh < hi) {
@@ -158,27 +146,11 @@ PGEMM_TARGET void pgemm_pack_b_rows_avx512(float *bpack, int kc, int k, int64_t 
                 _mm512_mask_storeu_ps(d, k0, zero);
                 if (k1) _mm512_mask_storeu_ps(d + 16, k1, zero);
             }
-            j += wo;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
+            panel_advance(&dst, &j, wo, panel);
         }
         return;
     }
-    for (int oh = 0; oh < ho; oh++) {
-        const float *s = oh >= lo && oh < hi ? src + (oh - lo) * src_ld : NULL;
-        for (int done = 0; done < wo;) {
-            const int len = wo - done < PGEMM_NR - j ? wo - done : PGEMM_NR - j;
-            copy_run(dst + j, s ? s + done : NULL, len);
-            done += len;
-            j += len;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
-    }
+    pack_rows_runs(dst, panel, j, ho, wo, lo, hi, src, src_ld);
 }
 
 // 16 rows of 16 floats transposed in registers: r[i] lane j -> r[j] lane i. Three rounds of
@@ -227,47 +199,24 @@ PGEMM_TARGET void pgemm_pack_b_transpose_avx512(float *bpack, int kc, int k, int
     for (int p = 0; p < 16; p++) _mm512_storeu_ps(dst + p * PGEMM_NR, r[p]);
 }
 
-PGEMM_TARGET void pgemm_pack_b_gather_avx512(float *bpack, int kc, int k, const float *base, const int64_t *offs, int runs,
-                                      int len) {
+PGEMM_TARGET void pgemm_pack_b_gather_avx512(float *bpack, int kc, int k, const float *base, const int64_t *offs,
+                                             int runs, int len) {
     const int64_t panel = (int64_t)kc * PGEMM_NR;
     float *dst = bpack + (int64_t)k * PGEMM_NR;
-    int j = 0;
-    if (len == 4) {  // 4x4 kernels: one 16-byte move a run
-        for (int r = 0; r < runs; r++) {
-            _mm_storeu_ps(dst + j, _mm_loadu_ps(base + offs[r]));
-            j += 4;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
+    if (len == 4) {
+        pack_gather_4(dst, panel, base, offs, runs);
         return;
     }
     if (len <= 16 && PGEMM_NR % len == 0) {  // runs never straddle a panel
         const __mmask16 m = (__mmask16)((1u << len) - 1);
+        int j = 0;
         for (int r = 0; r < runs; r++) {
             _mm512_mask_storeu_ps(dst + j, m, _mm512_maskz_loadu_ps(m, base + offs[r]));
-            j += len;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
+            panel_advance(&dst, &j, len, panel);
         }
         return;
     }
-    for (int r = 0; r < runs; r++) {
-        const float *src = base + offs[r];
-        for (int done = 0; done < len;) {
-            const int n = len - done < PGEMM_NR - j ? len - done : PGEMM_NR - j;
-            copy_run(dst + j, src + done, n);
-            done += n;
-            j += n;
-            if (j == PGEMM_NR) {
-                j = 0;
-                dst += panel;
-            }
-        }
-    }
+    pack_gather_runs(dst, panel, base, offs, runs, len);
 }
 
 #endif  // on other compilers and machines cpu/pgemm.c never calls this file
