@@ -158,10 +158,11 @@ static void test_col2im_planes(void) {
     ag_ctx_free(c);
 }
 
-// The packed GEMM alone: every row count 1..30 (each tail kernel) and column counts around a
-// panel, accumulating onto a C that already holds values, in two segments.
+// The packed GEMM alone: row counts whose last tile is each kind of tail (1, 5, 7-13 rows, 24,
+// 30) and column counts around a panel, accumulating onto a C that already holds values, in two
+// segments.
 static void test_pgemm(void) {
-    const int ms[] = {1, 5, 11, 12, 13, 24, 30}, ns[] = {1, 17, 31, 32, 33, 64, 100}, kc = 37;
+    const int ms[] = {1, 5, 7, 8, 9, 10, 11, 12, 13, 24, 30}, ns[] = {1, 17, 31, 32, 33, 64, 100}, kc = 37;
     for (size_t a = 0; a < NCASES(ms); a++)
         for (size_t b = 0; b < NCASES(ns); b++) {
             const int M = ms[a], N = ns[b];

@@ -2,7 +2,8 @@
 // Intel's Haswell to Comet Lake and its client cores since). Sixteen 8-float registers hold a
 // tile of 6 rows x 16 columns (12 accumulators, two vectors of B, one broadcast of A), so the
 // packed layout's 12 x 32 tile runs as four: rows 0-5 and 6-11 of each 16-column half of a
-// panel, the two row blocks back to back on the same half panel while it is in the cache. The
+// panel, the two row blocks back to back on the same half panel while it is in the cache (a
+// shorter tail tile in two blocks as equal as they come). The
 // packing of B is cpu/pgemm_avx512.c's with 8-float moves for its masked ones. Compiled for
 // AVX2 per function; cpu/pgemm.c calls this file only on a CPU with AVX2 and FMA.
 //
@@ -102,11 +103,13 @@ AVX2_TARGET void pgemm_compute_avx2(int M, int N, int kc, const float *apack, co
             float *cp = cm + n / seg * seg_stride + n % seg;
             for (int h = 0; h * SUB_COLS < nr; h++) {
                 const int nc = nr - h * SUB_COLS < SUB_COLS ? nr - h * SUB_COLS : SUB_COLS;
-                for (int r0 = 0; r0 < mr; r0 += SUB_ROWS) {
-                    const int rows = mr - r0 < SUB_ROWS ? mr - r0 : SUB_ROWS;
-                    kernels[rows](kc, a + r0, mr, bp + h * SUB_COLS, cp + r0 * ldc + h * SUB_COLS, ldc, accumulate,
-                                  nc);
-                }
+                // Tiles of 7-11 rows in two near-equal blocks (8 as 4 + 4, not 6 + 2): a block of
+                // one or two rows has too few accumulators to hide the FMA latency.
+                const int first = mr > SUB_ROWS ? (mr + 1) / 2 : mr;
+                kernels[first](kc, a, mr, bp + h * SUB_COLS, cp + h * SUB_COLS, ldc, accumulate, nc);
+                if (mr > first)
+                    kernels[mr - first](kc, a + first, mr, bp + h * SUB_COLS, cp + first * ldc + h * SUB_COLS, ldc,
+                                        accumulate, nc);
             }
         }
     }
