@@ -151,7 +151,8 @@ static void test_col2im_planes(void) {
         float *got = run(c, true, false, cc, xv, wv, true, &nb);
         int64_t differ = 0;
         for (int64_t i = 0; i < na && na == nb; i++) differ += memcmp(&want[i], &got[i], sizeof(float)) != 0;
-        TEST_CHECK(na == nb && differ == 0, "%s col2im by planes, %s: %lld of %lld values differ from the generic col2im",
+        TEST_CHECK(na == nb && differ == 0,
+                   "%s col2im by planes, %s: %lld of %lld values differ from the generic col2im",
                    pgemm_isa_name(isa_under_test), cc->name, (long long)differ, (long long)na);
         free(xv), free(wv), free(want), free(got);
     }

@@ -35,9 +35,11 @@ COL2IM_TARGET static inline __m256 plane_sum(const plane_tap *taps, const tap_ma
             continue;
         }
         __m256i m = _mm256_and_si256(starts ? masks[t].first : all, ends ? masks[t].last : all);
-        if (Wx < 8)  // two rows a step: the lanes of the rows the tap reaches
-            m = _mm256_and_si256(m, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)(tp->f_hi - f)), lanes),
-                                                     _mm256_cmpgt_epi32(lanes, _mm256_set1_epi32((int)(tp->f_lo - f) - 1))));
+        if (Wx < 8) {  // two rows a step: the lanes of the rows the tap reaches
+            const __m256i below_hi = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(tp->f_hi - f)), lanes);
+            const __m256i from_lo = _mm256_cmpgt_epi32(lanes, _mm256_set1_epi32((int)(tp->f_lo - f) - 1));
+            m = _mm256_and_si256(m, _mm256_and_si256(below_hi, from_lo));
+        }
         acc = _mm256_add_ps(acc, _mm256_maskload_ps(tp->src + f - tp->shift, m));
     }
     return acc;
@@ -53,7 +55,8 @@ COL2IM_TARGET void col2im_planes_avx2(const plane_taps *pt, float *im, int Hx, i
             const plane_tap *tp = &pt->taps[q][t];
             // Columns b_lo.. from a row's first step, ..b_hi from its last (step Wx - 8).
             masks[q][t].first = _mm256_cmpgt_epi32(lane_cols, _mm256_set1_epi32(tp->b_lo - 1));
-            masks[q][t].last = _mm256_cmpgt_epi32(_mm256_set1_epi32(Wx < 8 ? tp->b_hi : tp->b_hi - (Wx - 8)), lane_cols);
+            const int last_lim = Wx < 8 ? tp->b_hi : tp->b_hi - (Wx - 8);
+            masks[q][t].last = _mm256_cmpgt_epi32(_mm256_set1_epi32(last_lim), lane_cols);
             masks[q][t].full = tp->b_lo == 0 && tp->b_hi == Wx;
         }
     if (s == 1) {

@@ -76,8 +76,8 @@ typedef void (*kernel_fn)(int, const float *, const float *, float *, int64_t, b
 static const kernel_fn kernels[PGEMM_MR + 1] = {NULL,      kernel_1, kernel_2, kernel_3,  kernel_4,  kernel_5, kernel_6,
                                                kernel_7,  kernel_8, kernel_9, kernel_10, kernel_11, kernel_12};
 
-PGEMM_TARGET void pgemm_compute_avx512(int M, int N, int kc, const float *apack, const float *bpack, float *c, int64_t ldc,
-                                bool accumulate, int64_t seg, int64_t seg_stride) {
+PGEMM_TARGET void pgemm_compute_avx512(int M, int N, int kc, const float *apack, const float *bpack, float *c,
+                                       int64_t ldc, bool accumulate, int64_t seg, int64_t seg_stride) {
     const int panels = (N + PGEMM_NR - 1) / PGEMM_NR;
     for (int m0 = 0; m0 < M; m0 += PGEMM_MR) {
         const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
@@ -180,8 +180,8 @@ PGEMM_TARGET static inline void transpose16(__m512 r[16]) {
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-PGEMM_TARGET void pgemm_pack_b_transpose_avx512(float *bpack, int kc, int k, int n0, const float *base, const int64_t *offs,
-                                         int nt, int step) {
+PGEMM_TARGET void pgemm_pack_b_transpose_avx512(float *bpack, int kc, int k, int n0, const float *base,
+                                                const int64_t *offs, int nt, int step) {
     __m512 r[16];
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     for (int t = 0; t < 16; t++) {
