@@ -3,9 +3,9 @@
 // tile of 6 rows x 16 columns (12 accumulators, two vectors of B, one broadcast of A), so the
 // packed layout's 12 x 32 tile runs as four: rows 0-5 and 6-11 of each 16-column half of a
 // panel, the two row blocks back to back on the same half panel while it is in the cache (a
-// shorter tail tile in two blocks as equal as they come). The
-// packing of B is cpu/pgemm_avx512.c's with 8-float moves for its masked ones. Compiled for
-// AVX2 per function; cpu/pgemm.c calls this file only on a CPU with AVX2 and FMA.
+// shorter tail tile in two blocks as equal as they come). The packing of B shares its walks
+// with cpu/pgemm_avx512.c (cpu/pgemm_pack_runs.h), with 8-float moves where that file masks.
+// Compiled for AVX2 per function; cpu/pgemm.c calls this file only on a CPU with AVX2 and FMA.
 //
 // Rounding: as on AVX-512, each element of C is zero plus a[m][k] * b[k][n] by fused
 // multiply-adds in k order, added to C when accumulating: the same bits as that kernel.
