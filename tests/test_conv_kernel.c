@@ -1,6 +1,6 @@
 // Our implicit-GEMM convolutions (cpu/pgemm.h, used by cpu/conv.c when the CPU has AVX-512 or
-// AVX2), on each kernel the CPU has, against the im2col + OpenBLAS path they replace, on shapes that reach every edge
-// of the kernel and its packing: output rows and columns not multiples of the 12 x 32 tile,
+// AVX2), on each kernel the CPU has, against the im2col + OpenBLAS path they replace, on shapes
+// that reach every edge of the kernel and its packing: output rows and columns not multiples of the 12 x 32 tile,
 // one channel, a reduction over several blocks of channels, stride 1 and 2, padding 0/1/2,
 // window rows that do not divide a panel, outputs of more than one block of columns per
 // sample, several samples per GEMM with and without panels lined up on samples, groups, batch
@@ -95,13 +95,10 @@ static float *host_values(int64_t n, uint64_t seed) {
     return v;
 }
 
-// The kernel under test (main sets it for each the CPU has).
-static pgemm_isa isa_under_test;
-
-// The op on the kernel under test (on = true) or on the OpenBLAS path, its output on the host.
+// The op on kernel `isa` (PGEMM_OFF: the OpenBLAS path), its output on the host.
 static float *run(ag_ctx *c, bool transposed, bool wgrad, const conv_case *cc, const float *xv, const float *wv,
-                  bool on, int64_t *numel) {
-    pgemm_set_kernel(on ? isa_under_test : PGEMM_OFF);
+                  pgemm_isa isa, int64_t *numel) {
+    pgemm_set_kernel(isa);
     ag_tensor *x = ag_from_host(c, cc->x, xv), *w = ag_from_host(c, cc->w, wv);
     ag_tensor *y = transposed ? ag_conv_transpose2d(c, x, w, cc->a) : ag_conv2d(c, x, w, cc->a);
     if (wgrad) {  // the weight gradient for a random output gradient of y's shape
@@ -116,22 +113,39 @@ static float *run(ag_ctx *c, bool transposed, bool wgrad, const conv_case *cc, c
     return out;
 }
 
-static void compare_paths(bool transposed, bool wgrad, const conv_case *cases, size_t n) {
+static int64_t bits_differ(const float *want, const float *got, int64_t n) {
+    int64_t differ = 0;
+    for (int64_t i = 0; i < n; i++) differ += memcmp(&want[i], &got[i], sizeof(float)) != 0;
+    return differ;
+}
+
+// Each case on kernel `got_isa` against `want_isa`: within 1e-5 of the values' scale against the
+// OpenBLAS path (PGEMM_OFF), bit for bit against another of our kernels.
+static void compare_ops(bool transposed, bool wgrad, const conv_case *cases, size_t n, pgemm_isa want_isa,
+                        pgemm_isa got_isa) {
+    const char *op = transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d";
     ag_ctx *c = ag_ctx_create(test_backend());
     for (size_t k = 0; k < n; k++) {
         const conv_case *cc = &cases[k];
         float *xv = host_values(ag_shape_numel(cc->x), 100 + k), *wv = host_values(ag_shape_numel(cc->w), 200 + k);
         int64_t na, nb;
-        float *want = run(c, transposed, wgrad, cc, xv, wv, false, &na);
-        float *got = run(c, transposed, wgrad, cc, xv, wv, true, &nb);
-        double scale = 0.0, err = 0.0;
-        for (int64_t i = 0; i < na && na == nb; i++) {
-            scale = test_nanmax(scale, fabs(want[i]));
-            err = test_nanmax(err, fabs((double)got[i] - want[i]));
+        float *want = run(c, transposed, wgrad, cc, xv, wv, want_isa, &na);
+        float *got = run(c, transposed, wgrad, cc, xv, wv, got_isa, &nb);
+        if (want_isa == PGEMM_OFF) {
+            double scale = 0.0, err = 0.0;
+            for (int64_t i = 0; i < na && na == nb; i++) {
+                scale = test_nanmax(scale, fabs(want[i]));
+                err = test_nanmax(err, fabs((double)got[i] - want[i]));
+            }
+            TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale),
+                       "%s %s %s: max difference %.3g (values up to %.3g)", pgemm_isa_name(got_isa), op, cc->name,
+                       err, scale);
+        } else {
+            const int64_t differ = na == nb ? bits_differ(want, got, na) : na;
+            TEST_CHECK(na == nb && differ == 0, "%s against %s, %s %s: %lld of %lld values differ",
+                       pgemm_isa_name(got_isa), pgemm_isa_name(want_isa), op, cc->name, (long long)differ,
+                       (long long)na);
         }
-        TEST_CHECK(na == nb && scale > 0.1 && err <= 1e-5 * (1.0 + scale),
-                   "%s %s %s: max difference %.3g (values up to %.3g)", pgemm_isa_name(isa_under_test),
-                   transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d", cc->name, err, scale);
         free(xv), free(wv), free(want), free(got);
     }
     ag_ctx_free(c);
@@ -139,21 +153,20 @@ static void compare_paths(bool transposed, bool wgrad, const conv_case *cases, s
 
 // col2im by whole tap planes against the generic col2im, both on our kernel: the same sums in the
 // same order, so bit for bit.
-static void test_col2im_planes(void) {
+static void test_col2im_planes(pgemm_isa isa) {
     ag_ctx *c = ag_ctx_create(test_backend());
     for (size_t k = 0; k < NCASES(convt_plane_cases); k++) {
         const conv_case *cc = &convt_plane_cases[k];
         float *xv = host_values(ag_shape_numel(cc->x), 400 + k), *wv = host_values(ag_shape_numel(cc->w), 500 + k);
         int64_t na, nb;
         col2im_planes_set_enabled(false);
-        float *want = run(c, true, false, cc, xv, wv, true, &na);
+        float *want = run(c, true, false, cc, xv, wv, isa, &na);
         col2im_planes_set_enabled(true);
-        float *got = run(c, true, false, cc, xv, wv, true, &nb);
-        int64_t differ = 0;
-        for (int64_t i = 0; i < na && na == nb; i++) differ += memcmp(&want[i], &got[i], sizeof(float)) != 0;
+        float *got = run(c, true, false, cc, xv, wv, isa, &nb);
+        const int64_t differ = na == nb ? bits_differ(want, got, na) : na;
         TEST_CHECK(na == nb && differ == 0,
                    "%s col2im by planes, %s: %lld of %lld values differ from the generic col2im",
-                   pgemm_isa_name(isa_under_test), cc->name, (long long)differ, (long long)na);
+                   pgemm_isa_name(isa), cc->name, (long long)differ, (long long)na);
         free(xv), free(wv), free(want), free(got);
     }
     ag_ctx_free(c);
@@ -162,7 +175,7 @@ static void test_col2im_planes(void) {
 // The packed GEMM alone: row counts whose last tile is each kind of tail (1, 5, 7-13 rows, 24,
 // 30) and column counts around a panel, accumulating onto a C that already holds values, in two
 // segments.
-static void test_pgemm(void) {
+static void test_pgemm(pgemm_isa isa) {
     const int ms[] = {1, 5, 7, 8, 9, 10, 11, 12, 13, 24, 30}, ns[] = {1, 17, 31, 32, 33, 64, 100}, kc = 37;
     for (size_t a = 0; a < NCASES(ms); a++)
         for (size_t b = 0; b < NCASES(ns); b++) {
@@ -171,7 +184,7 @@ static void test_pgemm(void) {
             float *C = host_values((int64_t)M * N, 99), *C0 = malloc(sizeof(float) * M * N);
             memcpy(C0, C, sizeof(float) * M * N);
             float *ap = malloc(sizeof(float) * M * kc), *bp = malloc(sizeof(float) * pgemm_bpack_floats(kc, N));
-            pgemm_set_kernel(isa_under_test);
+            pgemm_set_kernel(isa);
             pgemm_pack_a(M, kc, A, kc, ap);
             pgemm_pack_b(kc, N, B, N, bp);
             pgemm_compute(M, N, kc, ap, bp, C, N, true, N, 0);
@@ -182,31 +195,19 @@ static void test_pgemm(void) {
                     for (int k = 0; k < kc; k++) s += (double)A[m * kc + k] * B[k * N + n];
                     err = test_nanmax(err, fabs(C[m * N + n] - s));
                 }
-            TEST_CHECK(err <= 1e-4, "pgemm %s %d x %d x %d: max error %.3g", pgemm_isa_name(isa_under_test), M, N, kc,
+            TEST_CHECK(err <= 1e-4, "pgemm %s %d x %d x %d: max error %.3g", pgemm_isa_name(isa), M, N, kc,
                        err);
             free(A), free(B), free(C), free(C0), free(ap), free(bp);
         }
 }
 
-// AVX2 against AVX-512 on every case of every op: no value may differ by a bit.
-static void compare_kernels(bool transposed, bool wgrad, const conv_case *cases, size_t n) {
-    ag_ctx *c = ag_ctx_create(test_backend());
-    for (size_t k = 0; k < n; k++) {
-        const conv_case *cc = &cases[k];
-        float *xv = host_values(ag_shape_numel(cc->x), 600 + k), *wv = host_values(ag_shape_numel(cc->w), 700 + k);
-        int64_t na, nb;
-        isa_under_test = PGEMM_AVX512;
-        float *want = run(c, transposed, wgrad, cc, xv, wv, true, &na);
-        isa_under_test = PGEMM_AVX2;
-        float *got = run(c, transposed, wgrad, cc, xv, wv, true, &nb);
-        int64_t differ = 0;
-        for (int64_t i = 0; i < na && na == nb; i++) differ += memcmp(&want[i], &got[i], sizeof(float)) != 0;
-        TEST_CHECK(na == nb && differ == 0, "avx2 against avx512, %s %s: %lld of %lld values differ",
-                   transposed ? "conv_transpose2d" : wgrad ? "conv2d_weight_grad" : "conv2d", cc->name,
-                   (long long)differ, (long long)na);
-        free(xv), free(wv), free(want), free(got);
-    }
-    ag_ctx_free(c);
+// Every op on every case table: forward conv2d, conv_transpose2d (with and without planes that
+// fit col2im by planes), the weight gradient.
+static void compare_all(pgemm_isa want_isa, pgemm_isa got_isa) {
+    compare_ops(false, false, conv_cases, NCASES(conv_cases), want_isa, got_isa);
+    compare_ops(true, false, convt_cases, NCASES(convt_cases), want_isa, got_isa);
+    compare_ops(true, false, convt_plane_cases, NCASES(convt_plane_cases), want_isa, got_isa);
+    compare_ops(false, true, conv_cases, NCASES(conv_cases), want_isa, got_isa);
 }
 
 int main(void) {
@@ -220,19 +221,11 @@ int main(void) {
             printf("%s: not on this CPU\n", pgemm_isa_name(isas[i]));
             continue;
         }
-        isa_under_test = isas[i];
-        test_pgemm();
-        compare_paths(false, false, conv_cases, NCASES(conv_cases));
-        compare_paths(true, false, convt_cases, NCASES(convt_cases));
-        compare_paths(true, false, convt_plane_cases, NCASES(convt_plane_cases));
-        compare_paths(false, true, conv_cases, NCASES(conv_cases));
-        test_col2im_planes();
+        test_pgemm(isas[i]);
+        compare_all(PGEMM_OFF, isas[i]);
+        test_col2im_planes(isas[i]);
     }
-    if (pgemm_isa_supported(PGEMM_AVX512)) {
-        compare_kernels(false, false, conv_cases, NCASES(conv_cases));
-        compare_kernels(true, false, convt_cases, NCASES(convt_cases));
-        compare_kernels(true, false, convt_plane_cases, NCASES(convt_plane_cases));
-        compare_kernels(false, true, conv_cases, NCASES(conv_cases));
-    }
+    // AVX2 against AVX-512 where the CPU has both: the same FMA chains, so the same bits.
+    if (pgemm_isa_supported(PGEMM_AVX512)) compare_all(PGEMM_AVX512, PGEMM_AVX2);
     return test_finish();
 }
