@@ -18,6 +18,21 @@
 #define SUB_ROWS 6
 #define SUB_COLS 16
 
+// len <= PGEMM_NR floats from src (zeros when src is NULL) to dst.
+AVX2_TARGET static inline void copy_run(float *dst, const float *src, int len) {
+    int i = 0;
+    if (src) {
+        for (; i + 8 <= len; i += 8) _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
+        for (; i < len; i++) dst[i] = src[i];
+    } else {
+        for (; i + 8 <= len; i += 8) _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
+        for (; i < len; i++) dst[i] = 0.0f;
+    }
+}
+
+#define PGEMM_PACK_TARGET AVX2_TARGET
+#include "pgemm_pack_runs.h"
+
 // Rows [0, rows) (a compile-time constant once inlined) x the first nc <= 16 columns of a
 // half panel. A's values of column k are at a + k*as (as: the packed tile's row count).
 AVX2_TARGET __attribute__((always_inline)) static inline void
@@ -90,15 +105,10 @@ AVX2_TARGET void pgemm_compute_avx2(int M, int N, int kc, const float *apack, co
         const int mr = M - m0 < PGEMM_MR ? M - m0 : PGEMM_MR;
         const float *a = apack + (int64_t)m0 * kc;
         float *cm = c + m0 * ldc;
-        // The next tile's A is fetched a slice per panel while this tile runs (as on AVX-512).
-        const char *next = (const char *)(a + (int64_t)mr * kc);
-        const int next_rows = M - m0 - mr < PGEMM_MR ? M - m0 - mr : PGEMM_MR;
-        const int64_t next_bytes = (int64_t)next_rows * kc * (int64_t)sizeof(float);
-        const int64_t slice = (next_bytes / panels + 63) & ~(int64_t)63;
+        const a_prefetch pf = a_prefetch_plan(a, M, m0, mr, kc, panels);
         for (int p = 0; p < panels; p++) {
             const int n = p * PGEMM_NR, nr = N - n < PGEMM_NR ? N - n : PGEMM_NR;
-            for (int64_t off = p * slice; off < (p + 1) * slice && off < next_bytes; off += 64)
-                _mm_prefetch(next + off, _MM_HINT_T0);
+            a_prefetch_slice(&pf, p);
             const float *bp = bpack + (int64_t)p * kc * PGEMM_NR;
             float *cp = cm + n / seg * seg_stride + n % seg;
             for (int h = 0; h * SUB_COLS < nr; h++) {
@@ -114,21 +124,6 @@ AVX2_TARGET void pgemm_compute_avx2(int M, int N, int kc, const float *apack, co
         }
     }
 }
-
-// len <= PGEMM_NR floats from src (zeros when src is NULL) to dst.
-AVX2_TARGET static inline void copy_run(float *dst, const float *src, int len) {
-    int i = 0;
-    if (src) {
-        for (; i + 8 <= len; i += 8) _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
-        for (; i < len; i++) dst[i] = src[i];
-    } else {
-        for (; i + 8 <= len; i += 8) _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
-        for (; i < len; i++) dst[i] = 0.0f;
-    }
-}
-
-#define PGEMM_PACK_TARGET AVX2_TARGET
-#include "pgemm_pack_runs.h"
 
 AVX2_TARGET void pgemm_pack_b_avx2(int kc, int N, const float *b, int64_t ldb, float *bpack) {
     pack_matrix(kc, N, b, ldb, bpack);

@@ -14,6 +14,21 @@
 
 #define PGEMM_TARGET __attribute__((target("avx512f,fma")))
 
+// len <= PGEMM_NR floats from src (zeros when src is NULL) to dst.
+PGEMM_TARGET static inline void copy_run(float *dst, const float *src, int len) {
+    const __mmask16 k0 = len >= 16 ? 0xFFFF : (__mmask16)((1u << len) - 1);
+    const __mmask16 k1 = len >= 32 ? 0xFFFF : len <= 16 ? 0 : (__mmask16)((1u << (len - 16)) - 1);
+    __m512 v0 = src ? _mm512_maskz_loadu_ps(k0, src) : _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(dst, k0, v0);
+    if (k1) {
+        __m512 v1 = src ? _mm512_maskz_loadu_ps(k1, src + 16) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(dst + 16, k1, v1);
+    }
+}
+
+#define PGEMM_PACK_TARGET PGEMM_TARGET
+#include "pgemm_pack_runs.h"
+
 // The tile of mr rows (a compile-time constant once inlined) x 32 columns; m0, m1 mask the
 // columns of the two 16-float halves that exist in C.
 PGEMM_TARGET __attribute__((always_inline)) static inline void
@@ -84,17 +99,10 @@ PGEMM_TARGET void pgemm_compute_avx512(int M, int N, int kc, const float *apack,
         const kernel_fn kern = kernels[mr];
         const float *a = apack + (int64_t)m0 * kc;
         float *cm = c + m0 * ldc;
-        // The next tile's A (contiguous after this one's) is fetched into the cache a slice per
-        // panel while this tile runs: a large weight matrix comes from memory, and its first
-        // panel would otherwise wait for every line.
-        const char *next = (const char *)(a + (int64_t)mr * kc);
-        const int next_rows = M - m0 - mr < PGEMM_MR ? M - m0 - mr : PGEMM_MR;  // 0 after the last tile
-        const int64_t next_bytes = (int64_t)next_rows * kc * (int64_t)sizeof(float);
-        const int64_t slice = (next_bytes / panels + 63) & ~(int64_t)63;
+        const a_prefetch pf = a_prefetch_plan(a, M, m0, mr, kc, panels);
         for (int p = 0; p < panels; p++) {
             const int n = p * PGEMM_NR, nr = N - n < PGEMM_NR ? N - n : PGEMM_NR;
-            for (int64_t off = p * slice; off < (p + 1) * slice && off < next_bytes; off += 64)
-                _mm_prefetch(next + off, _MM_HINT_T0);
+            a_prefetch_slice(&pf, p);
             const __mmask16 k0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
             const __mmask16 k1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
             kern(kc, a, bpack + (int64_t)p * kc * PGEMM_NR, cm + n / seg * seg_stride + n % seg, ldc, accumulate, k0,
@@ -102,21 +110,6 @@ PGEMM_TARGET void pgemm_compute_avx512(int M, int N, int kc, const float *apack,
         }
     }
 }
-
-// len <= PGEMM_NR floats from src (zeros when src is NULL) to dst.
-PGEMM_TARGET static inline void copy_run(float *dst, const float *src, int len) {
-    const __mmask16 k0 = len >= 16 ? 0xFFFF : (__mmask16)((1u << len) - 1);
-    const __mmask16 k1 = len >= 32 ? 0xFFFF : len <= 16 ? 0 : (__mmask16)((1u << (len - 16)) - 1);
-    __m512 v0 = src ? _mm512_maskz_loadu_ps(k0, src) : _mm512_setzero_ps();
-    _mm512_mask_storeu_ps(dst, k0, v0);
-    if (k1) {
-        __m512 v1 = src ? _mm512_maskz_loadu_ps(k1, src + 16) : _mm512_setzero_ps();
-        _mm512_mask_storeu_ps(dst + 16, k1, v1);
-    }
-}
-
-#define PGEMM_PACK_TARGET PGEMM_TARGET
-#include "pgemm_pack_runs.h"
 
 PGEMM_TARGET void pgemm_pack_b_avx512(int kc, int N, const float *b, int64_t ldb, float *bpack) {
     pack_matrix(kc, N, b, ldb, bpack);

@@ -1,8 +1,8 @@
-// The walks over packed B's panels that cpu/pgemm_avx512.c and cpu/pgemm_avx2.c share. Each
-// includes this after <immintrin.h> and after defining PGEMM_PACK_TARGET (its target
-// attribute) and copy_run(dst, src, len): len <= PGEMM_NR floats from src, zeros when src is
-// NULL, in its own instructions. The functions inline into the includer's, compiled for its
-// instruction set.
+// What cpu/pgemm_avx512.c and cpu/pgemm_avx2.c share: the walks over packed B's panels and
+// the prefetch of the next row tile of A. Each includes this after <immintrin.h> and after
+// defining PGEMM_PACK_TARGET (its target attribute) and copy_run(dst, src, len): len <=
+// PGEMM_NR floats from src, zeros when src is NULL, in its own instructions. The functions
+// inline into the includer's, compiled for its instruction set.
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,4 +80,25 @@ PGEMM_PACK_TARGET static inline void pack_gather_runs(float *dst, int64_t panel,
             panel_advance(&dst, &j, n, panel);
         }
     }
+}
+
+// The next row tile's packed A (contiguous after this one's), fetched into the cache a slice per
+// column panel while this tile runs: a large weight matrix comes from memory, and its first
+// panel would otherwise wait for every line. Nothing after the last tile.
+typedef struct {
+    const char *next;
+    int64_t bytes, slice;
+} a_prefetch;
+
+// For the tile of mr rows at row m0 of M, at `a` in apack (kc columns), over `panels` panels.
+static inline a_prefetch a_prefetch_plan(const float *a, int M, int m0, int mr, int kc, int panels) {
+    const int next_rows = M - m0 - mr < PGEMM_MR ? M - m0 - mr : PGEMM_MR;
+    const int64_t bytes = (int64_t)next_rows * kc * (int64_t)sizeof(float);
+    return (a_prefetch){(const char *)(a + (int64_t)mr * kc), bytes, (bytes / panels + 63) & ~(int64_t)63};
+}
+
+// Panel p's slice.
+static inline void a_prefetch_slice(const a_prefetch *pf, int p) {
+    for (int64_t off = p * pf->slice; off < (p + 1) * pf->slice && off < pf->bytes; off += 64)
+        _mm_prefetch(pf->next + off, _MM_HINT_T0);
 }
