@@ -63,7 +63,7 @@ static void expect_same(const char *what, const ag_tensor *on_cpu, const ag_tens
 
 // --- one op at a time ---------------------------------------------------------------------------
 
-#define MAX_IN 4
+#define MAX_IN 5
 
 typedef struct input {
     ag_shape shape;
@@ -193,6 +193,12 @@ static ag_tensor *f_affine_act(ag_ctx *c, ag_tensor **x) { return ag_channel_aff
 static ag_tensor *f_resample(ag_ctx *c, ag_tensor **x) { return ag_avg_pool2(c, ag_upsample_nearest2x(c, ag_tanh(c, x[0]))); }
 static ag_tensor *f_pool(ag_ctx *c, ag_tensor **x) { return ag_avg_pool2(c, x[0]); }
 static ag_tensor *f_bias_act(ag_ctx *c, ag_tensor **x) { return ag_bias_act(c, x[0], x[1], 0.2f, 1.41421356f); }
+static ag_tensor *f_demod_bias_act(ag_ctx *c, ag_tensor **x) {
+    return ag_demod_bias_act(c, x[0], x[1], x[2], x[3], x[4], 0.2f, 1.41421356f);
+}
+static ag_tensor *f_demod_bias_act_shared(ag_ctx *c, ag_tensor **x) {
+    return ag_demod_bias_act(c, x[0], x[1], x[2], x[3], x[4], 1.0f, 1.0f);
+}
 static ag_tensor *f_log_softmax(ag_ctx *c, ag_tensor **x) { return ag_log_softmax(c, x[0]); }
 static ag_tensor *f_cross_entropy(ag_ctx *c, ag_tensor **x) { return ag_cross_entropy(c, x[0], x[1]); }
 static ag_tensor *f_max_pool_k3s2(ag_ctx *c, ag_tensor **x) { return ag_max_pool2d(c, x[0], 3, 2, 0); }
@@ -272,6 +278,13 @@ static const opcase cases[] = {
      true},
     {"avg_pool2", 1, IN(N(2, 3, 6, 4)), f_pool, {E(SUM_POOL2), E(UPSAMPLE_NEAREST2X), END}, TOL_MAP, true},
     {"bias_act", 2, IN(N(3, 4, 5, 5), N(4)), f_bias_act, {E(BIAS_ACT), E(BIAS_ACT_GRAD), END}, TOL_SUM, true},
+    // A noise image per sample, then one for all samples (a per-pixel sum over the batch).
+    {"demod_bias_act", 5, IN(N(3, 4, 5, 5), N(4), {.shape = AG_SHAPE(3, 4), .std = 0.3f, .mean = 1.0f},
+                             N(3, 1, 5, 5), N(1)),
+     f_demod_bias_act, {E(DEMOD_BIAS_ACT), E(BIAS_ACT_GRAD), E(MUL), E(SUM_TO), END}, TOL_SUM, true},
+    {"demod_bias_act shared noise", 5, IN(N(4, 3, 6, 7), N(3), {.shape = AG_SHAPE(4, 3), .std = 0.3f, .mean = 1.0f},
+                                          N(1, 1, 6, 7), N(1)),
+     f_demod_bias_act_shared, {E(DEMOD_BIAS_ACT), E(BIAS_ACT_GRAD), END}, TOL_SUM, true},
     // Rows shorter than a warp, then rows of many elements per lane over several blocks.
     {"log_softmax", 1, IN({.shape = AG_SHAPE(5, 7), .std = 3.0f}), f_log_softmax,
      {E(LOG_SOFTMAX), E(EXP), E(SUM_TO), END}, TOL_MAP, true},

@@ -14,8 +14,8 @@ typedef struct {
     const char *name;
     ag_tensor *(*fn)(ag_ctx *, ag_tensor **, void *);
     int nin;
-    ag_shape shapes[4];
-    float scale[4], shift[4];
+    ag_shape shapes[5];
+    float scale[5], shift[5];
     bool kinks;
     int skip_input;
     float f[4];
@@ -47,6 +47,12 @@ static ag_tensor *f_leaky(ag_ctx *c, ag_tensor **in, void *u) { return ag_leaky_
 // Squared so that the gradient of the gradient with respect to x is not zero.
 static ag_tensor *f_bias_act(ag_ctx *c, ag_tensor **in, void *u) {
     return ag_square(c, ag_bias_act(c, X, in[1], CASE->f[0], CASE->f[1]));
+}
+// x, b, d[, noise, strength]; squared as f_bias_act.
+static ag_tensor *f_demod_bias_act(ag_ctx *c, ag_tensor **in, void *u) {
+    const bool noise = CASE->nin == 5;
+    return ag_square(c, ag_demod_bias_act(c, X, Y, Z, noise ? in[3] : NULL, noise ? in[4] : NULL, CASE->f[0],
+                                          CASE->f[1]));
 }
 static ag_tensor *f_tanh(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_tanh(c, X); }
 static ag_tensor *f_sigmoid(ag_ctx *c, ag_tensor **in, void *u) { (void)u; return ag_sigmoid(c, X); }
@@ -132,6 +138,12 @@ static const op_case cases[] = {
     {"bias_act lrelu 4-D", f_bias_act, 2, {S(2, 3, 2, 3), S(3)}, {1, 1}, {0, 0}, .kinks = true, .f = {0.2f, 1.4142135f}},
     {"bias_act linear 2-D", f_bias_act, 2, {S(4, 5), S(5)}, {1, 1}, {0, 0}, .f = {1.0f, 0.7f}},
     {"bias_act relu 3-D", f_bias_act, 2, {S(2, 4, 3), S(4)}, {1, 1}, {0, 0}, .kinks = true, .f = {0.0f, 2.0f}},
+    {"demod_bias_act noise", f_demod_bias_act, 5, {S(2, 3, 3, 4), S(3), S(2, 3), S(2, 1, 3, 4), S(1)},
+     {1, 1, 0.5f, 1, 0.5f}, {0, 0, 1, 0, 0.5f}, .kinks = true, .f = {0.2f, 1.4142135f}},
+    {"demod_bias_act shared", f_demod_bias_act, 5, {S(2, 3, 2, 3), S(3), S(2, 3), S(1, 1, 2, 3), S(1)},
+     {1, 1, 0.5f, 1, 0.5f}, {0, 0, 1, 0, -0.5f}, .kinks = true, .f = {0.0f, 2.0f}},
+    {"demod_bias_act no noise", f_demod_bias_act, 3, {S(3, 2, 2, 3), S(2), S(3, 2)}, {1, 1, 0.5f}, {0, 0, 1},
+     .f = {1.0f, 0.7f}},
     {"tanh", f_tanh, 1, {S(3, 5)}, {1}, {0}, .kinks = false},
     {"sigmoid", f_sigmoid, 1, {S(3, 5)}, {1}, {0}, .kinks = false},
     {"softplus", f_softplus, 1, {S(3, 5)}, {2}, {0}, .kinks = false},
@@ -269,6 +281,59 @@ static void test_bias_act_matches_unfused(void) {
     printf("%-26s done\n", "bias_act = add+lrelu+scale");
 }
 
+// demod_bias_act against the ops it replaces (multiply by d, add noise * strength, bias_act),
+// bit for bit: the output and every input's gradient, with a noise image per sample, one for all
+// samples and none, at a size where the kernels go parallel, on 1 and 2 threads.
+static void test_demod_bias_act_matches_unfused(void) {
+    ag_backend *be = test_backend();
+    const ag_shape xs = S(5, 7, 30, 31);
+    const int N = 5, C = 7;
+    const ag_shape noise_shapes[3] = {S(5, 1, 30, 31), S(1, 1, 30, 31), S(0)};
+    const char *what[6] = {"output", "x.grad", "b.grad", "d.grad", "noise.grad", "strength.grad"};
+    for (int threads = 1; threads <= 2; threads++)
+        for (int k = 0; k < 3; k++) {
+            ag_backend_set_threads(be, threads);
+            const bool has_noise = k < 2;
+            float *res[2][6] = {{0}};
+            int64_t sizes[6];
+            for (int fused = 0; fused < 2; fused++) {
+                ag_ctx *c = ag_ctx_create(be);
+                ag_tensor *x = gc_input(xs, 400 + k, 1.0f, 0.1f), *b = gc_input(S(C), 410 + k, 0.5f, 0.0f);
+                ag_tensor *d = gc_input(S(N, C), 420 + k, 0.3f, 1.0f), *w = gc_input(xs, 430 + k, 1.0f, 0.0f);
+                ag_tensor *noise = has_noise ? gc_input(noise_shapes[k], 440 + k, 1.0f, 0.0f) : NULL;
+                ag_tensor *strength = has_noise ? gc_input(S(1), 450 + k, 0.5f, 0.2f) : NULL;
+                ag_tensor *y;
+                if (fused) {
+                    y = ag_demod_bias_act(c, x, b, d, noise, strength, 0.2f, 1.4142135f);
+                } else {
+                    y = ag_mul(c, x, ag_reshape(c, d, S(N, C, 1, 1)));
+                    if (has_noise) y = ag_add(c, y, ag_mul(c, noise, strength));
+                    y = ag_bias_act(c, y, b, 0.2f, 1.4142135f);
+                }
+                ag_backward(c, ag_sum(c, ag_mul(c, y, w)));
+                const ag_tensor *outs[6] = {y, x->grad, b->grad, d->grad, has_noise ? noise->grad : NULL,
+                                            has_noise ? strength->grad : NULL};
+                for (int i = 0; i < 6; i++) {
+                    if (!outs[i]) continue;
+                    sizes[i] = outs[i]->numel;
+                    res[fused][i] = malloc((size_t)sizes[i] * sizeof(float));
+                    ag_tensor_to_host(outs[i], res[fused][i]);
+                }
+                ag_ctx_free(c);
+                ag_tensor_free(x), ag_tensor_free(b), ag_tensor_free(d), ag_tensor_free(w);
+                if (has_noise) ag_tensor_free(noise), ag_tensor_free(strength);
+            }
+            for (int i = 0; i < 6; i++) {
+                if (!res[0][i]) continue;
+                TEST_CHECK(!memcmp(res[0][i], res[1][i], (size_t)sizes[i] * sizeof(float)),
+                           "demod_bias_act %s, noise %s, on %d threads: %s differs from mul + noise + bias_act",
+                           AG_SHAPE_STR(xs), has_noise ? AG_SHAPE_STR(noise_shapes[k]) : "none", threads, what[i]);
+                free(res[0][i]), free(res[1][i]);
+            }
+        }
+    printf("%-26s done\n", "demod_bias_act = unfused");
+}
+
 // The broadcasting plan merges every run of dims that all operands walk as one: same shapes
 // are one flat run, a per-channel operand leaves (N*C, H*W), a per-pixel one (N, C, H*W). The
 // kernels' speed depends on long inner runs (each outer index costs a division per dim).
@@ -336,9 +401,10 @@ int main(void) {
     test_tanh_accuracy();
     test_sum_to_values();
     test_bias_act_matches_unfused();
+    test_demod_bias_act_matches_unfused();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const op_case *oc = &cases[k];
-        ag_tensor *in[4];
+        ag_tensor *in[5];
         for (int i = 0; i < oc->nin; i++)
             in[i] = gc_input(oc->shapes[i], 1000 + 17 * k + (uint64_t)i, oc->scale[i], oc->shift[i]);
         gc_opts o = {.kinks = oc->kinks, .skip_input = oc->skip_input};

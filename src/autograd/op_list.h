@@ -78,6 +78,8 @@
     /* activation.c: bias + leaky_relu + gain as one op (StyleGAN2's bias_act) */        \
     OP(BIAS_ACT, bias_act, 2, AG_GRAD_TWICE)        /* act: slope (1: linear), gain */   \
     OP(BIAS_ACT_GRAD, bias_act_grad, 2, AG_GRAD_TWICE) /* act; inputs g, y */          \
+    /* activation.c: a modulated convolution's epilogue: demodulation, noise, bias_act */ \
+    OP(DEMOD_BIAS_ACT, demod_bias_act, -1, AG_GRAD_TWICE) /* act; x, b, d[, noise, str] */ \
     /* softmax.c: over the last dim of (N, K), row sums in double */                     \
     OP(LOG_SOFTMAX, log_softmax, 1, AG_GRAD_TWICE)                                       \
     /* pool.c: gather and scatter at each window's maximum of x, each other's gradients */ \

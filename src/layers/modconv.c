@@ -43,11 +43,17 @@ static ag_tensor *modconv_unfused(ag_ctx *c, ag_tensor *x, ag_tensor *weight, ag
     ag_tensor *y = ag_mul(c, x, ag_reshape(c, styles, AG_SHAPE(N, in, 1, 1)));
     y = conv_resample(c, y, weight, a.up, 1);
     if (!a.demodulate) return y;
+    return ag_mul(c, y, ag_reshape(c, nn_modconv_demod(c, weight, styles), AG_SHAPE(N, out, 1, 1)));
+}
+
+ag_tensor *nn_modconv_demod(ag_ctx *c, ag_tensor *weight, ag_tensor *styles) {
+    AG_CHECK(weight->shape.ndim == 4 && styles->shape.ndim == 2 && styles->shape.d[1] == weight->shape.d[1],
+             "modconv_demod: weight %s, styles %s (expected (out, in, k, k) and (N, in))",
+             AG_SHAPE_STR(weight->shape), AG_SHAPE_STR(styles->shape));
     // sum_{i,kh,kw} (w[o,i] s[n,i])^2 = sum_i s[n,i]^2 (sum_{kh,kw} w[o,i]^2)
     ag_tensor *wsq = ag_sum_axes(c, ag_square(c, weight), 2, (const int[]){2, 3}, false);  // (out, in)
     ag_tensor *ss = ag_matmul(c, ag_square(c, styles), wsq, false, true);                  // (N, out)
-    ag_tensor *d = ag_rsqrt(c, ag_add_scalar(c, ss, NN_MODCONV_EPS));
-    return ag_mul(c, y, ag_reshape(c, d, AG_SHAPE(N, out, 1, 1)));
+    return ag_rsqrt(c, ag_add_scalar(c, ss, NN_MODCONV_EPS));
 }
 
 ag_tensor *nn_modulated_conv2d(ag_ctx *c, ag_tensor *x, ag_tensor *weight, ag_tensor *styles,

@@ -28,3 +28,7 @@ typedef struct nn_modconv_args {
 // x (N, in, H, W), weight (out, in, k, k), styles (N, in) -> (N, out, H*up, W*up).
 ag_tensor *nn_modulated_conv2d(ag_ctx *c, ag_tensor *x, ag_tensor *weight, ag_tensor *styles,
                                nn_modconv_args a);
+// The demodulation coefficients of the unfused form, (N, out): 1 / sqrt(sum_i s[n,i]^2
+// sum_{kh,kw} w[o,i]^2 + eps). The unfused convolution without demodulation times these per
+// (sample, output channel) is the demodulated one; ag_demod_bias_act takes them as its d.
+ag_tensor *nn_modconv_demod(ag_ctx *c, ag_tensor *weight, ag_tensor *styles);

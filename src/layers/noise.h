@@ -26,3 +26,7 @@ void nn_noise_reset(nn_noise *l, ag_rng *rng);
 // x (N, C, R, R). `image` is the noise of NN_NOISE_RANDOM mode, (N, 1, R, R); the other modes
 // ignore it (pass NULL).
 ag_tensor *nn_noise_forward(ag_ctx *c, const nn_noise *l, ag_tensor *x, nn_noise_mode mode, ag_tensor *image);
+// What nn_noise_forward adds before scaling it by strength, as a (N, 1, R, R) or (1, 1, R, R)
+// tensor, or NULL in NN_NOISE_NONE: for an op that adds the noise itself (ag_demod_bias_act,
+// with l->strength).
+ag_tensor *nn_noise_image(ag_ctx *c, const nn_noise *l, ag_tensor *x, nn_noise_mode mode, ag_tensor *image);

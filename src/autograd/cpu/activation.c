@@ -147,6 +147,47 @@ void cpu_bias_act(ag_ctx *c, const ag_node *node) {
     }
 }
 
+// demod_bias_act along a run of one (sample, channel) plane: x d, plus noise * strength where
+// there is noise (nz NULL: none), plus b, then bias_act's select and gain, each rounded in turn as
+// the separate ops round them (C11 does not contract a * b + c into an FMA).
+CPU_DISPATCH static void demod_bias_act_run(const float *restrict x, float d, const float *restrict nz,
+                                            float strength, float b, int64_t n, float slope, float gain,
+                                            float *restrict y) {
+    if (nz) {
+        for (int64_t i = 0; i < n; i++) {
+            float t = x[i] * d, s = nz[i] * strength;
+            t = (t + s) + b;
+            y[i] = cpu_select(t > 0.0f, t, t * slope) * gain;
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float t = x[i] * d + b;
+            y[i] = cpu_select(t > 0.0f, t, t * slope) * gain;
+        }
+    }
+}
+
+// x (N, C, H, W), b (C), d (N, C)[, noise (N or 1, 1, H, W), strength (1)] -> y; tasks as
+// cpu_bias_act's.
+void cpu_demod_bias_act(ag_ctx *c, const ag_node *node) {
+    (void)c;
+    const ag_tensor *X = node->src[0], *noise = node->nsrc == 5 ? node->src[3] : NULL;
+    const int64_t C = X->shape.d[1], planes = X->shape.d[0] * C, inner = X->numel / (planes ? planes : 1);
+    const int64_t nblk = (inner + MAP_BLOCK - 1) / MAP_BLOCK, ntask = planes * nblk;
+    const int64_t noise_step = noise && noise->shape.d[0] > 1 ? inner : 0;  // per sample, or one for all
+    const float *x = X->data, *b = node->src[1]->data, *d = node->src[2]->data;
+    const float strength = noise ? node->src[4]->data[0] : 0.0f;
+    const float slope = node->p.act.slope, gain = node->p.act.gain;
+    float *y = node->out->data;
+#pragma omp parallel for schedule(static) if (X->numel > CPU_PARALLEL_MIN)
+    for (int64_t t = 0; t < ntask; t++) {
+        const int64_t pl = t / nblk, i0 = (t % nblk) * MAP_BLOCK;
+        const int64_t len = inner - i0 < MAP_BLOCK ? inner - i0 : MAP_BLOCK, off = pl * inner + i0;
+        const float *nz = noise ? noise->data + (pl / C) * noise_step + i0 : NULL;
+        demod_bias_act_run(x + off, d[pl], nz, strength, b[pl % C], len, slope, gain, y + off);
+    }
+}
+
 // g * gain where y > 0, (g * gain) * slope elsewhere: the scale op's gradient, then the leaky
 // ReLU's, in that order.
 CPU_DISPATCH static void bias_act_grad_block(const float *restrict gp, const float *restrict yp, float *restrict out,

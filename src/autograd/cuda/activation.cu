@@ -72,6 +72,22 @@ __global__ void bias_act_kernel(const float *x, const float *b, float *y, int64_
     }
 }
 
+// demod_bias_act for x (N, C, inner): x d[plane], plus noise * strength (nz NULL: none; one
+// image per sample where noise_step is inner, one for all where it is 0), plus b[channel], then
+// bias_act's select and gain. The _rn intrinsics keep nvcc from contracting into FMAs, so each
+// step rounds as the CPU's separate ops do.
+__global__ void demod_bias_act_kernel(const float *x, const float *b, const float *d, const float *nz,
+                                      const float *strength, float *y, int64_t n, int64_t C, int64_t inner,
+                                      int64_t noise_step, float slope, float gain) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t plane = i / inner;
+        float t = __fmul_rn(x[i], d[plane]);
+        if (nz) t = __fadd_rn(t, __fmul_rn(nz[(plane / C) * noise_step + i % inner], *strength));
+        t = __fadd_rn(t, b[plane % C]);
+        y[i] = __fmul_rn(t > 0.0f ? t : __fmul_rn(t, slope), gain);
+    }
+}
+
 }  // namespace
 
 extern "C" void cuda_leaky_relu(ag_ctx *c, const ag_node *node) {
@@ -97,4 +113,16 @@ extern "C" void cuda_bias_act(ag_ctx *c, const ag_node *node) {
 
 extern "C" void cuda_bias_act_grad(ag_ctx *c, const ag_node *node) {
     launch_map2(c, node, bias_act_grad_op{node->p.act.slope, node->p.act.gain});
+}
+
+extern "C" void cuda_demod_bias_act(ag_ctx *c, const ag_node *node) {
+    const ag_tensor *X = node->src[0], *noise = node->nsrc == 5 ? node->src[3] : NULL;
+    const int64_t n = X->numel, C = X->shape.d[1], planes = X->shape.d[0] * C;
+    if (n <= 0) return;
+    const int64_t inner = n / planes, noise_step = noise && noise->shape.d[0] > 1 ? inner : 0;
+    demod_bias_act_kernel<<<cuda_blocks(n), CUDA_THREADS, 0, cuda_stream(c)>>>(
+        X->data, node->src[1]->data, node->src[2]->data, noise ? noise->data : nullptr,
+        noise ? node->src[4]->data : nullptr, node->out->data, n,
+        C, inner, noise_step, node->p.act.slope, node->p.act.gain);
+    CUDA_CHECK_LAUNCH();
 }

@@ -176,3 +176,12 @@ ag_tensor *ag_channel_affine_act(ag_ctx *c, ag_tensor *x, ag_tensor *scale, ag_t
 ag_tensor *ag_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, float slope, float gain);
 // Its gradient: g * gain where y > 0, g * gain * slope elsewhere (y: bias_act's output).
 ag_tensor *ag_bias_act_grad(ag_ctx *c, ag_tensor *g, ag_tensor *y, float slope, float gain);
+// StyleGAN2's layer after its modulated convolution, as one pass: for x (N, C, H, W),
+//   y = leaky_relu(x * d[n, c] + noise[n, 0, h, w] * strength + b[c], slope) * gain
+// with the demodulation coefficients d (N, C), an optional noise image (N, 1, H, W) or
+// (1, 1, H, W) (one for every sample) scaled by strength (1), and bias_act's b, slope and gain.
+// noise and strength are both given or both NULL. The same values, bit for bit, as ag_mul,
+// ag_mul + ag_add for the noise, and ag_bias_act in a row: one pass and one saved tensor where
+// those take three. Twice-differentiable (its backward is made of twice-differentiable ops).
+ag_tensor *ag_demod_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, ag_tensor *d, ag_tensor *noise,
+                             ag_tensor *strength, float slope, float gain);

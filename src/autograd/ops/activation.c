@@ -98,3 +98,46 @@ void ag_backward_bias_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor *
 void ag_backward_bias_act_grad(ag_ctx *c, const ag_node *n, ag_tensor *gg, ag_tensor **gin) {
     if (ag_node_needs_grad(n, 0)) gin[0] = ag_bias_act_grad(c, gg, n->src[1], n->p.act.slope, n->p.act.gain);
 }
+
+// --- demodulation + noise + bias_act ------------------------------------------------------------
+
+ag_tensor *ag_demod_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, ag_tensor *d, ag_tensor *noise,
+                             ag_tensor *strength, float slope, float gain) {
+    check_bias_act("demod_bias_act", slope, gain);
+    const ag_shape xs = x->shape;
+    AG_CHECK(xs.ndim == 4 && b->shape.ndim == 1 && b->shape.d[0] == xs.d[1] &&
+                 ag_shape_equal(d->shape, AG_SHAPE(xs.d[0], xs.d[1])),
+             "demod_bias_act: input %s, bias %s, demodulation %s (expected (N, C, H, W), (C), (N, C))",
+             AG_SHAPE_STR(xs), AG_SHAPE_STR(b->shape), AG_SHAPE_STR(d->shape));
+    AG_CHECK(!noise == !strength, "demod_bias_act: noise %s without strength, or strength without noise",
+             noise ? "given" : "missing");
+    if (noise) {
+        const ag_shape ns = noise->shape;
+        AG_CHECK(ns.ndim == 4 && (ns.d[0] == xs.d[0] || ns.d[0] == 1) && ns.d[1] == 1 && ns.d[2] == xs.d[2] &&
+                     ns.d[3] == xs.d[3] && ag_shape_equal(strength->shape, AG_SHAPE(1)),
+                 "demod_bias_act: noise %s and strength %s for input %s (expected (N or 1, 1, H, W) and (1))",
+                 AG_SHAPE_STR(ns), AG_SHAPE_STR(strength->shape), AG_SHAPE_STR(xs));
+    }
+    ag_op_params p = {.act = {slope, gain}};
+    return ag_op_run(c, AG_OP_DEMOD_BIAS_ACT, ag_new(c, xs), (ag_tensor *[]){x, b, d, noise, strength},
+                     noise ? 5 : 3, &p, NULL, 0);
+}
+
+// With ga = bias_act_grad(g, y) (the mask read from the output, as bias_act does), the gradient
+// of the sum before the activation: dx = ga d, dd = sum over (H, W) of ga x, db = sum of ga
+// over (N, H, W), and through noise * strength as ag_mul's broadcast would give it.
+void ag_backward_demod_bias_act(ag_ctx *c, const ag_node *n, ag_tensor *g, ag_tensor **gin) {
+    ag_tensor *x = n->src[0], *d = n->src[2];
+    const int N = x->shape.d[0], C = x->shape.d[1];
+    const ag_shape per_plane = AG_SHAPE(N, C, 1, 1);
+    ag_tensor *ga = ag_bias_act_grad(c, g, n->out, n->p.act.slope, n->p.act.gain);
+    if (ag_node_needs_grad(n, 0)) gin[0] = ag_mul(c, ga, ag_reshape(c, d, per_plane));
+    if (ag_node_needs_grad(n, 1)) gin[1] = ag_reshape(c, ag_sum_to(c, ga, AG_SHAPE(1, C, 1, 1)), AG_SHAPE(C));
+    if (ag_node_needs_grad(n, 2)) gin[2] = ag_reshape(c, ag_sum_to(c, ag_mul(c, ga, x), per_plane), d->shape);
+    if (n->nsrc == 5 && (ag_node_needs_grad(n, 3) || ag_node_needs_grad(n, 4))) {
+        ag_tensor *noise = n->src[3], *strength = n->src[4];
+        ag_tensor *gz = ag_sum_to(c, ga, noise->shape);
+        if (ag_node_needs_grad(n, 3)) gin[3] = ag_mul(c, gz, strength);
+        if (ag_node_needs_grad(n, 4)) gin[4] = ag_sum_to(c, ag_mul(c, gz, noise), strength->shape);
+    }
+}

@@ -154,9 +154,17 @@ static ag_tensor *w_at(ag_ctx *c, ag_tensor *ws, int k) {
 static ag_tensor *layer_forward(ag_ctx *c, const gan_sg2_g *g, const gan_sg2_layer *l, ag_tensor *x,
                                 ag_tensor *w, nn_noise_mode mode, ag_tensor *noise) {
     ag_tensor *styles = nn_eq_linear_forward(c, &l->affine, w);
-    x = nn_modulated_conv2d(c, x, l->weight, styles, (nn_modconv_args){l->up, true, g->fused_modconv});
-    x = nn_noise_forward(c, &l->noise, x, mode, noise);
-    return nn_bias_act(c, x, l->bias, NN_ACT_LRELU, nn_act_gain(NN_ACT_LRELU));
+    if (g->fused_modconv) {
+        x = nn_modulated_conv2d(c, x, l->weight, styles, (nn_modconv_args){l->up, true, true});
+        x = nn_noise_forward(c, &l->noise, x, mode, noise);
+        return nn_bias_act(c, x, l->bias, NN_ACT_LRELU, nn_act_gain(NN_ACT_LRELU));
+    }
+    // Unfused: demodulation, noise, bias and activation after the convolution in one pass
+    // (the same values as the four in turn, above).
+    x = nn_modulated_conv2d(c, x, l->weight, styles, (nn_modconv_args){l->up, false, false});
+    ag_tensor *image = nn_noise_image(c, &l->noise, x, mode, noise);
+    return ag_demod_bias_act(c, x, l->bias, nn_modconv_demod(c, l->weight, styles), image,
+                             image ? l->noise.strength : NULL, NN_LRELU_SLOPE, (float)nn_act_gain(NN_ACT_LRELU));
 }
 
 static ag_tensor *torgb_forward(ag_ctx *c, const gan_sg2_g *g, const gan_sg2_torgb *t, ag_tensor *x, ag_tensor *w) {
