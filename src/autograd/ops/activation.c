@@ -109,8 +109,8 @@ ag_tensor *ag_demod_bias_act(ag_ctx *c, ag_tensor *x, ag_tensor *b, ag_tensor *d
                  ag_shape_equal(d->shape, AG_SHAPE(xs.d[0], xs.d[1])),
              "demod_bias_act: input %s, bias %s, demodulation %s (expected (N, C, H, W), (C), (N, C))",
              AG_SHAPE_STR(xs), AG_SHAPE_STR(b->shape), AG_SHAPE_STR(d->shape));
-    AG_CHECK(!noise == !strength, "demod_bias_act: noise %s without strength, or strength without noise",
-             noise ? "given" : "missing");
+    AG_CHECK(!noise == !strength, "demod_bias_act: noise and strength go together (noise %s, strength %s)",
+             noise ? "given" : "NULL", strength ? "given" : "NULL");
     if (noise) {
         const ag_shape ns = noise->shape;
         AG_CHECK(ns.ndim == 4 && (ns.d[0] == xs.d[0] || ns.d[0] == 1) && ns.d[1] == 1 && ns.d[2] == xs.d[2] &&
